@@ -1,0 +1,113 @@
+"""The one small interface every platform adapter implements.
+
+An adapter turns one rendered post (or one part of a thread) into a post on its platform and
+maps every way the platform can fail into :mod:`campaign.errors`. Each platform lives in one
+module of this package that defines ``SPEC``, a :class:`PlatformSpec`; the registry finds it
+there, so adding a platform means adding that module and its fake server in ``tests/fakes/``.
+
+Adapter modules import their client library (tweepy, Mastodon.py, atproto, …) inside
+``SPEC.connect`` only, so planning and previews never pay for those imports.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class MediaItem:
+    """An image attached to a post; ``alt`` is required by every platform we support."""
+
+    path: Path
+    alt: str
+    mime_type: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What an adapter is asked to publish: one post or one part of a thread.
+
+    ``reply_to`` is the remote id of the previous part and ``thread_root`` that of the first
+    part (both ``None`` for a single post or a thread's first part). ``post_id`` is our stable
+    id; adapters use it as an idempotency key where the platform has one.
+    """
+
+    post_id: str
+    text: str
+    media: tuple[MediaItem, ...] = ()
+    reply_to: str | None = None
+    thread_root: str | None = None
+    links: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof of a published post: the platform's id for it and its public address."""
+
+    remote_id: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """Everything the rest of `campaign` needs to know about one platform.
+
+    ``count`` measures a text the way the platform does and ``limit`` is the most it takes;
+    ``connect`` builds a live adapter from the environment (raising
+    :class:`~campaign.errors.ConfigurationError` naming the missing variables).
+    ``threads`` is False where the platform has none: a thread template then becomes one post.
+    """
+
+    name: str
+    title: str
+    limit: int
+    unit: str
+    count: Callable[[str], int]
+    connect: Callable[[Mapping[str, str] | None], Adapter]
+    threads: bool = True
+    max_media: int = 4
+    extras: Mapping[str, str] = field(default_factory=dict)
+
+
+class Adapter(ABC):
+    """A live connection to one account on one platform.
+
+    ``look_back_reliable`` says whether :meth:`look_back` returning ``None`` proves the
+    platform never got the post (so the daemon may send it again) or only that we could not
+    find it (so a person must decide).
+    """
+
+    spec: ClassVar[PlatformSpec]
+    look_back_reliable: ClassVar[bool] = False
+
+    @abstractmethod
+    def publish(self, post: Outgoing) -> Receipt:
+        """Publish ``post`` and return its receipt.
+
+        Raises one of :class:`~campaign.errors.RetryableError`,
+        :class:`~campaign.errors.RateLimited`, :class:`~campaign.errors.PermanentError` or
+        :class:`~campaign.errors.OutcomeUnknown`.
+        """
+
+    @abstractmethod
+    def check_credentials(self) -> str:
+        """Verify the credentials against the platform and return the account's handle.
+
+        Raises :class:`~campaign.errors.PermanentError` with what to fix when they are refused.
+        """
+
+    @abstractmethod
+    def look_back(self, post: Outgoing) -> Receipt | None:
+        """Find ``post`` on the account if an earlier attempt did publish it, else ``None``."""
+
+    def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
+        """Release connections; the default holds nothing."""
+
+    @property
+    def account_key(self) -> str:
+        """Which account rate limits apply to; one adapter is one account by default."""
+        return self.spec.name

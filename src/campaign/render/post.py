@@ -1,0 +1,122 @@
+"""A planned post: the rendered, length-checked unit that previews show and the queue stores."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaign.adapters.base import MediaItem, Outgoing
+
+
+def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
+    """The stable id of one post: the same plan always yields the same ids.
+
+    Readable enough to recognise in logs (platform and a digest of the rest), short enough to
+    type in ``campaign cancel ID``.
+    """
+    key = "\x1f".join((campaign, event, announcement, platform, str(thread)))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Post:
+    """One post (or one part of a thread) exactly as it will go out.
+
+    ``scheduled_at`` is aware and in UTC; ``timezone`` is the IANA zone it was planned in.
+    ``time_note`` explains how a local time that does not exist or is ambiguous (a DST
+    change) was resolved, and is empty otherwise. ``source`` is ``file:line`` of the
+    announcement that made the post.
+    """
+
+    id: str
+    campaign: str
+    event: str
+    announcement: str
+    platform: str
+    scheduled_at: datetime
+    timezone: str
+    text: str
+    length: int
+    limit: int
+    thread: int = 1
+    thread_size: int = 1
+    links: tuple[str, ...] = ()
+    media: tuple[MediaItem, ...] = ()
+    source: str = ""
+    time_note: str = ""
+    event_title: str = ""
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def local_time(self) -> datetime:
+        """``scheduled_at`` in the zone the campaign planned it in."""
+        return self.scheduled_at.astimezone(ZoneInfo(self.timezone))
+
+    @property
+    def previous_id(self) -> str | None:
+        """The id of the thread part this one replies to, or ``None`` for a first part."""
+        if self.thread == 1:
+            return None
+        return post_id(self.campaign, self.event, self.announcement, self.platform, self.thread - 1)
+
+    @property
+    def root_id(self) -> str:
+        """The id of this thread's first part (its own id for a single post)."""
+        return post_id(self.campaign, self.event, self.announcement, self.platform, 1)
+
+    @property
+    def over_limit(self) -> int:
+        """How far over the platform's limit the text is (0 when it fits)."""
+        return max(0, self.length - self.limit)
+
+    def is_past(self, now: datetime | None = None) -> bool:
+        """Whether the post's time has already gone by."""
+        return self.scheduled_at < (now or datetime.now(UTC))
+
+    def content_digest(self) -> str:
+        """A digest of everything that, if changed, makes this a different post to publish."""
+        payload = {
+            "text": self.text,
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "media": [(str(m.path), m.alt, m.mime_type) for m in self.media],
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def outgoing(
+        self, reply_to: str | None = None, thread_root: str | None = None
+    ) -> Outgoing:
+        """What the adapter is asked to publish for this post."""
+        return Outgoing(
+            post_id=self.id,
+            text=self.text,
+            media=self.media,
+            reply_to=reply_to,
+            thread_root=thread_root,
+            links=self.links,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The post as the JSON object ``campaign preview --json`` prints."""
+        return {
+            "id": self.id,
+            "campaign": self.campaign,
+            "event": self.event,
+            "announcement": self.announcement,
+            "platform": self.platform,
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "local_time": self.local_time.isoformat(),
+            "timezone": self.timezone,
+            "text": self.text,
+            "length": self.length,
+            "limit": self.limit,
+            "thread": self.thread,
+            "thread_size": self.thread_size,
+            "links": list(self.links),
+            "media": [{"path": str(m.path), "alt": m.alt} for m in self.media],
+            "source": self.source,
+            "time_note": self.time_note,
+        }

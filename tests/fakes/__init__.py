@@ -1,0 +1,5 @@
+"""Fake platform API servers on 127.0.0.1 that speak each platform's wire format.
+
+The real client libraries (tweepy, Mastodon.py, atproto, …) talk to them over a socket, so
+tests exercise the same requests and responses a real platform would see.
+"""
