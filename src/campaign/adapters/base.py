@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -33,7 +34,8 @@ class Outgoing:
 
     ``reply_to`` is the remote id of the previous part and ``thread_root`` that of the first
     part (both ``None`` for a single post or a thread's first part). ``post_id`` is our stable
-    id; adapters use it as an idempotency key where the platform has one.
+    id; adapters use it as an idempotency key where the platform has one. ``scheduled_at``
+    (UTC) is when the post was planned; Bluesky dates its deterministic record key with it.
     """
 
     post_id: str
@@ -42,6 +44,7 @@ class Outgoing:
     reply_to: str | None = None
     thread_root: str | None = None
     links: tuple[str, ...] = ()
+    scheduled_at: datetime | None = None
 
 
 @dataclass(frozen=True)

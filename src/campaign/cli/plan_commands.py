@@ -1,0 +1,68 @@
+"""``campaign validate`` and ``campaign preview``: see every post before anything is queued."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from campaign.adapters.registry import platforms
+from campaign.cli._app import app, fail, out, user_errors
+from campaign.cli.preview_view import render_preview
+from campaign.render.planner import campaign_files, plan_files
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(
+        help="Campaign files, or folders of them (e.g. schedules/).", show_default=False
+    ),
+]
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check campaign files, event records and templates: render every post, check lengths.
+
+    Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
+    line and field), 2 for a usage error.
+    """
+    with user_errors():
+        posts = plan_files(paths)
+    files = campaign_files(paths)
+    campaigns = len({post.campaign for post in posts})
+    out.print(
+        f"[green]OK[/] {len(files)} file(s), {campaigns} campaign(s), {len(posts)} post(s):"
+        " every post renders and fits its platform."
+    )
+
+
+@app.command()
+def preview(
+    paths: Paths,
+    platform: Annotated[
+        list[str] | None,
+        typer.Option("--platform", "-p", help="Only this platform (repeat for more)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON array, one object per post.")
+    ] = False,
+) -> None:
+    """Show every post in time order exactly as it will go out; touches no network.
+
+    Each post shows its local and UTC time, platform, text, length against the platform's
+    limit, links and thread position.
+    """
+    known = platforms()
+    for name in platform or []:
+        if name not in known:
+            fail(f"unknown platform {name!r}; use one of: {', '.join(known)}", code=2)
+    with user_errors():
+        posts = plan_files(paths)
+    if platform:
+        posts = [post for post in posts if post.platform in platform]
+    if as_json:
+        typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
+        return
+    render_preview(out, posts)

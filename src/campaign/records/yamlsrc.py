@@ -1,0 +1,140 @@
+"""YAML (and JSON) loading that remembers the line of every key and list item.
+
+Errors in files that people write must name the line; pydantic knows only the field path,
+so the loaded data carries its lines and :func:`line_of` maps a path back to one.
+
+Scalars are read as YAML 1.2 would: dates and times stay strings (we parse them ourselves,
+in the right time zone) and ``10:00`` is the string it looks like, not 600 (YAML 1.1's base 60).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from campaign.errors import InvalidCampaign
+
+
+class LineDict(dict[str, Any]):
+    """A mapping from YAML that knows the line of each of its keys."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    """A sequence from YAML that knows the line of each of its items."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """SafeLoader (libyaml's when present) without YAML 1.1 timestamps and base-60 integers."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp)
+        for tag, regexp in resolvers
+        if tag not in ("tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:int")
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_INT = re.compile(
+    r"^(?:[-+]?0b[0-1_]+|[-+]?0o?[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+)$"
+)
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        line = key_node.start_mark.line + 1
+        if key in result:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"the key {key!r} appears twice", key_node.start_mark
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = line
+    return result
+
+
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return result
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
+
+
+def load(path: Path) -> Any:
+    """Load a YAML or JSON file into plain data that remembers its lines.
+
+    Raises :class:`InvalidCampaign` for a missing file or malformed content, naming the line.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidCampaign.one(path, None, "", "file not found", "check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidCampaign.one(
+            path, None, "", f"cannot read the file ({exc})", "save it as UTF-8 text"
+        ) from None
+    return loads(text, path)
+
+
+def loads(text: str, path: Path | str) -> Any:
+    """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`."""
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "cannot be read"
+        raise InvalidCampaign.one(
+            path,
+            line,
+            "",
+            f"malformed YAML: {problem}",
+            "check indentation and quoting near this line (quote text containing ': ' or '#')",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InvalidCampaign.one(path, None, "", f"malformed YAML: {exc}") from None
+
+
+def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
+    """The line of the deepest part of ``loc`` (a pydantic error location) found in ``data``."""
+    line: int | None = getattr(data, "line", None) or None
+    node = data
+    for part in loc:
+        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, LineList) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.item_lines[part]
+            node = node[part]
+        else:
+            break
+    return line
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """``('announcements', 2, 'at')`` as people read it: ``announcements[2].at``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

@@ -1,0 +1,101 @@
+"""The Jinja2 sandbox templates are rendered in, with the helpers staff can call.
+
+Templates are written by staff, not trusted code: they run in Jinja2's sandbox, undefined
+variables are errors (a typo never posts an empty string), and only these helpers exist:
+
+- ``{{ event.starts | date }}`` → ``26 September 2017`` (any strftime format as argument:
+  ``date("%A %-d %B")``), ``{{ event.starts | time }}`` → ``09:00``; dates are shown in the
+  event's own zone;
+- ``{{ event.hashtags | hashtags }}`` → ``#DarkWeb #Media4Sec``;
+- ``{{ handle() }}`` → the event's handle on the platform being rendered
+  (``handles: {twitter: "@MEDIA4SEC"}``);
+- ``{{ track("https://site/page") }}`` → the link with this post's UTM tags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from jinja2 import FileSystemLoader, StrictUndefined, Template
+from jinja2.exceptions import UndefinedError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+
+def _date(value: datetime, fmt: str = "%-d %B %Y") -> str:
+    """Format a date-time for people (default ``26 September 2017``)."""
+    if not isinstance(value, datetime):
+        raise TypeError(f"date needs a date-time such as event.starts, not {value!r}")
+    return value.strftime(fmt)
+
+
+def _time(value: datetime, fmt: str = "%H:%M") -> str:
+    """Format the time of day of a date-time (default ``09:30``)."""
+    return _date(value, fmt)
+
+
+def _hashtags(tags: Iterable[str]) -> str:
+    """``["DarkWeb", "#Media4Sec"]`` as ``#DarkWeb #Media4Sec``."""
+    if isinstance(tags, str):
+        tags = [tags]
+    return " ".join(f"#{tag.lstrip('#')}" for tag in tags)
+
+
+def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
+    """A sandboxed environment loading ``templates_dir``, strict about undefined names."""
+    env = ImmutableSandboxedEnvironment(
+        loader=FileSystemLoader(templates_dir),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        auto_reload=False,
+    )
+    env.filters.update(date=_date, time=_time, hashtags=_hashtags)
+    return env
+
+
+def handle_helper(handles: dict[str, str], platform: str, event_id: str) -> Callable[[], str]:
+    """The ``handle()`` template helper for one event on one platform."""
+
+    def handle() -> str:
+        try:
+            return handles[platform]
+        except KeyError:
+            raise UndefinedError(
+                f"event {event_id!r} has no handle for {platform}; "
+                f'add it under `handles:` (e.g. `{platform}: "@name"`)'
+            ) from None
+
+    return handle
+
+
+class TemplateSet:
+    """The compiled templates of one templates folder, with per-platform overrides.
+
+    ``templates/<platform>/<name>.j2`` wins over ``templates/<name>.j2``. Compiled templates
+    are cached, so planning thousands of posts compiles each template once.
+    """
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.dir = templates_dir
+        self.env = make_environment(templates_dir)
+        self._cache: dict[tuple[str, str], Template] = {}
+
+    def candidates(self, name: str, platform: str) -> list[str]:
+        """The template names tried, in order, for ``name`` on ``platform``."""
+        file = name if name.endswith(".j2") else f"{name}.j2"
+        return [f"{platform}/{file}", file]
+
+    def get(self, name: str, platform: str) -> Template:
+        """The template for ``name`` on ``platform``; raises jinja2's TemplateNotFound."""
+        key = (name, platform)
+        if key not in self._cache:
+            self._cache[key] = self.env.select_template(self.candidates(name, platform))
+        return self._cache[key]
+
+    def available(self) -> list[str]:
+        """Names of the templates in the folder (without ``.j2``), for error hints."""
+        return sorted({path.name.removesuffix(".j2") for path in self.dir.rglob("*.j2")})

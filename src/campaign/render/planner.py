@@ -1,0 +1,284 @@
+"""Plans campaigns into posts: every announcement, for every event and platform, rendered.
+
+This is the one place where a campaign file becomes :class:`~campaign.render.post.Post`
+objects; ``validate``, ``preview`` and ``schedule`` all go through :func:`plan_files`, so
+what people preview is exactly what gets queued and published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaign.adapters.base import MediaItem, PlatformSpec
+from campaign.adapters.registry import platform as platform_spec
+from campaign.errors import InvalidCampaign, Problem
+from campaign.links.tracking import LinkPolicy, tag_url, track_text
+from campaign.records import timespec
+from campaign.records.campaign_file import AnnouncementSpec, Campaign, load_campaign
+from campaign.records.events import EventRecord
+from campaign.records.media import MediaProblem, load_media
+from campaign.records.problems import collect, dedupe
+from campaign.records.yamlsrc import field_path
+from campaign.render.post import Post, post_id
+from campaign.render.templates import Renderer, RenderFailure
+
+CAMPAIGN_SUFFIXES = (".yaml", ".yml")
+
+
+def campaign_files(paths: Sequence[Path]) -> list[Path]:
+    """The campaign files named by ``paths``; a folder stands for its ``*.yaml`` files."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in CAMPAIGN_SUFFIXES))
+        else:
+            files.append(path)
+    return files
+
+
+def plan_files(paths: Sequence[Path]) -> list[Post]:
+    """Every post of every campaign file in ``paths``, rendered and checked, in time order.
+
+    Raises :class:`InvalidCampaign` with every problem found in any file; then no post is
+    returned at all, so callers can never act on half a plan.
+    """
+    files = campaign_files(paths)
+    if not files:
+        raise InvalidCampaign.one(
+            ", ".join(map(str, paths)) or ".",
+            None,
+            "",
+            "no campaign files found",
+            "name a campaign file, e.g. schedules/darkweb-2017.yaml",
+        )
+    plans = collect(files, lambda path: plan_campaign(load_campaign(path)))
+    posts = [post for plan in plans for post in plan]
+    _check_unique_ids(posts)
+    return sorted(posts, key=lambda p: (p.scheduled_at, p.platform, p.event, p.thread))
+
+
+def plan_campaign(campaign: Campaign) -> list[Post]:
+    """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems."""
+    planner = _CampaignPlanner(campaign)
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for record in campaign.records:
+        for index, announcement in enumerate(campaign.spec.announcements):
+            try:
+                posts.extend(planner.posts_for(record, index, announcement))
+            except InvalidCampaign as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise InvalidCampaign(dedupe(problems))
+    return posts
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Where one announcement's posts come from, for messages."""
+
+    campaign: Campaign
+    index: int
+    announcement: AnnouncementSpec
+
+    def problem(
+        self, message: str, hint: str = "", loc: tuple[str | int, ...] = ()
+    ) -> InvalidCampaign:
+        """An error at this announcement (or the field at ``loc`` inside it)."""
+        full: tuple[str | int, ...] = ("announcements", self.index, *loc)
+        return InvalidCampaign.one(
+            self.campaign.path,
+            self.campaign.line(*full),
+            field_path(full),
+            message,
+            hint,
+        )
+
+
+class _CampaignPlanner:
+    """Renders the announcements of one campaign, caching what is shared between events."""
+
+    def __init__(self, campaign: Campaign) -> None:
+        spec = campaign.spec
+        self.campaign = campaign
+        self.zone = ZoneInfo(spec.timezone)
+        self.renderer = Renderer(campaign.templates_dir)
+        self.policy = LinkPolicy(
+            site=spec.site,
+            track_domains=tuple(spec.links.track_domains),
+            utm=dict(spec.links.utm),
+            shorten=spec.links.shorten,
+            base=spec.links.base,
+        )
+        self.campaign_view = {
+            "slug": spec.campaign,
+            "site": spec.site,
+            "timezone": spec.timezone,
+            "vars": spec.vars,
+        }
+        self._media: dict[int, tuple[MediaItem, ...]] = {}
+        self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
+            None
+        )
+
+    def posts_for(
+        self, record: EventRecord, index: int, announcement: AnnouncementSpec
+    ) -> Iterator[Post]:
+        """The posts of one announcement for one event, one per platform and thread part."""
+        where = _Context(self.campaign, index, announcement)
+        starts, ends, event_view = self._event(record)
+        when = timespec.resolve(announcement.at, self.zone, starts, ends)
+        media = self._media_for(where)
+        for name in announcement.platforms or self.campaign.spec.platforms:
+            spec = platform_spec(name)
+            if len(media) > spec.max_media:
+                raise where.problem(
+                    f"{spec.title} takes at most {spec.max_media} image(s), this has {len(media)}",
+                    "remove images or limit the announcement's `platforms:`",
+                    ("media",),
+                )
+            parts = self._render(where, record, spec, event_view, when.utc)
+            yield from self._posts(where, record, spec, parts, when, media)
+
+    def _render(
+        self,
+        where: _Context,
+        record: EventRecord,
+        spec: PlatformSpec,
+        event_view: dict[str, Any],
+        utc: datetime,
+    ) -> list[str]:
+        announcement = where.announcement
+        context = {
+            "event": event_view,
+            "campaign": self.campaign_view,
+            "vars": self.campaign.spec.vars,
+            "site": self.campaign.spec.site,
+            "platform": spec.name,
+            "announcement": announcement.name,
+            "when": utc.astimezone(self.zone),
+        }
+        try:
+            parts = self.renderer.render(
+                announcement.template, spec.name, context, record, self._tagger(spec, announcement)
+            )
+        except RenderFailure as failure:
+            raise InvalidCampaign([failure.located(where.problem)]) from None
+        if not spec.threads and len(parts) > 1:
+            parts = ["\n\n".join(parts)]
+        return parts
+
+    def _tagger(self, spec: PlatformSpec, announcement: AnnouncementSpec) -> Callable[[str], str]:
+        """The ``track(url)`` template helper for one announcement on one platform."""
+
+        def track(url: str) -> str:
+            return tag_url(
+                url,
+                platform=spec.name,
+                campaign=self.campaign.spec.campaign,
+                content=announcement.name,
+                policy=self.policy,
+            )
+
+        return track
+
+    def _posts(
+        self,
+        where: _Context,
+        record: EventRecord,
+        spec: PlatformSpec,
+        parts: list[str],
+        when: timespec.Resolved,
+        media: tuple[MediaItem, ...],
+    ) -> Iterator[Post]:
+        slug = self.campaign.spec.campaign
+        key = where.announcement.name
+        line = self.campaign.line("announcements", where.index)
+        for position, raw in enumerate(parts, start=1):
+            ident = post_id(slug, record.id, key, spec.name, position)
+            text, tracked = track_text(
+                raw,
+                post_id=ident,
+                platform=spec.name,
+                campaign=slug,
+                content=key,
+                policy=self.policy,
+            )
+            length = spec.count(text)
+            if length > spec.limit:
+                part = f" (part {position} of {len(parts)})" if len(parts) > 1 else ""
+                template = where.announcement.template
+                raise where.problem(
+                    f"the {spec.name} post for event {record.id!r}{part} is {length} "
+                    f"{spec.unit}, {length - spec.limit} over {spec.title}'s limit of {spec.limit}",
+                    f"shorten the template {self.renderer.file_of(template, spec.name)} or add a"
+                    f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
+                    ("template",),
+                )
+            yield Post(
+                id=ident,
+                campaign=slug,
+                event=record.id,
+                announcement=key,
+                platform=spec.name,
+                scheduled_at=when.utc,
+                timezone=self.campaign.spec.timezone,
+                text=text,
+                length=length,
+                limit=spec.limit,
+                thread=position,
+                thread_size=len(parts),
+                links=tuple(link.final for link in tracked),
+                media=media if position == 1 else (),
+                source=f"{self.campaign.path}:{line}" if line else str(self.campaign.path),
+                time_note=when.note,
+                event_title=record.title,
+                extra={"tracked_links": tracked},
+            )
+
+    def _event(self, record: EventRecord) -> tuple[datetime, datetime, dict[str, Any]]:
+        """The event's start and end in UTC and its template view, computed once per event."""
+        if self._last_event is None or self._last_event[0] is not record:
+            starts = timespec.wall_clock(record.starts, record.zone).utc
+            ends = timespec.wall_clock(record.ends, record.zone).utc
+            self._last_event = (record, (starts, ends, _event_view(record, starts, ends)))
+        return self._last_event[1]
+
+    def _media_for(self, where: _Context) -> tuple[MediaItem, ...]:
+        if where.index not in self._media:
+            items = []
+            for number, item in enumerate(where.announcement.media):
+                path = self.campaign.path.parent / item.path
+                try:
+                    items.append(load_media(path, item.alt))
+                except MediaProblem as exc:
+                    raise where.problem(str(exc), loc=("media", number, "path")) from None
+            self._media[where.index] = tuple(items)
+        return self._media[where.index]
+
+
+def _event_view(record: EventRecord, starts: datetime, ends: datetime) -> dict[str, Any]:
+    """The record as templates see it: every field, with times in the event's zone."""
+    view = record.model_dump()
+    view["starts"] = starts.astimezone(record.zone)
+    view["ends"] = ends.astimezone(record.zone)
+    return view
+
+
+def _check_unique_ids(posts: list[Post]) -> None:
+    seen: dict[str, Post] = {}
+    for post in posts:
+        other = seen.setdefault(post.id, post)
+        if other is not post:
+            raise InvalidCampaign.one(
+                post.source,
+                None,
+                "campaign",
+                f"campaign {post.campaign!r} is planned twice (also in {other.source})",
+                "give each campaign file its own `campaign:` slug",
+            )

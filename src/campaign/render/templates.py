@@ -1,0 +1,145 @@
+"""Renders one announcement template for one event and platform into post texts.
+
+A template may produce a thread: parts separated by a line holding only ``---`` become
+consecutive posts. Each part is trimmed of surrounding blank lines and trailing spaces,
+which is exactly the text that goes out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError, TemplatesNotFound
+
+from campaign.errors import InvalidCampaign, Problem
+from campaign.records.events import EventRecord
+from campaign.render.environment import TemplateSet, handle_helper
+
+THREAD_BREAK = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
+_VARIABLES_HINT = (
+    "check the spelling; templates can use event.<field> (any field of the event record), "
+    "campaign.slug, campaign.site, vars.<name>, platform, announcement, when"
+)
+
+AnnouncementProblem = Callable[..., InvalidCampaign]
+
+
+class RenderFailure(Exception):
+    """A template could not be rendered; :meth:`located` says where, for people."""
+
+    def __init__(self, problem: Problem | None, message: str = "", hint: str = "") -> None:
+        super().__init__(str(problem) if problem else message)
+        self.problem = problem
+        self.message = message
+        self.hint = hint
+
+    def located(self, at_announcement: AnnouncementProblem) -> Problem:
+        """The problem in the template file, or at the announcement when no file was found."""
+        if self.problem is not None:
+            return self.problem
+        return at_announcement(self.message, self.hint, ("template",)).problems[0]
+
+
+class Renderer:
+    """Renders the templates of one folder, sandboxed and strict about undefined names."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        self.templates = TemplateSet(templates_dir)
+
+    def file_of(self, name: str, platform: str) -> str:
+        """The template file that ``name`` resolves to on ``platform`` (for messages)."""
+        try:
+            return self.templates.get(name, platform).filename or name
+        except TemplateNotFound:
+            return name
+
+    def render(
+        self,
+        name: str,
+        platform: str,
+        context: dict[str, Any],
+        record: EventRecord,
+        track: Callable[[str], str],
+    ) -> list[str]:
+        """The texts of the posts that template ``name`` makes on ``platform``.
+
+        Raises :class:`RenderFailure` for a missing template, a syntax error, an undefined
+        variable, a sandbox violation, or any other failure inside the template.
+        """
+        try:
+            template = self.templates.get(name, platform)
+        except (TemplatesNotFound, TemplateNotFound):
+            tried = " or ".join(
+                f"{self.templates.dir}/{c}" for c in self.templates.candidates(name, platform)
+            )
+            known = ", ".join(self.templates.available()) or "none"
+            raise RenderFailure(
+                None,
+                f"template {name!r} not found (looked for {tried})",
+                f"templates available: {known}",
+            ) from None
+        except TemplateSyntaxError as exc:
+            raise RenderFailure(
+                Problem(
+                    exc.filename or name,
+                    exc.lineno,
+                    "",
+                    f"template syntax error: {exc.message}",
+                    "check the {{ }} and {% %} tags on this line",
+                )
+            ) from None
+        helpers = {"handle": handle_helper(record.handles, platform, record.id), "track": track}
+        try:
+            text = template.render({**context, **helpers})
+        except UndefinedError as exc:
+            raise self._failure(
+                template.filename, exc, "undefined variable", _VARIABLES_HINT
+            ) from None
+        except SecurityError as exc:
+            raise self._failure(
+                template.filename,
+                exc,
+                "not allowed in templates",
+                "templates may use the event's fields and the helpers, nothing else",
+            ) from None
+        except Exception as exc:
+            raise self._failure(template.filename, exc, "the template failed", "") from None
+        return self.split(text, template.filename or name)
+
+    @staticmethod
+    def split(text: str, filename: str) -> list[str]:
+        """Cut ``text`` into thread parts at ``---`` lines and trim each part."""
+        parts = [_trim(part) for part in THREAD_BREAK.split(text)]
+        if any(not part for part in parts):
+            empty = "an empty post part" if len(parts) > 1 else "an empty post"
+            raise RenderFailure(
+                None,
+                f"the template {filename} renders {empty}",
+                "remove a stray '---' line or make sure every part has text",
+            )
+        return parts
+
+    @staticmethod
+    def _failure(filename: str | None, exc: Exception, what: str, hint: str) -> RenderFailure:
+        line = _template_line(exc.__traceback__, filename)
+        return RenderFailure(Problem(filename or "template", line, "", f"{what}: {exc}", hint))
+
+
+def _trim(part: str) -> str:
+    lines = [line.rstrip() for line in part.strip("\n").splitlines()]
+    return "\n".join(lines).strip()
+
+
+def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
+    """The template line of the deepest traceback frame inside ``filename``."""
+    line = None
+    while tb is not None:
+        if filename and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

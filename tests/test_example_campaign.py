@@ -1,0 +1,96 @@
+"""The Medi@4sec Dark Web workshop campaign shipped in schedules/ validates and previews."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from campaign.cli import app
+from campaign.render.planner import plan_files
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE = ROOT / "schedules" / "darkweb-2017.yaml"
+runner = CliRunner()
+
+
+def test_example_validates() -> None:
+    result = runner.invoke(app, ["validate", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "every post renders and fits" in result.output
+
+
+def test_example_reaches_all_four_platforms_with_every_announcement() -> None:
+    posts = plan_files([EXAMPLE])
+    announcements = {"save_the_date", "reminder", "live", "thank_you", "reports_online"}
+    for platform in ("twitter", "linkedin", "mastodon", "bluesky"):
+        assert {p.announcement for p in posts if p.platform == platform} == announcements
+    assert all(post.length <= post.limit for post in posts)
+
+
+def test_thank_you_is_a_thread_on_x_and_one_post_on_linkedin() -> None:
+    posts = plan_files([EXAMPLE])
+    x_thread = [p for p in posts if p.platform == "twitter" and p.announcement == "thank_you"]
+    assert [p.thread for p in x_thread] == [1, 2, 3]
+    assert x_thread[1].previous_id == x_thread[0].id
+    assert "70 participants" in x_thread[0].text
+    assert "9/10" in x_thread[0].text
+    linkedin = [p for p in posts if p.platform == "linkedin" and p.announcement == "thank_you"]
+    assert len(linkedin) == 1
+    assert "grant agreement No 700281" in linkedin[0].text
+
+
+def test_reports_online_carries_the_eu_funding_acknowledgement() -> None:
+    posts = [p for p in plan_files([EXAMPLE]) if p.announcement == "reports_online"]
+    assert posts
+    assert all("700281" in p.text for p in posts)
+
+
+def test_preview_json_has_the_documented_fields_and_stable_ids() -> None:
+    first = runner.invoke(app, ["preview", str(EXAMPLE), "--json"])
+    second = runner.invoke(app, ["preview", str(EXAMPLE), "--json"])
+    assert first.exit_code == 0, first.output
+    posts = json.loads(first.stdout)
+    assert [p["id"] for p in posts] == [p["id"] for p in json.loads(second.stdout)]
+    required = {
+        "id",
+        "campaign",
+        "event",
+        "announcement",
+        "platform",
+        "scheduled_at",
+        "local_time",
+        "text",
+        "length",
+        "limit",
+        "thread",
+        "links",
+    }
+    assert all(required <= post.keys() for post in posts)
+    assert posts == sorted(posts, key=lambda p: p["scheduled_at"])
+    live = next(p for p in posts if p["announcement"] == "live" and p["platform"] == "twitter")
+    assert live["scheduled_at"] == "2017-09-26T07:30:00+00:00"
+    assert live["local_time"] == "2017-09-26T09:30:00+02:00"
+    assert live["limit"] == 280
+
+
+def test_preview_for_people_shows_time_platform_length_and_past() -> None:
+    result = runner.invoke(
+        app, ["preview", str(EXAMPLE), "--platform", "twitter"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "Tue 26 Sep 2017 09:30 CEST (07:30 UTC)" in result.output
+    assert "/280 weighted characters" in result.output
+    assert "thread 2/3" in result.output
+    assert "past" in result.output
+    assert "Nothing was sent." in result.output
+    assert "LinkedIn" not in result.output
+
+
+def test_every_site_link_is_utm_tagged_for_its_platform() -> None:
+    for post in plan_files([EXAMPLE]):
+        for link in post.links:
+            assert f"utm_source={post.platform}" in link
+            assert f"utm_content={post.announcement}" in link
+            assert link in post.text
