@@ -27,7 +27,10 @@ class FakeHandler(BaseHTTPRequestHandler):
     def read_body(self) -> bytes:
         """The request body (empty when there is none)."""
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client died mid-request: a real server never acts on it
+            raise ConnectionResetError("the client closed the connection before the whole body")
+        return body
 
     def send_json(self, status: int, body: Any, headers: Mapping[str, str] | None = None) -> None:
         """Answer ``status`` with ``body`` as JSON and any extra ``headers``."""

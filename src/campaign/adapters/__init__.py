@@ -1,4 +1,4 @@
-"""Platform adapters: one module per platform, all behind :class:`~campaign.adapters.base.Adapter`."""
+"""Platform adapters: one module per platform, all behind :class:`.base.Adapter`."""
 
 from campaign.adapters.base import Adapter, MediaItem, Outgoing, PlatformSpec, Receipt
 

@@ -1,17 +1,75 @@
-"""X (Twitter) adapter (placeholder: being built)."""
+"""X (Twitter): posts, threads and images through X API v2, signed with OAuth 1.0a.
+
+Settings, from the environment or a git-ignored ``.env``:
+
+- ``CAMPAIGN_TWITTER_API_KEY``, ``CAMPAIGN_TWITTER_API_SECRET``: the app's consumer key and
+  secret ("API Key and Secret" in the X developer portal).
+- ``CAMPAIGN_TWITTER_ACCESS_TOKEN``, ``CAMPAIGN_TWITTER_ACCESS_SECRET``: the posting account's
+  access token and secret. The app needs Read and Write permission; a token keeps the
+  permission it was created with, so regenerate it after changing the app's permission.
+- ``CAMPAIGN_TWITTER_API_URL``: where X's API is (default ``https://api.x.com``). Every request,
+  posts and media alike, goes there, so staging and tests can point at another server.
+
+How it publishes (:mod:`campaign.adapters._x_adapter`): tweepy's ``Client.create_tweet``, a
+thread part replying to the previous part with ``in_reply_to_tweet_id``; images go first
+through ``POST /2/media/upload`` and ``POST /2/media/metadata/create`` (alt text), which tweepy
+lacks, signed with the same credentials. Rate limits are never waited for here: the daemon
+gets :class:`~campaign.errors.RateLimited` with the reset time and decides.
+
+X refuses a post identical to a recent one ("duplicate content"). That is what a retry after an
+unknown outcome looks like when the first attempt did go out, so instead of failing the adapter
+looks the post up on the account's recent timeline and returns the existing post's receipt.
+
+``look_back_reliable`` is False: X's timeline is eventually consistent (a post can take seconds
+to appear) and covers only the latest 100 posts, so not finding a post does not prove X never
+got it. The daemon therefore asks a person rather than sending again blindly.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from pydantic import SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from campaign.adapters._config import AdapterSettings
 from campaign.adapters.base import Adapter, PlatformSpec
-from campaign.errors import ConfigurationError
 from campaign.render.length import x_weighted_length
+
+DEFAULT_API_URL = "https://api.x.com"
+
+
+class XSettings(AdapterSettings):
+    """The ``CAMPAIGN_TWITTER_*`` settings; credentials are None until set."""
+
+    model_config = SettingsConfigDict(env_prefix="CAMPAIGN_TWITTER_")
+
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    access_secret: SecretStr | None = None
+    api_url: str = DEFAULT_API_URL
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http(s) URL such as https://api.x.com")
+        return value.rstrip("/")
 
 
 def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the adapter from CAMPAIGN_TWITTER_* settings."""
-    raise ConfigurationError("the X (Twitter) adapter is not built yet")
+    """Build the X adapter from ``CAMPAIGN_TWITTER_*`` settings (see the module docstring).
+
+    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
+    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
+    any request is made.
+    """
+    settings = XSettings.load(env)
+    settings.require(SPEC.title)
+    from campaign.adapters._x_adapter import XAdapter  # tweepy and requests load only here
+
+    return XAdapter(settings)
 
 
 SPEC = PlatformSpec(

@@ -7,19 +7,38 @@ message and an exit code (1 for invalid content or a failed operation, 2 for usa
 
 from __future__ import annotations
 
+import os
 import sys
 
-from campaign.cli._app import app
-from campaign.cli import plan_commands  # noqa: F401  (each import registers its commands)
-from campaign.cli import queue_commands  # noqa: F401
-from campaign.cli import links_commands  # noqa: F401
-from campaign.cli import accounts_commands  # noqa: F401
-from campaign.cli import daemon_commands  # noqa: F401
+# Each import registers its stage's commands on ``app``.
+from campaign.cli import (  # noqa: F401
+    accounts_commands,
+    daemon_commands,
+    links_commands,
+    plan_commands,
+    queue_commands,
+)
+from campaign.cli._app import app, err
+
+EXIT_INTERNAL = 70
 
 
 def main() -> None:
-    """Entry point of the ``campaign`` console script."""
-    sys.exit(app())
+    """Entry point of the ``campaign`` console script.
+
+    A bug must not greet staff with a traceback: it is reported in one line with exit 70,
+    and ``CAMPAIGN_DEBUG=1`` shows the traceback for whoever fixes it.
+    """
+    try:
+        sys.exit(app())
+    except Exception as exc:
+        if os.environ.get("CAMPAIGN_DEBUG"):
+            raise
+        err.print(
+            f"internal error ({type(exc).__name__}); this is a bug in campaign. "
+            "Run again with CAMPAIGN_DEBUG=1 to see the details, and report it."
+        )
+        sys.exit(EXIT_INTERNAL)
 
 
 __all__ = ["app", "main"]

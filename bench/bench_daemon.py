@@ -1,0 +1,227 @@
+"""Benchmark the publishing daemon against the fake X server, with baselines from the same run.
+
+1. Throughput: N posts due at one instant, published by ``campaign run`` (a subprocess, SQLite
+   ledger), against a bare loop calling tweepy's ``create_tweet`` N times on the same fake
+   (also a subprocess). Both are timed on the fake, first post received to last.
+2. Lateness: M posts spread evenly at half the daemon's burst rate, so it is never behind
+   by design; lateness = when the fake received a post minus its planned instant.
+3. Start-up and memory: time from spawning ``campaign run`` to its "ready" log line (first
+   ledger read done, jobs set), and its resident memory then, with 100,000 future posts in the
+   ledger against an empty ledger. Only posts within the horizon (10 min) get APScheduler
+   jobs, so a large ledger costs one indexed query.
+
+Usage::
+
+    .venv/bin/python bench/bench_daemon.py [--posts 10000] [--paced 2000] [--ledger 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.x_api import FakeX  # noqa: E402
+
+from campaign.render.post import Post, post_id  # noqa: E402
+from campaign.store import Ledger, transitions  # noqa: E402
+
+CAMPAIGN = str(Path(sys.executable).with_name("campaign"))
+
+
+class TimedX(FakeX):
+    """The fake X, noting the wall-clock time each post arrives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrivals: dict[str, float] = {}
+
+    def _store(self, text: str, reply_to: str | None, media_ids: list[str]) -> Any:
+        self.arrivals[text] = time.time()
+        return super()._store(text, reply_to, media_ids)
+
+
+def make_posts(count: int, first: datetime, spacing: timedelta, tag: str) -> list[Post]:
+    posts = []
+    for n in range(count):
+        text = f"{tag} post {n}: the workshop starts soon, see https://example.org/e/{n}"
+        posts.append(
+            Post(
+                id=post_id("bench", f"{tag}-{n}", "a", "twitter", 1),
+                campaign="bench",
+                event=f"{tag}-{n}",
+                announcement="a",
+                platform="twitter",
+                scheduled_at=first + spacing * n,
+                timezone="Europe/Amsterdam",
+                text=text,
+                length=len(text),
+                limit=280,
+            )
+        )
+    return posts
+
+
+def env_for(url: str, fake: FakeX | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
+    env.update({"CAMPAIGN_DATABASE_URL": url, "CAMPAIGN_POLL_SECONDS": "0.5"})
+    if fake is not None:
+        env.update(fake.env())
+    return env
+
+
+def start_daemon(
+    url: str, fake: FakeX | None, workdir: Path
+) -> tuple[subprocess.Popen[bytes], Path]:
+    log = workdir / f"daemon-{time.monotonic_ns()}.log"
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [CAMPAIGN, "run", "--log-format", "json"],
+            env=env_for(url, fake),
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    return process, log
+
+
+def wait_until(predicate: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out; see the daemon log in the work folder")
+        time.sleep(0.01)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    process.wait(60)
+
+
+def bare_loop(url: str, count: int) -> None:
+    """The baseline, run in a child process: tweepy create_tweet in a plain loop."""
+    import tweepy
+
+    from campaign.adapters._x_adapter import RebasedSession
+
+    env = os.environ
+    client = tweepy.Client(
+        consumer_key=env["CAMPAIGN_TWITTER_API_KEY"],
+        consumer_secret=env["CAMPAIGN_TWITTER_API_SECRET"],
+        access_token=env["CAMPAIGN_TWITTER_ACCESS_TOKEN"],
+        access_token_secret=env["CAMPAIGN_TWITTER_ACCESS_SECRET"],
+        return_type=dict,
+    )
+    client.session = RebasedSession(url)
+    for n in range(count):
+        client.create_tweet(text=f"bare post {n}: the workshop starts soon")
+
+
+def span_rate(fake: TimedX, count: int) -> float:
+    times = sorted(fake.arrivals.values())
+    assert len(times) == count, f"expected {count} posts on the fake, got {len(times)}"
+    return (count - 1) / (times[-1] - times[0])
+
+
+def measure_bare(count: int) -> float:
+    with TimedX() as fake:
+        env = {**os.environ, **fake.env()}
+        subprocess.run(
+            [sys.executable, __file__, "--bare", fake.url, "--posts", str(count)],
+            env=env,
+            check=True,
+        )
+        return span_rate(fake, count)
+
+
+def measure_daemon(
+    workdir: Path, count: int, paced_rate: float | None
+) -> tuple[float, list[float]]:
+    """Posts/s and lateness (s) of the daemon for ``count`` posts (a burst, or paced)."""
+    url = f"sqlite:///{workdir / f'ledger-{time.monotonic_ns()}.db'}"
+    with TimedX() as fake, Ledger.open(url) as ledger:
+        process, _log = start_daemon(url, fake, workdir)
+        wait_until(lambda: transitions.heartbeats(ledger), 60)
+        first = datetime.now(UTC) + timedelta(seconds=3)
+        spacing = timedelta(seconds=1 / paced_rate) if paced_rate else timedelta(0)
+        tag = "paced" if paced_rate else "burst"
+        posts = make_posts(count, first, spacing, tag)
+        ledger.sync(posts)
+        wait_until(lambda: len(fake.arrivals) >= count, 60 + count / 20)
+        stop(process)
+        late = [fake.arrivals[p.text] - p.scheduled_at.timestamp() for p in posts]
+        return span_rate(fake, count), late
+
+
+def measure_start(workdir: Path, scheduled: int) -> tuple[float, int]:
+    """Seconds from spawn to "ready", and resident memory (kB) then, with ``scheduled`` posts."""
+    url = f"sqlite:///{workdir / f'ledger-{time.monotonic_ns()}.db'}"
+    with Ledger.open(url) as ledger:
+        start = datetime.now(UTC) + timedelta(hours=1)
+        ledger.sync(make_posts(scheduled, start, timedelta(seconds=26), "future"))
+    began = time.monotonic()
+    process, log = start_daemon(url, None, workdir)
+    wait_until(lambda: '"event": "ready"' in log.read_text(), 120)
+    elapsed = time.monotonic() - began
+    status = Path(f"/proc/{process.pid}/status").read_text()
+    rss = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+    stop(process)
+    return elapsed, rss
+
+
+def percentile(values: list[float], q: float) -> float:
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+        if len(values) > 1
+        else values[0]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=10_000, help="posts in the burst")
+    parser.add_argument("--paced", type=int, default=2_000, help="posts in the paced run")
+    parser.add_argument("--ledger", type=int, default=100_000, help="future posts at start-up")
+    parser.add_argument("--bare", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare:
+        bare_loop(args.bare, args.posts)
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        bare = measure_bare(args.posts)
+        rate, burst_late = measure_daemon(workdir, args.posts, None)
+        print(f"throughput, {args.posts} posts due at once:")
+        print(f"  bare tweepy loop   {bare:8.1f} posts/s")
+        print(f"  campaign run       {rate:8.1f} posts/s   ratio {rate / bare:.2f} (goal >= 0.8)")
+        print(f"  last post out {max(burst_late):.2f} s after the burst was due")
+        paced_rate = rate / 2
+        _, late = measure_daemon(workdir, args.paced, paced_rate)
+        ms = [1000 * x for x in late]
+        print(f"lateness, {args.paced} posts at {paced_rate:.0f} posts/s (half the daemon's rate):")
+        print(
+            f"  p50 {percentile(ms, 50):6.1f} ms   p99 {percentile(ms, 99):6.1f} ms   "
+            f"max {max(ms):6.1f} ms   min {min(ms):6.1f} ms (goal p99 < 100 ms)"
+        )
+        empty_s, empty_kb = measure_start(workdir, 0)
+        full_s, full_kb = measure_start(workdir, args.ledger)
+        print("start-up to ready, and resident memory then:")
+        print(f"  empty ledger        {empty_s:6.2f} s   {empty_kb / 1024:6.1f} MiB")
+        print(
+            f"  {args.ledger:,} scheduled {full_s:6.2f} s   {full_kb / 1024:6.1f} MiB   "
+            f"ratio {full_s / empty_s:.2f} time, {full_kb / empty_kb:.2f} memory"
+        )
+
+
+if __name__ == "__main__":
+    main()

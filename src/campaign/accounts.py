@@ -1,0 +1,78 @@
+"""Checking the platform accounts: are the credentials set, and does each platform accept them?
+
+Works over :func:`campaign.adapters.registry.platforms` and each ``PlatformSpec.connect``, so a
+new platform is covered without a line here. ``campaign accounts check`` prints the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+from campaign.adapters.base import PlatformSpec
+from campaign.adapters.registry import platform, platforms
+from campaign.errors import CampaignError, ConfigurationError
+
+
+class Status(StrEnum):
+    """The outcome of checking one platform."""
+
+    OK = "ok"
+    NOT_CONFIGURED = "not configured"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """One platform's result: the handle when the credentials work, else what is wrong."""
+
+    platform: str
+    title: str
+    status: Status
+    handle: str = ""
+    message: str = ""
+    named: bool = False  # the user asked for this platform by name
+
+    @property
+    def failed(self) -> bool:
+        """Whether this result should fail the command: a named platform that is not OK, or
+        a configured one whose credentials were refused."""
+        return self.status is Status.FAILED or (self.named and self.status is not Status.OK)
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as ``--json`` prints it (never any credential)."""
+        return {k: str(v) for k, v in asdict(self).items() if k != "named"}
+
+
+def check_accounts(
+    names: Sequence[str] = (), env: Mapping[str, str] | None = None
+) -> list[AccountCheck]:
+    """Check the credentials of the platforms ``names`` (every known platform if empty).
+
+    ``env`` is passed to each ``connect`` (None: the process environment and ``.env``).
+    Raises :class:`ConfigurationError` for an unknown platform name; every other problem is
+    reported in the results.
+    """
+    specs = [platform(name) for name in names] if names else list(platforms().values())
+    return [check_account(spec, env, named=bool(names)) for spec in specs]
+
+
+def check_account(
+    spec: PlatformSpec, env: Mapping[str, str] | None = None, *, named: bool = False
+) -> AccountCheck:
+    """Connect to ``spec``'s platform and ask it whose credentials these are."""
+    try:
+        adapter = spec.connect(env)
+    except ConfigurationError as exc:
+        return AccountCheck(
+            spec.name, spec.title, Status.NOT_CONFIGURED, message=str(exc), named=named
+        )
+    try:
+        handle = adapter.check_credentials()
+    except CampaignError as exc:
+        return AccountCheck(spec.name, spec.title, Status.FAILED, message=str(exc), named=named)
+    finally:
+        adapter.close()
+    return AccountCheck(spec.name, spec.title, Status.OK, handle=handle, named=named)

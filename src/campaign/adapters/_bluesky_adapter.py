@@ -1,0 +1,260 @@
+"""The live Bluesky adapter; imported by :func:`campaign.adapters.bluesky.connect` only.
+
+One :class:`BlueskyAdapter` holds one logged-in ``atproto`` client. Every request goes through
+:meth:`BlueskyAdapter._call`, which logs in on first use, logs in again once when the server
+stops accepting the session, and maps any failure into :mod:`campaign.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, TypeVar
+
+import httpx
+from atproto_client import Client, models
+from atproto_client.exceptions import RequestErrorBase
+from atproto_client.models.utils import get_response_model
+from atproto_client.request import Request
+from atproto_core.exceptions import AtProtocolError
+
+from campaign.adapters._bluesky_errors import api_error, record_missing, session_refused
+from campaign.adapters._bluesky_records import (
+    COLLECTION,
+    Image,
+    PostRef,
+    card_title,
+    load_images,
+    public_url,
+    record_key,
+    remote_id,
+)
+from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
+from campaign.adapters.bluesky import SPEC, BlueskySettings
+from campaign.errors import PermanentError, PublishError, RetryableError
+
+if TYPE_CHECKING:
+    from atproto_client.client.session import Session, SessionEvent
+    from atproto_client.models.blob_ref import BlobRef
+
+T = TypeVar("T")
+# Everything atproto raises on purpose, and the httpx errors it lets through (a dropped
+# connection surfaces as a bare httpx.RemoteProtocolError).
+_FAILURES = (AtProtocolError, httpx.HTTPError)
+
+
+@dataclass(frozen=True)
+class _Account:
+    """Who the session belongs to, as the server said when it was created or refreshed."""
+
+    did: str
+    handle: str
+
+
+class BlueskyAdapter(Adapter):
+    """Publishes to one Bluesky account; see :mod:`campaign.adapters.bluesky`."""
+
+    spec: ClassVar[PlatformSpec] = SPEC
+    look_back_reliable: ClassVar[bool] = True
+
+    def __init__(self, settings: BlueskySettings) -> None:
+        if settings.handle is None or settings.app_password is None:
+            raise ValueError("BlueskyAdapter needs settings that passed require()")
+        self._identifier = settings.handle.strip().removeprefix("@")
+        self._password = settings.app_password
+        self._link_card = settings.link_card
+        self._client = Client(
+            base_url=str(settings.service_url),
+            request=Request(timeout=settings.timeout_seconds),
+        )
+        self._client.on_session_change(self._remember)
+        self._account: _Account | None = None
+
+    def publish(self, post: Outgoing) -> Receipt:
+        """Publish ``post`` (or a thread part) as an ``app.bsky.feed.post`` record."""
+        rkey = self._record_key(post)
+        length = SPEC.count(post.text)
+        if length > SPEC.limit:
+            raise PermanentError(
+                f"the text has {length} graphemes; Bluesky takes at most {SPEC.limit}: shorten "
+                "the template ('campaign preview' shows each post's length)"
+            )
+        images = load_images(post.media)
+        reply = _reply_ref(post)
+        facets = self._call(
+            "find the links, tags and mentions", lambda: self._client.detect_facets(post.text)
+        )
+        record = models.AppBskyFeedPost.Record(
+            text=post.text,
+            created_at=self._client.get_current_time_iso(),
+            facets=facets or None,
+            embed=self._embed(images, facets),
+            reply=reply,
+        )
+        try:
+            created = self._call(
+                "publish the post",
+                lambda: self._client.com.atproto.repo.create_record(
+                    models.ComAtprotoRepoCreateRecord.Data(
+                        repo=self._session().did, collection=COLLECTION, rkey=rkey, record=record
+                    )
+                ),
+                creates_post=True,
+            )
+        except (RetryableError, PermanentError):
+            # An earlier attempt may have published this post: its key then exists and the
+            # server refuses the create (409, 400 or a bare 500, depending on its version).
+            earlier = self._find_quietly(rkey)
+            if earlier is None:
+                raise
+            return earlier
+        return self._receipt(created.uri, created.cid)
+
+    def check_credentials(self) -> str:
+        """Log in and return the account's handle, e.g. ``@campaign.bsky.social``."""
+        self._login()
+        session = self._call("check the session", self._client.com.atproto.server.get_session)
+        return f"@{session.handle}"
+
+    def look_back(self, post: Outgoing) -> Receipt | None:
+        """Find ``post`` under its deterministic record key; ``None`` proves it is not there."""
+        return self._find(self._record_key(post))
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._client.request.close()
+
+    # -- requests --------------------------------------------------------------------------
+
+    def _call(self, action: str, request: Callable[[], T], *, creates_post: bool = False) -> T:
+        """Run ``request`` logged in, mapping failures; log in again once if the session died."""
+        self._session()
+        try:
+            return request()
+        except _FAILURES as exc:
+            if not session_refused(exc):
+                raise api_error(exc, action, creates_post=creates_post) from exc
+        self._login()
+        try:
+            return request()
+        except _FAILURES as exc:
+            raise api_error(exc, action, creates_post=creates_post) from exc
+
+    def _session(self) -> _Account:
+        """The logged-in account, logging in first if needed."""
+        return self._account or self._login()
+
+    def _login(self) -> _Account:
+        """Create a new session from the handle and app password."""
+        self._account = None
+        try:
+            self._client.login(
+                self._identifier, self._password.get_secret_value(), fetch_bsky_profile=False
+            )
+        except _FAILURES as exc:
+            raise api_error(exc, "log in") from exc
+        if self._account is None:
+            raise PermanentError("Bluesky accepted the login but sent no session; try again")
+        return self._account
+
+    def _remember(self, event: SessionEvent, session: Session) -> None:
+        """Keep who we are logged in as; atproto calls this on every new or refreshed session."""
+        self._account = _Account(session.did, session.handle)
+
+    def _find(self, rkey: str) -> Receipt | None:
+        """The receipt of our post under ``rkey``, or ``None`` when there is no such record."""
+
+        def get() -> Receipt | None:
+            try:
+                found = self._client.com.atproto.repo.get_record(
+                    models.ComAtprotoRepoGetRecord.Params(
+                        repo=self._session().did, collection=COLLECTION, rkey=rkey
+                    )
+                )
+            except RequestErrorBase as exc:
+                if record_missing(exc):
+                    return None
+                raise
+            return self._receipt(found.uri, found.cid or "")
+
+        return self._call("look for the post", get)
+
+    def _find_quietly(self, rkey: str) -> Receipt | None:
+        """Like :meth:`_find`, but ``None`` when the look fails or there is no session to look
+        with (logging in again just after a refused login would only risk its rate limit)."""
+        if self._account is None:
+            return None
+        try:
+            return self._find(rkey)
+        except PublishError:
+            return None
+
+    def _upload(self, image: Image) -> BlobRef:
+        """Upload one image and return the blob reference a record embeds."""
+        # Not `com.atproto.repo.upload_blob`: it hands the bytes to httpx as `data=`, which
+        # httpx deprecates; `content=` sends the same request.
+        answer = self._call(
+            f"upload image {image.name}",
+            lambda: self._client.invoke_procedure(
+                "com.atproto.repo.uploadBlob",
+                content=image.data,
+                headers={"Content-Type": image.mime_type},
+                output_encoding="application/json",
+            ),
+        )
+        return get_response_model(answer, models.ComAtprotoRepoUploadBlob.Response).blob
+
+    # -- record parts ----------------------------------------------------------------------
+
+    def _embed(
+        self, images: Sequence[Image], facets: Sequence[models.AppBskyRichtextFacet.Main]
+    ) -> models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main | None:
+        """The images, else a card for the first link when wanted; a post has one embed."""
+        if images:
+            return models.AppBskyEmbedImages.Main(
+                images=[
+                    models.AppBskyEmbedImages.Image(alt=image.alt, image=self._upload(image))
+                    for image in images
+                ]
+            )
+        link = _first_link(facets) if self._link_card else None
+        if link is None:
+            return None
+        return models.AppBskyEmbedExternal.Main(
+            external=models.AppBskyEmbedExternal.External(
+                uri=link, title=card_title(link), description=""
+            )
+        )
+
+    def _receipt(self, uri: str, cid: str) -> Receipt:
+        return Receipt(remote_id(uri, cid), public_url(self._session().handle, uri))
+
+    @staticmethod
+    def _record_key(post: Outgoing) -> str:
+        if post.scheduled_at is None:
+            raise PermanentError(
+                "this post has no scheduled time, which Bluesky needs for its record key; "
+                "publish it through the queue ('campaign' plans every post with its time)"
+            )
+        return record_key(post.post_id, post.scheduled_at)
+
+
+def _reply_ref(post: Outgoing) -> models.AppBskyFeedPost.ReplyRef | None:
+    """The root and parent of a thread part, or ``None`` for a first part or single post."""
+    if post.reply_to is None:
+        return None
+    parent = PostRef.parse(post.reply_to)
+    root = PostRef.parse(post.thread_root) if post.thread_root else parent
+    return models.AppBskyFeedPost.ReplyRef(
+        root=models.ComAtprotoRepoStrongRef.Main(uri=root.uri, cid=root.cid),
+        parent=models.ComAtprotoRepoStrongRef.Main(uri=parent.uri, cid=parent.cid),
+    )
+
+
+def _first_link(facets: Sequence[models.AppBskyRichtextFacet.Main]) -> str | None:
+    """The URI of the first link in the text (facets come sorted by position)."""
+    for facet in facets:
+        for feature in facet.features:
+            if isinstance(feature, models.AppBskyRichtextFacet.Link):
+                return str(feature.uri)
+    return None

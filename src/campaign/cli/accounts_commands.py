@@ -1,0 +1,51 @@
+"""``campaign accounts check``: are the credentials set, and does each platform accept them?"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from campaign.accounts import AccountCheck, Status, check_accounts
+from campaign.cli._app import EXIT_INVALID, app, out, user_errors
+
+accounts_app = typer.Typer(
+    help="Check the platform accounts campaign posts to.", no_args_is_help=True
+)
+app.add_typer(accounts_app, name="accounts")
+
+_STYLE = {Status.OK: "green", Status.NOT_CONFIGURED: "yellow", Status.FAILED: "bold red"}
+
+
+@accounts_app.command("check")
+def check(
+    platform: Annotated[
+        str | None,
+        typer.Argument(help="Platform to check (twitter, mastodon, …); all of them if omitted."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Verify each platform's credentials and print the account handle, or what is wrong.
+
+    Without PLATFORM every platform is covered: configured ones are checked, the others are
+    reported as not configured. Exits 1 when a named or configured platform fails.
+    """
+    with user_errors():
+        results = check_accounts([platform] if platform else [])
+    if as_json:
+        out.print_json(json.dumps([result.to_json() for result in results]))
+    else:
+        for result in results:
+            out.print(_line(result), soft_wrap=True)
+    if any(result.failed for result in results):
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _line(result: AccountCheck) -> str:
+    """One platform's result for people: ``X (Twitter): ok @campaignbot``, or the status
+    followed by an indented line saying what is wrong."""
+    detail = f" {result.handle}" if result.status is Status.OK else f"\n    {result.message}"
+    style = _STYLE[result.status]
+    return f"{escape(result.title)}: [{style}]{result.status}[/]{escape(detail)}"

@@ -1,0 +1,130 @@
+"""``campaign run`` (the publishing daemon) and ``campaign status`` (its health, for monitors)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from campaign import daemon
+from campaign.cli._app import app, out, user_errors
+from campaign.daemon.logs import configure
+from campaign.store.queued import QueuedPost
+
+
+class LogFormat(StrEnum):
+    """How ``campaign run`` writes its log lines."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def run(
+    once: Annotated[
+        bool, typer.Option("--once", help="Publish everything due now, then exit (cron, CI).")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Print each post when due instead; change nothing."),
+    ] = False,
+    log_format: Annotated[
+        LogFormat, typer.Option("--log-format", help="text for people, json (one object a line).")
+    ] = LogFormat.text,
+) -> None:
+    """Publish scheduled posts when they are due, until stopped (SIGTERM or Ctrl-C).
+
+    Reads the ledger (CAMPAIGN_DATABASE_URL) every CAMPAIGN_POLL_SECONDS; each post is claimed
+    before it is sent, so it goes out once even with two daemons on one PostgreSQL database.
+    Posts later than CAMPAIGN_GRACE_MINUTES (15) become missed, loudly. Credentials come from
+    the environment or .env; a platform without them keeps its posts scheduled and says which
+    variables to set. Exit 0 after a clean stop, 1 when the ledger cannot be opened.
+    """
+    configure(log_format.value)
+    with user_errors():
+        daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    window: Annotated[
+        float,
+        typer.Option("--window", min=0, help="Hours during which failed and missed posts count."),
+    ] = 24.0,
+    ran_within: Annotated[
+        float | None,
+        typer.Option(
+            "--ran-within",
+            min=0,
+            help="Minutes: for 'run --once' from cron, a run this recent counts as alive.",
+        ),
+    ] = None,
+) -> None:
+    """Is the daemon alive, what goes out next, what was sent, what needs a person.
+
+    Exit codes for monitors: 0 healthy; 3 no live daemon (no fresh heartbeat); 4 a daemon is
+    alive but posts need a person (unknown; failed or missed within --window hours; or still
+    scheduled beyond the grace window); 1 the ledger cannot be opened.
+    """
+    with user_errors():
+        health = daemon.check(
+            daemon.load_settings(),
+            window=timedelta(hours=window),
+            ran_within=timedelta(minutes=ran_within) if ran_within is not None else None,
+        )
+    if as_json:
+        typer.echo(json.dumps(health.to_json(), indent=2, ensure_ascii=False))
+    else:
+        _print_health(health)
+    raise typer.Exit(health.exit_code)
+
+
+def _print_health(health: daemon.Health) -> None:
+    now = health.checked_at
+    live = [beat for beat, alive in health.workers if alive]
+    if live:
+        for beat in live:
+            out.print(
+                f"[green]daemon running[/] {beat.worker}, last beat {_ago(now, beat.beat_at)}"
+            )
+    elif health.workers:
+        last = health.workers[0][0]
+        out.print(
+            f"[bold red]daemon not running[/]: last seen {_ago(now, last.beat_at)} ({last.worker})"
+        )
+    else:
+        out.print("[bold red]daemon not running[/]: no daemon has ever run on this ledger")
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(health.counts.items()))
+    out.print(f"posts: {counts or 'none'}")
+    _section("next", health.upcoming)
+    _section("recently sent", health.recent)
+    _section("needs a person", health.attention, show_error=True)
+    _section("overdue (nothing is publishing them)", health.overdue)
+    verdict = {
+        daemon.EXIT_HEALTHY: "[green]healthy[/]",
+        daemon.EXIT_NO_DAEMON: "[bold red]unhealthy[/]: no live daemon; start 'campaign run'",
+        daemon.EXIT_ATTENTION: "[bold red]unhealthy[/]: posts need a person (see above)",
+    }
+    out.print(verdict[health.exit_code])
+
+
+def _section(title: str, posts: list[QueuedPost], show_error: bool = False) -> None:
+    if not posts:
+        return
+    out.print(f"{title}:")
+    for post in posts:
+        when = post.local_time.strftime("%Y-%m-%d %H:%M %Z")
+        line = f"  {post.id} {post.state:<9} {post.platform:<9} {when}"
+        if show_error and post.last_error:
+            line += f": {post.last_error}"
+        out.print(escape(line))
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    seconds = max(0, int((now - then).total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"

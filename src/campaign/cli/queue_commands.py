@@ -1,0 +1,115 @@
+"""``campaign schedule``, ``queue``, ``cancel``, ``retry`` and ``resolve``: the ledger by hand."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
+from campaign.cli.plan_commands import Paths
+from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
+from campaign.render.planner import plan_files
+from campaign.store import Ledger
+from campaign.store.states import STATES, UNKNOWN
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+PostId = Annotated[
+    str, typer.Argument(help="The post's id, or a unique start of it (6+ characters).")
+]
+
+
+@app.command()
+def schedule(
+    paths: Paths,
+    prune: Annotated[
+        bool,
+        typer.Option(
+            "--prune", help="Cancel unsent posts of these campaigns that the files no longer plan."
+        ),
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Record every post of the campaign files in the ledger, for the daemon to publish.
+
+    Safe to run again after editing: unchanged posts are left alone, changed unsent posts are
+    updated, sent posts are never touched. All or nothing: one invalid post and nothing is
+    written. Posts already past their time by more than the grace window
+    (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
+    """
+    with user_errors():
+        posts = plan_files(paths)
+        with Ledger.open() as ledger:
+            report = ledger.sync(posts, prune=prune)
+            if as_json:
+                typer.echo(json.dumps(report.to_json(), indent=2))
+            else:
+                render_sync(out, err, report, ledger.get)
+
+
+@app.command()
+def queue(
+    state: Annotated[
+        str | None, typer.Option("--state", help=f"Only posts in this state: {', '.join(STATES)}.")
+    ] = None,
+    campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the ledger's posts in time order, with state, attempts and id."""
+    if state is not None and state not in STATES:
+        fail(f"unknown state {state!r}; use one of: {', '.join(STATES)}", code=EXIT_USAGE)
+    with user_errors(), Ledger.open() as ledger:
+        posts = ledger.list(state=state, campaign=campaign)
+    if as_json:
+        typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
+    elif not posts:
+        out.print("No posts in the queue" + (" match." if state or campaign else "."))
+    else:
+        out.print(queue_table(posts, out.width))
+
+
+@app.command()
+def cancel(post_id: PostId) -> None:
+    """Cancel a post that has not been sent, and the later parts of its thread."""
+    with user_errors(), Ledger.open() as ledger:
+        cancelled = ledger.cancel(post_id)
+    for post in cancelled:
+        out.print(f"[green]Cancelled[/] {escape(describe(post))}: {escape(excerpt(post.text))}")
+
+
+@app.command()
+def retry(post_id: PostId) -> None:
+    """Schedule a failed, missed, cancelled or unknown post again; the daemon sends it next."""
+    with user_errors(), Ledger.open() as ledger:
+        was = ledger.get(post_id).state
+        post = ledger.retry(post_id)
+    out.print(f"[green]Scheduled again[/] (was {was}): {escape(describe(post))}.")
+    if was == UNKNOWN:
+        err.print(
+            f"[yellow]warning:[/] its last attempt got no answer, so it may already be on "
+            f"{post.platform}; if it is, run `campaign resolve {post.id} --posted REMOTE_ID` now."
+        )
+
+
+@app.command()
+def resolve(
+    post_id: PostId,
+    posted: Annotated[
+        str | None,
+        typer.Option("--posted", metavar="REMOTE_ID", help="It is on the platform with this id."),
+    ] = None,
+    not_posted: Annotated[
+        bool, typer.Option("--not-posted", help="It is not on the platform: schedule it again.")
+    ] = False,
+) -> None:
+    """Settle a post whose outcome is unknown, after looking on the platform yourself."""
+    if (posted is None) == (not not_posted):
+        fail("give exactly one of --posted REMOTE_ID or --not-posted", code=EXIT_USAGE)
+    with user_errors(), Ledger.open() as ledger:
+        post = ledger.resolve(post_id, posted=posted)
+    if posted is not None:
+        out.print(f"[green]Marked sent[/] {escape(describe(post))} as {escape(posted)}.")
+    else:
+        out.print(f"[green]Scheduled again[/] {escape(describe(post))}.")

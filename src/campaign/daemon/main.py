@@ -1,0 +1,83 @@
+"""``campaign run`` and ``campaign status`` as library calls (the CLI only parses options)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+
+from campaign.daemon import status
+from campaign.daemon.clock import Clock
+from campaign.daemon.config import DaemonSettings
+from campaign.daemon.logs import event
+from campaign.daemon.runtime import Runtime, run_once
+from campaign.daemon.scheduler import run_forever
+from campaign.errors import ConfigurationError
+from campaign.store.ledger import Ledger
+
+
+def load_settings() -> DaemonSettings:
+    """The daemon's settings from the environment and ``.env``.
+
+    Raises :class:`ConfigurationError` naming each malformed ``CAMPAIGN_*`` variable.
+    """
+    try:
+        return DaemonSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CAMPAIGN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from None
+
+
+def run(
+    settings: DaemonSettings,
+    *,
+    once: bool = False,
+    dry_run: bool = False,
+    echo: Callable[[str], None] = print,
+) -> None:
+    """Run the daemon until SIGTERM/SIGINT (``once``: until nothing more is due).
+
+    ``dry_run`` publishes through the dry-run adapter (``echo`` prints each post) and
+    records nothing in the ledger. Raises :class:`~campaign.errors.ConfigurationError` or
+    :class:`~campaign.errors.LedgerError` when the ledger cannot be opened.
+    """
+    runtime = Runtime.open(settings, dry_run=dry_run, echo=echo)
+    where = make_url(settings.ledger_url()).render_as_string(hide_password=True)
+    mode = "once" if once else "daemon"
+    event(
+        logging.INFO,
+        "started",
+        f"{'dry run' if dry_run else 'publishing'} ({mode}) from {where}; poll every "
+        f"{settings.poll_seconds:g} s, grace {settings.grace_minutes:g} min",
+        worker=str(runtime.worker),
+    )
+    try:
+        with runtime.stop_on_signals(), runtime.alive():
+            if once:
+                run_once(runtime)
+            else:
+                run_forever(runtime)
+    finally:
+        runtime.close()
+        event(logging.INFO, "stopped", "daemon stopped", worker=str(runtime.worker))
+
+
+def check(
+    settings: DaemonSettings, *, window: timedelta, ran_within: timedelta | None
+) -> status.Health:
+    """The health report ``campaign status`` prints (see :mod:`campaign.daemon.status`)."""
+    with Ledger.open(settings.ledger_url(), grace=settings.grace) as ledger:
+        now = Clock(timedelta(seconds=settings.clock_offset_seconds)).now()
+        return status.check(
+            ledger,
+            now,
+            stale_after=settings.stale_after,
+            grace=settings.grace,
+            window=window,
+            ran_within=ran_within,
+        )

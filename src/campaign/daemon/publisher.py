@@ -1,0 +1,309 @@
+"""Publishing one post: check it is due, claim it, call its platform, record what happened.
+
+The rules that make a post go out exactly once and on time live here:
+
+- a post is claimed (``scheduled`` → ``sending``, atomically) before its platform is called,
+  and only while holding its account's lane, so at most one post per account is in flight;
+- a post later than the grace window becomes ``missed`` (ERROR), never posted days late;
+- a thread part goes out only after the previous part is ``sent``, replying to it;
+- errors map to moves: retryable → back off and retry (bounded, then ``failed``), rate
+  limited → the account waits until its reset time, permanent → ``failed``, unknown outcome
+  (or a crash in ``sending``) → look back: found → ``sent``; not found → retried where the
+  platform's look-back is reliable, else ``unknown`` for a person. Never a blind repost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.daemon.backoff import retry_delay
+from campaign.daemon.book import Book
+from campaign.daemon.clock import Clock
+from campaign.daemon.config import DaemonSettings
+from campaign.daemon.connections import Connections
+from campaign.daemon.identity import WorkerId, is_gone, live_workers
+from campaign.daemon.logs import event
+from campaign.daemon.ratelimits import AccountGate
+from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
+from campaign.store.queued import QueuedPost
+from campaign.store.states import SCHEDULED, SENT
+from campaign.store.transitions import Claim
+
+
+@dataclass
+class Publisher:
+    """Publishes posts from ``book`` through ``connections``, as worker ``worker``."""
+
+    book: Book
+    connections: Connections
+    settings: DaemonSettings
+    clock: Clock
+    worker: WorkerId
+    stopping: threading.Event = field(default_factory=threading.Event)
+    gate: AccountGate = field(default_factory=AccountGate)
+    rng: random.Random = field(default_factory=random.Random)
+    _inflight: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, post_id: str) -> datetime | None:
+        """Publish post ``post_id`` if it is due, then the thread parts that follow it.
+
+        Returns a time to try again when the post had to wait without anything recorded
+        (its account is rate-limited), else ``None``: the ledger says what happened.
+        """
+        next_id: str | None = post_id
+        while next_id is not None and not self.stopping.is_set():
+            post = self.book.get(next_id)
+            if post is None or post.state != SCHEDULED:
+                return None
+            outcome = self._publish_one(post)
+            if not isinstance(outcome, bool):
+                return outcome
+            if not outcome:
+                return None
+            following = self.book.next_part(post)
+            next_id = following.id if following else None
+        return None
+
+    def recover_stuck(self) -> None:
+        """Settle every post left in ``sending`` by a worker that is gone (or by this one
+        after a look-back that could not be made); posts of live workers are left alone."""
+        claims = self.book.stuck_sending()
+        if not claims:
+            return
+        now = self.clock.now()
+        live = live_workers(self.book.heartbeats(), now, self.settings.stale_after)
+        with self._lock:
+            busy = set(self._inflight)
+        for claim in claims:
+            if self.stopping.is_set():
+                return
+            if claim.post.id not in busy and is_gone(claim.worker, self.worker, live):
+                self._recover(claim)
+
+    # --- one post ------------------------------------------------------------------------
+
+    def _publish_one(self, post: QueuedPost) -> bool | datetime:
+        """True when ``post`` was sent; a time when its account must wait; False otherwise."""
+        now = self.clock.now()
+        due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
+        if due_at > now:
+            return False
+        reply_to = thread_root = None
+        if post.previous_id is not None:
+            previous = self.book.get(post.previous_id)
+            if previous is None or previous.state != SENT:
+                waiting = previous.state if previous else "gone from the ledger"
+                if now - due_at > self.settings.grace:
+                    self._miss(post, now, due_at, f"the previous thread part is {waiting}")
+                return False
+            due_at = max(due_at, previous.sent_at or due_at)
+            reply_to, thread_root = self._thread_ids(post, previous)
+        if now - due_at > self.settings.grace:
+            self._miss(post, now, due_at, "the daemon was not running or could not keep up")
+            return False
+        adapter = self.connections.get(post.platform)
+        if adapter is None:
+            return False
+        return self._send(post, adapter, _outgoing(post, reply_to, thread_root))
+
+    def _send(self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing) -> bool | datetime:
+        account = adapter.account_key
+        blocked = self.gate.blocked_until(account, self.clock.now())
+        if blocked is not None:
+            return blocked
+        with self.gate.lane(account):
+            blocked = self.gate.blocked_until(account, self.clock.now())
+            if blocked is not None:
+                return blocked
+            if self.stopping.is_set() or not self.book.claim(post, self.me, self.clock.now()):
+                return False
+            self._track(post.id, True)
+            try:
+                receipt: Receipt | None = adapter.publish(outgoing)
+                failure: Exception | None = None
+            except RateLimited as exc:
+                receipt, failure = None, exc
+                self.gate.block(account, exc.reset_at or self._retry_at(1))
+            except Exception as exc:  # any other failure, even an adapter bug, is settled below
+                receipt, failure = None, exc
+        try:
+            if receipt is not None:
+                return self.book.mark_sent(post, self.me, self.clock.now(), receipt)
+            assert failure is not None
+            self._settle(post, adapter, outgoing, failure)
+            return False
+        finally:
+            self._track(post.id, False)
+
+    def _settle(
+        self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception
+    ) -> None:
+        """Record the outcome of a publish call that raised ``exc``."""
+        now = self.clock.now()
+        message = str(exc) or type(exc).__name__
+        if isinstance(exc, RateLimited):
+            until = self.gate.blocked_until(adapter.account_key, now) or now
+            self.book.reschedule(post, self.me, now, until, message, counts=False)
+        elif isinstance(exc, RetryableError):
+            self._retry_or_fail(post, message)
+        elif isinstance(exc, PermanentError):
+            self.book.mark_failed(post, self.me, now, message)
+            self.connections.forget(post.platform)  # credentials are checked again before use
+        else:
+            if not isinstance(exc, OutcomeUnknown):
+                event(
+                    logging.ERROR,
+                    "adapter_error",
+                    f"unexpected error from the {post.platform} adapter: {message}",
+                    post_id=post.id,
+                    platform=post.platform,
+                )
+            self._look_back(post, adapter, outgoing, message, since=now, retry_at=None)
+
+    def _retry_or_fail(self, post: QueuedPost, message: str, at: datetime | None = None) -> None:
+        """Back off and retry ``post``, or fail it once it used up its attempts."""
+        tries = post.attempts + 1
+        now = self.clock.now()
+        if tries >= self.settings.max_attempts:
+            self.book.mark_failed(post, self.me, now, f"{message} (gave up after {tries} attempts)")
+        else:
+            self.book.reschedule(post, self.me, now, at or self._retry_at(tries), message)
+
+    def _look_back(
+        self,
+        post: QueuedPost,
+        adapter: Adapter,
+        outgoing: Outgoing,
+        reason: str,
+        since: datetime,
+        retry_at: datetime | None,
+    ) -> None:
+        """Find out whether ``post`` (held in ``sending``) reached its platform, and record it.
+
+        ``retry_at``: when to send it again if it provably did not (``None``: back off).
+        """
+        try:
+            with self.gate.lane(adapter.account_key):
+                found = adapter.look_back(outgoing)
+        except OutcomeUnknown as exc:  # the adapter says only a person can tell
+            self.book.mark_unknown(post, self.me, self.clock.now(), f"{reason}; {exc}")
+            return
+        except Exception as exc:
+            now = self.clock.now()
+            if now - since > self.settings.grace:
+                self.book.mark_unknown(
+                    post, self.me, now, f"{reason}; looking for it failed: {exc}"
+                )
+            else:
+                event(
+                    logging.WARNING,
+                    "look_back_failed",
+                    f"could not look for the post yet ({exc}); it stays in sending and is "
+                    "looked for again at the next poll",
+                    post_id=post.id,
+                    platform=post.platform,
+                    state="sending",
+                )
+            return
+        now = self.clock.now()
+        if found is not None:
+            self.book.mark_sent(post, self.me, now, found, found=True)
+        elif adapter.look_back_reliable:
+            self._retry_or_fail(post, f"{reason}; it is not on {post.platform}", retry_at)
+        else:
+            self.book.mark_unknown(
+                post,
+                self.me,
+                now,
+                f"{reason}; it was not found on {adapter.spec.title}, whose look-back cannot "
+                "prove it never arrived",
+            )
+
+    def _recover(self, claim: Claim) -> None:
+        """Settle one post a gone worker left in ``sending``, by looking it up."""
+        post = claim.post
+        adapter = self.connections.get(post.platform)
+        if adapter is None:
+            return
+        now = self.clock.now()
+        if claim.worker != self.me and not self.book.take_over(claim, self.me, now):
+            return
+        reply_to = thread_root = None
+        if post.previous_id is not None:
+            previous = self.book.get(post.previous_id)
+            if previous is not None:
+                reply_to, thread_root = self._thread_ids(post, previous)
+        since = claim.claimed_at or now
+        self._track(post.id, True)
+        try:
+            reason = (
+                f"the worker publishing it ({claim.worker}) stopped before recording the outcome"
+            )
+            # Not found on a reliable platform: due again from when it was claimed, so the
+            # grace window still decides whether it may go out this late.
+            outgoing = _outgoing(post, reply_to, thread_root)
+            self._look_back(post, adapter, outgoing, reason, since, since)
+        finally:
+            self._track(post.id, False)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def me(self) -> str:
+        return str(self.worker)
+
+    def _thread_ids(self, post: QueuedPost, previous: QueuedPost) -> tuple[str | None, str | None]:
+        """``reply_to`` and ``thread_root`` for a thread part after ``previous``."""
+        if previous.thread == 1:
+            return previous.remote_id, previous.remote_id
+        root = self.book.get(post.root_id)
+        return previous.remote_id, root.remote_id if root else None
+
+    def _retry_at(self, tries: int) -> datetime:
+        delay = retry_delay(
+            tries, self.settings.backoff_seconds, self.settings.backoff_cap_seconds, self.rng
+        )
+        return self.clock.now() + delay
+
+    def _miss(self, post: QueuedPost, now: datetime, due_at: datetime, why: str) -> None:
+        late = _duration(now - due_at)
+        local = post.local_time.strftime("%Y-%m-%d %H:%M %Z")
+        reason = (
+            f"due at {due_at:%Y-%m-%d %H:%M:%S} UTC ({local}) and {late} late, beyond the "
+            f"{_duration(self.settings.grace)} grace window ({why})"
+        )
+        self.book.mark_missed(post, now, reason)
+
+    def _track(self, post_id: str, busy: bool) -> None:
+        with self._lock:
+            if busy:
+                self._inflight.add(post_id)
+            else:
+                self._inflight.discard(post_id)
+
+
+def _outgoing(post: QueuedPost, reply_to: str | None, thread_root: str | None) -> Outgoing:
+    """What the adapter gets; ``scheduled_at`` lets it date idempotency keys and searches."""
+    return dataclasses.replace(post.outgoing(reply_to, thread_root), scheduled_at=post.scheduled_at)
+
+
+def _duration(delta: timedelta) -> str:
+    """``2 d 3 h``, ``4 h 5 min``, ``12 min``, ``30 s``: how people say it."""
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"

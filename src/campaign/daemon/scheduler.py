@@ -1,0 +1,116 @@
+"""The long-running daemon: our poll loop over the ledger, APScheduler to wake us on time.
+
+The ledger is the truth; APScheduler only holds a date-triggered job per post id for the posts
+due within the horizon (``CAMPAIGN_HORIZON_SECONDS``, a sliding window, so a ledger of
+100,000 future posts does not become 100,000 jobs). Every poll (``CAMPAIGN_POLL_SECONDS``) the
+loop re-reads the ledger: new or re-timed posts get a job, cancelled or finished ones lose
+theirs, and posts crashed workers left in ``sending`` are settled. At most ``JOB_WINDOW``
+posts (the earliest due) hold a job at a time, so a burst of 10,000 posts due at once costs
+each poll a bounded read, and the rest get their jobs as the first ones go out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
+
+from campaign.daemon.logs import event
+from campaign.daemon.publisher import Publisher
+from campaign.daemon.runtime import Runtime
+
+JOB_WINDOW = 1000
+
+
+class Jobs:
+    """The APScheduler jobs, kept in step with the ledger by :meth:`sync`."""
+
+    def __init__(self, scheduler: BackgroundScheduler, publisher: Publisher) -> None:
+        self._scheduler = scheduler
+        self._publisher = publisher
+        self._lock = threading.Lock()
+        # post id -> (its due time in the ledger, when its job runs)
+        self._planned: dict[str, tuple[datetime, datetime]] = {}
+
+    def sync(self, wanted: dict[str, datetime]) -> None:
+        """Make the jobs match ``wanted`` (post id -> due time, from the ledger)."""
+        with self._lock:
+            for post_id in self._planned.keys() - wanted.keys():
+                del self._planned[post_id]
+                self._remove(post_id)
+            for post_id, due in wanted.items():
+                known = self._planned.get(post_id)
+                if known is None or known[0] != due:
+                    self._add(post_id, due, due)
+
+    def _add(self, post_id: str, due: datetime, run_at: datetime) -> None:
+        self._planned[post_id] = (due, run_at)
+        self._scheduler.add_job(
+            self._run,
+            "date",
+            run_date=self._publisher.clock.to_system(run_at),
+            args=(post_id,),
+            id=post_id,
+            replace_existing=True,
+        )
+
+    def _remove(self, post_id: str) -> None:
+        with contextlib.suppress(JobLookupError):  # it has already run
+            self._scheduler.remove_job(post_id)
+
+    def _run(self, post_id: str) -> None:
+        """The job: publish the post; when its account must wait, run again then."""
+        try:
+            wait_until = self._publisher.publish(post_id)
+        except Exception as exc:  # a job must not die silently: log it; the next poll retries
+            event(logging.ERROR, "publish_error", f"{type(exc).__name__}: {exc}", post_id=post_id)
+            wait_until = None
+        with self._lock:
+            known = self._planned.pop(post_id, None)
+            if wait_until is not None and known is not None:
+                self._add(post_id, known[0], wait_until)
+
+
+def run_forever(runtime: Runtime) -> None:
+    """Publish every post on time until ``runtime.stop`` is set, then finish what is in flight."""
+    settings = runtime.settings
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(settings.workers)},
+        # The grace window is ours to apply (to mark a post missed, loudly), not APScheduler's.
+        job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 3},
+    )
+    jobs = Jobs(scheduler, runtime.publisher)
+    horizon = timedelta(seconds=settings.horizon_seconds)
+    scheduler.start()
+    ready = False
+    try:
+        while not runtime.stop.is_set():
+            try:
+                runtime.publisher.recover_stuck()
+                until = runtime.clock.now() + horizon
+                wanted = runtime.book.upcoming(until, JOB_WINDOW)
+                jobs.sync(wanted)
+                for platform in runtime.book.platforms_due(until):
+                    runtime.publisher.connections.get(platform)  # connect before it is due
+            except SQLAlchemyError as exc:
+                event(logging.ERROR, "ledger_unreachable", f"{exc}; trying again next poll")
+            else:
+                if not ready:
+                    ready = True
+                    event(
+                        logging.INFO,
+                        "ready",
+                        f"{len(wanted)} post(s) due within {settings.horizon_seconds:g} s "
+                        "have a job; later ones are picked up as they come within reach",
+                    )
+            runtime.stop.wait(settings.poll_seconds)
+    finally:
+        runtime.stop.set()
+        scheduler.shutdown(wait=True)

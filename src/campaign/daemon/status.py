@@ -1,0 +1,143 @@
+"""The health of publishing on one ledger, for ``campaign status`` and for monitors.
+
+Healthy means: a daemon is alive (a heartbeat newer than the stale limit that did not say it
+stopped) and no post needs a person. A post needs a person when it is ``unknown`` (whatever
+its age: someone must look on the platform), ``failed`` or ``missed`` within the attention
+window (default 24 h), or still ``scheduled`` more than the grace window after it was due
+(nothing is publishing it: no daemon, or its platform's credentials are missing).
+
+Exit codes (:attr:`Health.exit_code`): 0 healthy; 3 no live daemon; 4 a daemon is alive but
+posts need a person. (1 and 2 keep their CLI meaning: error, usage.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+
+from campaign.store.ledger import Ledger
+from campaign.store.queued import QueuedPost
+from campaign.store.schema import PostRow
+from campaign.store.states import FAILED, MISSED, SCHEDULED, SENT, UNKNOWN
+from campaign.store.transitions import Heartbeat, heartbeats
+
+EXIT_HEALTHY = 0
+EXIT_NO_DAEMON = 3
+EXIT_ATTENTION = 4
+
+_posts = PostRow.__table__
+
+
+@dataclass(frozen=True)
+class Health:
+    """What ``campaign status`` reports."""
+
+    checked_at: datetime
+    workers: list[tuple[Heartbeat, bool]]  # every known worker, and whether it is alive
+    counts: dict[str, int]
+    upcoming: list[QueuedPost]
+    recent: list[QueuedPost]
+    attention: list[QueuedPost]
+    overdue: list[QueuedPost]
+
+    @property
+    def alive(self) -> bool:
+        """Whether at least one daemon is alive on this ledger."""
+        return any(alive for _, alive in self.workers)
+
+    @property
+    def exit_code(self) -> int:
+        """0 healthy, 3 no live daemon, 4 posts need a person (see the module docstring)."""
+        if not self.alive:
+            return EXIT_NO_DAEMON
+        if self.attention or self.overdue:
+            return EXIT_ATTENTION
+        return EXIT_HEALTHY
+
+    def to_json(self) -> dict[str, Any]:
+        """The report as ``campaign status --json`` prints it."""
+        return {
+            "healthy": self.exit_code == EXIT_HEALTHY,
+            "exit_code": self.exit_code,
+            "checked_at": self.checked_at.isoformat(),
+            "daemon": {
+                "alive": self.alive,
+                "workers": [
+                    {
+                        "worker": beat.worker,
+                        "host": beat.host,
+                        "pid": beat.pid,
+                        "started_at": beat.started_at.isoformat(),
+                        "beat_at": beat.beat_at.isoformat(),
+                        "stopped": beat.stopped,
+                        "alive": alive,
+                    }
+                    for beat, alive in self.workers
+                ],
+            },
+            "counts": self.counts,
+            "next": [p.to_json() for p in self.upcoming],
+            "recent": [p.to_json() for p in self.recent],
+            "attention": [p.to_json() for p in self.attention],
+            "overdue": [p.to_json() for p in self.overdue],
+        }
+
+
+def check(
+    ledger: Ledger,
+    now: datetime,
+    *,
+    stale_after: timedelta,
+    grace: timedelta,
+    window: timedelta = timedelta(hours=24),
+    ran_within: timedelta | None = None,
+    limit: int = 10,
+) -> Health:
+    """The health of ``ledger`` at ``now``.
+
+    ``ran_within``: for ``campaign run --once`` from cron or a timer, a run that ended within
+    this time counts as a live daemon too.
+    """
+    beats = heartbeats(ledger)
+    workers = [(b, _alive(b, now, stale_after, ran_within)) for b in beats[:limit]]
+    due_before = now - grace
+    with ledger.engine.connect() as connection:
+        by_state = select(_posts.c.state, func.count()).group_by(_posts.c.state)
+        counts: dict[str, int] = {row[0]: row[1] for row in connection.execute(by_state)}
+
+        def posts(*where: Any, order: Any, cap: int | None = limit) -> list[QueuedPost]:
+            query = select(_posts).where(*where).order_by(order).limit(cap)
+            return [QueuedPost.from_row(r) for r in connection.execute(query).mappings()]
+
+        return Health(
+            checked_at=now,
+            workers=workers,
+            counts=counts,
+            upcoming=posts(_posts.c.state == SCHEDULED, order=_posts.c.scheduled_at),
+            recent=posts(_posts.c.state == SENT, order=_posts.c.sent_at.desc()),
+            attention=posts(
+                or_(
+                    _posts.c.state == UNKNOWN,
+                    and_(_posts.c.state.in_((FAILED, MISSED)), _posts.c.updated_at >= now - window),
+                ),
+                order=_posts.c.updated_at.desc(),
+                cap=None,
+            ),
+            overdue=posts(
+                _posts.c.state == SCHEDULED,
+                _posts.c.scheduled_at < due_before,
+                or_(_posts.c.not_before.is_(None), _posts.c.not_before < due_before),
+                order=_posts.c.scheduled_at,
+            ),
+        )
+
+
+def _alive(
+    beat: Heartbeat, now: datetime, stale_after: timedelta, ran_within: timedelta | None
+) -> bool:
+    if ran_within is not None and now - beat.beat_at <= ran_within:
+        return True
+    return not beat.stopped and now - beat.beat_at <= stale_after

@@ -1,0 +1,86 @@
+"""Tag and shorten the links of a rendered post: the renderer's entry point to link tracking.
+
+:func:`track_text` finds links the way X does (twitter-text), so the length check counts
+the final link. Only links written with ``http://`` or ``https://`` are considered: a bare
+``example.org`` in prose is a name on Mastodon and LinkedIn, not a link. Links whose host
+the :class:`LinkPolicy` tracks get UTM tags and, with ``shorten``, are replaced by their
+short URL; every other link is left exactly as written. Nothing here touches the network
+or a database, so previews stay side-effect free.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from campaign.links.policy import LinkPolicy, url_host
+from campaign.links.shortcodes import link_secret, short_code, short_url
+from campaign.links.utm import add_utm
+
+__all__ = ["LinkPolicy", "TrackedLink", "tag_url", "track_text"]
+
+
+@dataclass(frozen=True)
+class TrackedLink:
+    """One tracked link of a post: as written, as tagged, and its short form when shortened.
+
+    The renderer keeps these on ``Post.extra["tracked_links"]`` (a tuple of ``TrackedLink``),
+    from which :func:`campaign.links.shortlinks.register` stores the short codes.
+    """
+
+    original: str
+    tagged: str
+    short: str | None = None
+    code: str | None = None
+
+    @property
+    def final(self) -> str:
+        """The URL that appears in the post's text."""
+        return self.short or self.tagged
+
+
+def tag_url(url: str, *, platform: str, campaign: str, content: str, policy: LinkPolicy) -> str:
+    """``url`` with the post's UTM tags added (the template helper ``track(url)``).
+
+    An explicit request: any http(s) URL is tagged, whatever its host. Existing query
+    parameters, fragment and ``utm_*`` values stay as written; tagging twice changes nothing.
+
+    Raises ``ValueError`` when ``url`` is not an http(s) URL with a host.
+    """
+    if not url.lower().startswith(("http://", "https://")) or not url_host(url):
+        raise ValueError(f"track() needs an http(s) URL, got {url!r}")
+    values = policy.utm_values(platform=platform, campaign=campaign, content=content)
+    return add_utm(url, values)
+
+
+def track_text(
+    text: str, *, post_id: str, platform: str, campaign: str, content: str, policy: LinkPolicy
+) -> tuple[str, tuple[TrackedLink, ...]]:
+    """Tag (and with ``policy.shorten``, shorten) every tracked link in ``text``.
+
+    Returns the text to publish and the tracked links in order of appearance.
+    Raises :class:`~campaign.errors.ConfigurationError` when ``shorten`` is on, a link needs
+    a code and ``CAMPAIGN_LINKS_SECRET`` is missing or too short.
+    """
+    pieces: list[str] = []
+    tracked: list[TrackedLink] = []
+    secret: SecretStr | None = policy.secret
+    cursor = 0
+    for span in extract_urls_with_indices(text, extract_urls_without_protocol=False):
+        url = span["url"]
+        if not policy.tracks(url):
+            continue
+        start, end = span["indices"]
+        tagged = tag_url(url, platform=platform, campaign=campaign, content=content, policy=policy)
+        link = TrackedLink(original=url, tagged=tagged)
+        if policy.shorten and policy.base:
+            secret = secret or link_secret()
+            code = short_code(secret, post_id, tagged)
+            link = TrackedLink(url, tagged, short_url(policy.base, code), code)
+        pieces += [text[cursor:start], link.final]
+        tracked.append(link)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces), tuple(tracked)

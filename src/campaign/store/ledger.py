@@ -1,0 +1,273 @@
+"""The ledger: the durable queue of every planned post, and the planning side of its API.
+
+``campaign schedule`` syncs a plan into it, ``campaign queue`` lists it, and a person can
+``cancel``, ``retry`` or ``resolve`` one post. The daemon's moves (claim, mark sent, back
+off, …) live in :mod:`campaign.store.transitions` and work on the same tables.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, Row, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from campaign.errors import LedgerError
+from campaign.render.post import Post
+from campaign.settings import Settings
+from campaign.store import migrate, states
+from campaign.store.engine import open_engine, parse_url
+from campaign.store.queued import QueuedPost
+from campaign.store.sync import SyncReport, posts_table, sync_posts
+
+MIN_PREFIX = 6
+CANCEL_FROM = frozenset({states.SCHEDULED, states.FAILED, states.MISSED})
+RETRY_FROM = frozenset({states.FAILED, states.MISSED, states.UNKNOWN, states.CANCELLED})
+RESOLVE_FROM = frozenset({states.UNKNOWN})
+
+
+class Ledger:
+    """The queue database, opened and upgraded to the current schema."""
+
+    def __init__(self, engine: Engine, *, grace: timedelta) -> None:
+        self.engine = engine
+        self.grace = grace
+
+    @classmethod
+    def open(cls, url: str | None = None, *, grace: timedelta | None = None) -> Ledger:
+        """Open the ledger at ``url`` (default: ``CAMPAIGN_DATABASE_URL`` or the user's SQLite
+        file), creating or upgrading its schema in place. ``grace`` defaults to the
+        ``CAMPAIGN_GRACE_MINUTES`` setting.
+
+        Raises :class:`~campaign.errors.ConfigurationError` for an unusable URL and
+        :class:`~campaign.errors.LedgerError` when the database cannot be reached or was
+        made by a newer `campaign`.
+        """
+        settings = Settings()
+        url = url or settings.ledger_url()
+        engine = open_engine(url)
+        where = parse_url(url).render_as_string(hide_password=True)
+        try:
+            migrate.upgrade(engine)
+        except OperationalError as exc:
+            engine.dispose()
+            raise LedgerError(
+                f"cannot open the ledger at {where}: {exc.orig}; check CAMPAIGN_DATABASE_URL"
+            ) from None
+        except CommandError:
+            engine.dispose()
+            raise LedgerError(
+                f"the ledger at {where} has a newer schema than this `campaign` knows "
+                f"({migrate.head_revision()}); upgrade campaign"
+            ) from None
+        return cls(engine, grace=grace or timedelta(minutes=settings.grace_minutes))
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """An ORM session in one transaction: committed when the block ends, else rolled back."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def sync(
+        self, posts: Sequence[Post], *, prune: bool = False, now: datetime | None = None
+    ) -> SyncReport:
+        """Make the ledger match ``posts`` in one transaction; see :mod:`campaign.store.sync`.
+
+        Idempotent: the same posts again change nothing. ``now`` (UTC) decides which posts are
+        already missed. Raises :class:`~campaign.errors.LedgerError` when two posts share an id.
+        """
+        with self.engine.begin() as connection:
+            return sync_posts(connection, posts, prune=prune, now=now or _now(), grace=self.grace)
+
+    def list(
+        self, state: str | None = None, campaign: str | None = None
+    ) -> builtins.list[QueuedPost]:
+        """Posts in time order, optionally only those in ``state`` and/or of ``campaign``.
+
+        Raises :class:`~campaign.errors.LedgerError` for an unknown state name.
+        """
+        query = select(posts_table).order_by(
+            posts_table.c.scheduled_at,
+            posts_table.c.platform,
+            posts_table.c.root_id,
+            posts_table.c.thread,
+        )
+        if state is not None:
+            query = query.where(posts_table.c.state == states.check_state(state))
+        if campaign is not None:
+            query = query.where(posts_table.c.campaign == campaign)
+        with self.engine.begin() as connection:
+            return [QueuedPost.from_row(row) for row in connection.execute(query).mappings()]
+
+    def get(self, post_id: str) -> QueuedPost:
+        """The post with id ``post_id``, or with a unique id prefix of at least 6 characters.
+
+        Raises :class:`~campaign.errors.LedgerError` when no post (or several) match.
+        """
+        with self.engine.begin() as connection:
+            return _find(connection, post_id)
+
+    def cancel(self, post_id: str, *, now: datetime | None = None) -> builtins.list[QueuedPost]:
+        """Cancel a scheduled, failed or missed post and the later parts of its thread.
+
+        Returns the cancelled posts, the one asked for first. Raises
+        :class:`~campaign.errors.LedgerError` when the post may already be published.
+        """
+        moment = now or _now()
+        with self.engine.begin() as connection:
+            post = _find(connection, post_id, lock=True)
+            _check(post, "cancel", CANCEL_FROM)
+            later = connection.execute(
+                select(posts_table.c.id, posts_table.c.state).where(
+                    posts_table.c.root_id == post.root_id,
+                    posts_table.c.thread > post.thread,
+                    posts_table.c.state.in_(CANCEL_FROM),
+                )
+            ).all()
+            moves = [(post.id, post.state), *((r.id, r.state) for r in later)]
+            connection.execute(
+                update(posts_table)
+                .where(posts_table.c.id.in_([pid for pid, _ in moves]))
+                .values(state=states.CANCELLED, updated_at=moment)
+            )
+            for pid, old in moves:
+                why = "cancelled by hand" if pid == post.id else f"thread part after {post.id}"
+                states.log_change(pid, old, states.CANCELLED, why)
+            return [_find(connection, pid) for pid, _ in moves]
+
+    def retry(self, post_id: str, *, now: datetime | None = None) -> QueuedPost:
+        """Schedule a failed, missed, unknown or cancelled post again, as soon as possible.
+
+        The attempt count is kept; any back-off (``not_before``) is cleared. Raises
+        :class:`~campaign.errors.LedgerError` when the post is scheduled, sending or sent.
+        """
+        return self._move(post_id, "retry", RETRY_FROM, states.SCHEDULED, now, not_before=None)
+
+    def resolve(
+        self,
+        post_id: str,
+        *,
+        posted: str | None,
+        url: str | None = None,
+        now: datetime | None = None,
+    ) -> QueuedPost:
+        """Settle a post whose outcome is unknown, after a person looked on the platform.
+
+        With ``posted`` (the platform's id of the post) it becomes ``sent``; with ``None`` it
+        was not posted and is scheduled again. Raises :class:`~campaign.errors.LedgerError`
+        unless the post is ``unknown``.
+        """
+        if posted is not None:
+            moment = now or _now()
+            return self._move(
+                post_id,
+                "resolve",
+                RESOLVE_FROM,
+                states.SENT,
+                moment,
+                remote_id=posted,
+                remote_url=url,
+                sent_at=moment,
+            )
+        return self._move(post_id, "resolve", RESOLVE_FROM, states.SCHEDULED, now, not_before=None)
+
+    def _move(
+        self,
+        post_id: str,
+        action: str,
+        allowed: frozenset[str],
+        target: str,
+        now: datetime | None,
+        **values: Any,
+    ) -> QueuedPost:
+        with self.engine.begin() as connection:
+            post = _find(connection, post_id, lock=True)
+            _check(post, action, allowed)
+            connection.execute(
+                update(posts_table)
+                .where(posts_table.c.id == post.id)
+                .values(state=target, updated_at=now or _now(), **values)
+            )
+            states.log_change(post.id, post.state, target, f"{action} by hand")
+            return _find(connection, post.id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _find(connection: Connection, post_id: str, *, lock: bool = False) -> QueuedPost:
+    """The post with this id or unique id prefix (locked for update when ``lock``)."""
+    wanted = post_id.strip().lower()
+    query = select(posts_table).limit(2)
+    if len(wanted) >= MIN_PREFIX:
+        escaped = wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(posts_table.c.id.like(f"{escaped}%", escape="\\"))
+    else:
+        query = query.where(posts_table.c.id == wanted)
+    if lock:
+        query = query.with_for_update()
+    rows: builtins.list[Row[Any]] = list(connection.execute(query).all())
+    exact = [row for row in rows if row.id == wanted]
+    if exact:
+        rows = exact
+    if not rows:
+        raise LedgerError(f"no post with id {post_id}; see `campaign queue` for the ids")
+    if len(rows) > 1:
+        raise LedgerError(
+            f"id {post_id} matches several posts ({rows[0].id}, {rows[1].id}, …); "
+            "give more of the id"
+        )
+    return QueuedPost.from_row(rows[0]._mapping)
+
+
+def _check(post: QueuedPost, action: str, allowed: frozenset[str]) -> None:
+    """Refuse ``action`` on ``post`` with what to do instead, unless its state allows it."""
+    if post.state in allowed:
+        return
+    if action == "resolve":
+        reason = (
+            f"it is {post.state}; resolve only settles posts whose outcome is unknown "
+            "(after an attempt that got no answer)"
+        )
+    else:
+        reason = _REASONS.get(post.state, "it is {state}").format(
+            id=post.id, state=post.state, platform=post.platform, remote=post.remote_id or "?"
+        )
+    raise LedgerError(f"cannot {action} post {post.id}: {reason}")
+
+
+_REASONS = {
+    states.SENT: "it was already sent (remote id {remote}); delete it on {platform} if needed",
+    states.SENDING: "it is being published right now; check `campaign queue` in a moment",
+    states.UNKNOWN: (
+        "it may already be on {platform} (its last attempt got no answer); look there, then "
+        "run `campaign resolve {id} --posted REMOTE_ID` or `campaign resolve {id} --not-posted`"
+    ),
+    states.CANCELLED: "it is already cancelled; `campaign retry {id}` schedules it again",
+    states.SCHEDULED: "it is already scheduled",
+    states.FAILED: "it failed; `campaign retry {id}` schedules it again",
+    states.MISSED: "it was missed; `campaign retry {id}` schedules it again",
+}

@@ -1,0 +1,128 @@
+"""A post as the ledger holds it: what the queue shows and what the daemon publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from campaign.adapters.base import MediaItem, Outgoing
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """One row of the ledger, read-only: its plan, its state and what became of it.
+
+    Times are aware UTC datetimes; ``timezone`` is the IANA zone the post was planned in.
+    """
+
+    id: str
+    campaign: str
+    event: str
+    announcement: str
+    platform: str
+    state: str
+    scheduled_at: datetime
+    not_before: datetime | None
+    timezone: str
+    text: str
+    media: tuple[MediaItem, ...]
+    links: tuple[str, ...]
+    thread: int
+    thread_size: int
+    previous_id: str | None
+    root_id: str
+    attempts: int
+    remote_id: str | None
+    remote_url: str | None
+    last_error: str | None
+    updated_at: datetime
+    sent_at: datetime | None
+    source: str = ""
+
+    @classmethod
+    def from_row(cls, row: Mapping[Any, Any]) -> QueuedPost:
+        """Build from a ``posts`` row mapping (a Core ``RowMapping`` or a dict)."""
+        return cls(
+            id=row["id"],
+            campaign=row["campaign"],
+            event=row["event"],
+            announcement=row["announcement"],
+            platform=row["platform"],
+            state=row["state"],
+            scheduled_at=row["scheduled_at"],
+            not_before=row["not_before"],
+            timezone=row["timezone"],
+            text=row["text"],
+            media=tuple(
+                MediaItem(Path(m["path"]), m["alt"], m["mime_type"]) for m in row["media"] or ()
+            ),
+            links=tuple(row["links"] or ()),
+            thread=row["thread"],
+            thread_size=row["thread_size"],
+            previous_id=row["previous_id"],
+            root_id=row["root_id"],
+            attempts=row["attempts"],
+            remote_id=row["remote_id"],
+            remote_url=row["remote_url"],
+            last_error=row["last_error"],
+            updated_at=row["updated_at"],
+            sent_at=row["sent_at"],
+            source=row["source"],
+        )
+
+    @property
+    def local_time(self) -> datetime:
+        """``scheduled_at`` in the zone the campaign planned it in."""
+        return self.scheduled_at.astimezone(ZoneInfo(self.timezone))
+
+    def outgoing(self, reply_to: str | None = None, thread_root: str | None = None) -> Outgoing:
+        """What the adapter is asked to publish for this post.
+
+        ``reply_to`` and ``thread_root`` are the remote ids of the previous and the first
+        thread part (``None`` for a single post or a first part).
+        """
+        return Outgoing(
+            post_id=self.id,
+            text=self.text,
+            media=self.media,
+            reply_to=reply_to,
+            thread_root=thread_root,
+            links=self.links,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The post as ``campaign queue --json`` prints it (times in ISO 8601, UTC)."""
+        return {
+            "id": self.id,
+            "campaign": self.campaign,
+            "event": self.event,
+            "announcement": self.announcement,
+            "platform": self.platform,
+            "state": self.state,
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "local_time": self.local_time.isoformat(),
+            "timezone": self.timezone,
+            "not_before": _iso(self.not_before),
+            "text": self.text,
+            "thread": self.thread,
+            "thread_size": self.thread_size,
+            "previous_id": self.previous_id,
+            "root_id": self.root_id,
+            "links": list(self.links),
+            "media": [{"path": str(m.path), "alt": m.alt} for m in self.media],
+            "attempts": self.attempts,
+            "remote_id": self.remote_id,
+            "remote_url": self.remote_url,
+            "last_error": self.last_error,
+            "source": self.source,
+            "updated_at": self.updated_at.isoformat(),
+            "sent_at": _iso(self.sent_at),
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

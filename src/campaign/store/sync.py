@@ -1,0 +1,238 @@
+"""Make the ledger match a plan: the heart of ``campaign schedule``.
+
+Rules, applied in one transaction (all or nothing), by post id:
+
+- a new post is added as ``scheduled``, or as ``missed`` when its time is already past by
+  more than the grace window (it is never silently dropped nor silently posted late);
+- a post whose plan changed (text, time, media, links, thread size or zone) is updated in
+  place when it is ``scheduled``, ``failed`` or ``missed``, and is then scheduled again (or
+  missed, by the same grace rule); a changed ``cancelled`` post is updated but stays
+  cancelled (``campaign retry`` brings it back);
+- a post that is ``sending``, ``sent`` or ``unknown`` may exist on its platform: it is never
+  changed, and when its plan changed it is reported as a conflict;
+- a post of the same campaign(s) that is no longer planned is cancelled with ``prune`` (when
+  still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned.
+
+Changes are found by comparing one digest per post, and written with bulk statements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Connection, Executable, Table, bindparam, insert, select, update
+
+from campaign.errors import LedgerError
+from campaign.render.post import Post
+from campaign.store import states
+from campaign.store.schema import PostRow
+
+posts_table = cast(Table, PostRow.__table__)
+CHUNK = 500
+# Rows written per executemany: keeps memory flat however large the plan.
+WRITE_BATCH = 5_000
+_INSERT = insert(posts_table)
+_UPDATE = update(posts_table).where(posts_table.c.id == bindparam("b_id"))
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What one sync did, as post ids per outcome; the lists do not overlap.
+
+    ``added`` and ``updated`` hold posts now scheduled (``updated`` also holds changed posts
+    that stay cancelled), ``missed`` those added or updated as missed because their time had
+    passed, ``conflicts`` the posts that may already be published but whose plan changed,
+    ``orphaned`` the unsent posts no longer planned that ``prune`` would cancel.
+    """
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    cancelled: tuple[str, ...] = ()
+    missed: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    orphaned: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, list[str]]:
+        """The report as ``campaign schedule --json`` prints it."""
+        return {f.name: list(getattr(self, f.name)) for f in fields(self)}
+
+
+def plan_digest(post: Post) -> str:
+    """A digest of everything that, if changed, makes the ledger's copy of ``post`` stale."""
+    parts = [
+        post.text,
+        post.scheduled_at.isoformat(),
+        post.timezone,
+        str(post.thread_size),
+        str(len(post.links)),
+        *post.links,
+        *(f"{m.path}\x1e{m.alt}\x1e{m.mime_type}" for m in post.media),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def sync_posts(
+    connection: Connection,
+    posts: Sequence[Post],
+    *,
+    prune: bool,
+    now: datetime,
+    grace: timedelta,
+) -> SyncReport:
+    """Apply the rules above on ``connection``, inside the caller's transaction.
+
+    Raises :class:`~campaign.errors.LedgerError` when two posts share an id (before writing).
+    """
+    planned = _unique(posts)
+    if connection.dialect.name == "postgresql":
+        # Hold off the daemon's claims (row writes) while we compare and write; reads go on.
+        connection.exec_driver_sql("LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE")
+    existing = _existing(connection, {post.campaign for post in planned.values()})
+    late = now - grace
+    added: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    report: dict[str, list[str]] = {f.name: [] for f in fields(SyncReport)}
+    for post_id, post in planned.items():
+        digest = plan_digest(post)
+        current = existing.get(post_id)
+        if current is None:
+            state = states.MISSED if post.scheduled_at < late else states.SCHEDULED
+            added.append(_new_row(post, digest, state, now, grace))
+            if len(added) == WRITE_BATCH:
+                _flush(connection, _INSERT, added)
+            report["missed" if state == states.MISSED else "added"].append(post_id)
+            states.log_change(post_id, None, state, "planned")
+        elif current[1] == digest:
+            report["unchanged"].append(post_id)
+        elif current[0] in states.MAYBE_PUBLISHED:
+            report["conflicts"].append(post_id)
+        else:
+            state = _state_after_change(current[0], post, late)
+            changed.append(_changed_row(post, digest, state, now, grace))
+            if len(changed) == WRITE_BATCH:
+                _flush(connection, _UPDATE, changed)
+            report["missed" if state == states.MISSED else "updated"].append(post_id)
+            if state != current[0]:
+                states.log_change(post_id, current[0], state, "plan changed")
+    gone = [pid for pid, (state, _) in existing.items() if pid not in planned]
+    stale = [pid for pid in gone if existing[pid][0] in states.PLANNABLE]
+    _flush(connection, _INSERT, added)
+    _flush(connection, _UPDATE, changed)
+    if prune:
+        for chunk in _chunks(stale):
+            connection.execute(
+                update(posts_table)
+                .where(posts_table.c.id.in_(chunk))
+                .values(state=states.CANCELLED, updated_at=now)
+            )
+        for pid in stale:
+            states.log_change(pid, existing[pid][0], states.CANCELLED, "no longer planned")
+        report["cancelled"] = stale
+    else:
+        report["orphaned"] = stale
+    return SyncReport(**{name: tuple(ids) for name, ids in report.items()})
+
+
+def _flush(connection: Connection, statement: Executable, rows: list[dict[str, Any]]) -> None:
+    """Run ``statement`` once for all ``rows`` (one executemany), then empty the list."""
+    if rows:
+        connection.execute(statement, rows)
+        rows.clear()
+
+
+def _unique(posts: Sequence[Post]) -> dict[str, Post]:
+    planned: dict[str, Post] = {}
+    for post in posts:
+        if post.id in planned:
+            raise LedgerError(
+                f"two planned posts share the id {post.id} ({post.source or post.campaign}); "
+                "each event, announcement and platform may appear once per campaign"
+            )
+        planned[post.id] = post
+    return planned
+
+
+def _existing(connection: Connection, campaigns: set[str]) -> dict[str, tuple[str, str]]:
+    """State and digest of every post of ``campaigns`` already in the ledger, by id."""
+    found: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(sorted(campaigns)):
+        query = select(posts_table.c.id, posts_table.c.state, posts_table.c.digest).where(
+            posts_table.c.campaign.in_(chunk)
+        )
+        found.update((pid, (state, digest)) for pid, state, digest in connection.execute(query))
+    return found
+
+
+def _state_after_change(current: str, post: Post, late: datetime) -> str:
+    if current == states.CANCELLED:
+        return current
+    return states.MISSED if post.scheduled_at < late else states.SCHEDULED
+
+
+def _plan_values(
+    post: Post, digest: str, state: str, now: datetime, grace: timedelta
+) -> dict[str, Any]:
+    return {
+        "state": state,
+        "scheduled_at": post.scheduled_at,
+        "not_before": None,
+        "timezone": post.timezone,
+        "text": post.text,
+        "media": [
+            {"path": str(m.path), "alt": m.alt, "mime_type": m.mime_type} for m in post.media
+        ],
+        "links": list(post.links),
+        "thread_size": post.thread_size,
+        "digest": digest,
+        "source": post.source,
+        "last_error": _missed_reason(post, grace) if state == states.MISSED else None,
+        "updated_at": now,
+    }
+
+
+def _new_row(
+    post: Post, digest: str, state: str, now: datetime, grace: timedelta
+) -> dict[str, Any]:
+    return {
+        "id": post.id,
+        "campaign": post.campaign,
+        "event": post.event,
+        "announcement": post.announcement,
+        "platform": post.platform,
+        "thread": post.thread,
+        "previous_id": post.previous_id,
+        "root_id": post.root_id,
+        "attempts": 0,
+        "remote_id": None,
+        "remote_url": None,
+        "claimed_by": None,
+        "claimed_at": None,
+        "sent_at": None,
+        "created_at": now,
+        **_plan_values(post, digest, state, now, grace),
+    }
+
+
+def _changed_row(
+    post: Post, digest: str, state: str, now: datetime, grace: timedelta
+) -> dict[str, Any]:
+    return {"b_id": post.id, **_plan_values(post, digest, state, now, grace)}
+
+
+def _missed_reason(post: Post, grace: timedelta) -> str:
+    minutes = grace.total_seconds() / 60
+    return (
+        f"missed: planned for {post.scheduled_at:%Y-%m-%d %H:%M} UTC, more than {minutes:g} "
+        f"minutes before it was scheduled; run `campaign retry {post.id}` to send it anyway, "
+        "or give it a later time and schedule again"
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

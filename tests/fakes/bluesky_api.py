@@ -1,0 +1,440 @@
+"""A fake Bluesky PDS on 127.0.0.1, speaking XRPC to the real ``atproto`` client.
+
+Implements what the adapter uses: ``com.atproto.server.createSession`` (checks identifier and
+app password, returns decodable access and refresh JWTs), ``refreshSession``, ``getSession``,
+``com.atproto.repo.createRecord`` (Bearer access token checked; the post record validated as a
+PDS and AppView would: text at most 300 graphemes, facet byte ranges inside the UTF-8 text,
+TID record key, images uploaded and at most 1,000,000 bytes, reply root and parent existing
+with matching CIDs; an existing key refused with :attr:`FakeBluesky.conflict_status`),
+``uploadBlob``, ``getRecord`` and ``com.atproto.identity.resolveHandle``. Answers carry
+``ratelimit-*`` headers; errors are XRPC JSON ``{"error": ..., "message": ...}``.
+
+Usage::
+
+    with FakeBluesky() as pds:
+        adapter = SPEC.connect(pds.env())
+        pds.inject(CREATE_RECORD, "rate_limit")   # the next createRecord answers 429
+        ...
+        assert pds.records[rkey].value["text"] == "hello"
+
+Faults (:meth:`FakeBluesky.inject`): ``server_error`` (503), ``rate_limit`` (429, reset at
+:attr:`FakeBluesky.rate_limit_reset`), ``reject`` (400 InvalidRequest), ``expired_token``
+(400 ExpiredToken), ``drop`` (close the connection without answering, nothing applied),
+``drop_after_apply`` (on createRecord the record is stored first) and ``stall`` (answer
+nothing until the client gives up; released when the fake stops).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+import regex
+
+from ._http import FakeHandler, FakeServer
+
+Fault = Literal[
+    "server_error", "rate_limit", "reject", "expired_token", "drop", "drop_after_apply", "stall"
+]
+CREATE_SESSION = "com.atproto.server.createSession"
+REFRESH_SESSION = "com.atproto.server.refreshSession"
+GET_SESSION = "com.atproto.server.getSession"
+CREATE_RECORD = "com.atproto.repo.createRecord"
+UPLOAD_BLOB = "com.atproto.repo.uploadBlob"
+GET_RECORD = "com.atproto.repo.getRecord"
+RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
+POST = "app.bsky.feed.post"
+
+MAX_GRAPHEMES = 300
+MAX_TEXT_BYTES = 3000
+MAX_IMAGES = 4
+IMAGE_MAX_BYTES = 1_000_000
+TID = regex.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+_GRAPHEME = regex.compile(r"\X")
+_BASE32_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class FakeRecord:
+    """A stored post: its AT URI, CID and the record JSON as received."""
+
+    uri: str
+    cid: str
+    value: dict[str, Any]
+
+
+@dataclass
+class FakeBlob:
+    """An uploaded blob and the Content-Type it was sent with."""
+
+    data: bytes = field(repr=False)
+    mime_type: str
+
+
+@dataclass
+class _Request:
+    method: str
+    nsid: str
+    query: dict[str, str]
+    headers: Any
+    body: bytes = field(repr=False)
+
+    def json(self) -> dict[str, Any]:
+        """The body as a JSON object (empty when it is not one)."""
+        try:
+            data = json.loads(self.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+
+class BlueskyHandler(FakeHandler):
+    """Hands each request to :meth:`FakeBluesky.serve_request`."""
+
+    def do_GET(self) -> None:
+        self.server.fake.serve_request(self, "GET")  # type: ignore[attr-defined]
+
+    def do_POST(self) -> None:
+        self.server.fake.serve_request(self, "POST")  # type: ignore[attr-defined]
+
+
+class FakeBluesky(FakeServer):
+    """The fake PDS for one account; all state is public so tests can arrange and inspect it."""
+
+    handler = BlueskyHandler
+
+    def __init__(self, *, handle: str = "campaign.test") -> None:
+        super().__init__()
+        self.handle = handle
+        self.did = "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+        self.password = "abcd-efgh-ijkl-mnop"  # the shape of a Bluesky app password
+        self.handles: dict[str, str] = {handle: self.did}  # what resolveHandle knows
+        self.records: dict[str, FakeRecord] = {}  # by record key, in creation order
+        self.blobs: dict[str, FakeBlob] = {}  # by CID
+        self.requests: list[tuple[str, str]] = []  # (method, NSID) of every request
+        self.issued_tokens: list[str] = []  # every JWT handed out, to check none leaks
+        self.access_ttl = 2 * 3600  # seconds; atproto refreshes when under 15 minutes remain
+        self.conflict_status = 409  # 409 RecordAlreadyExists, 400 InvalidRequest or 500
+        self.rate_limit_reset = int(time.time()) + 3600
+        self.rate_limit_remaining = 5000
+        self.stall_seconds = 10.0
+        self._access: dict[str, float] = {}  # token -> expiry (Unix seconds)
+        self._refresh: set[str] = set()
+        self._faults: dict[str, list[Fault]] = {}
+        self._release = threading.Event()
+
+    # -- arranging -----------------------------------------------------------------------
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """``CAMPAIGN_BLUESKY_*`` variables for this fake (``overrides`` replace values)."""
+        env = {
+            "CAMPAIGN_BLUESKY_HANDLE": self.handle,
+            "CAMPAIGN_BLUESKY_APP_PASSWORD": self.password,
+            "CAMPAIGN_BLUESKY_SERVICE_URL": self.url,
+        }
+        env.update(overrides)
+        return env
+
+    def inject(self, nsid: str, fault: Fault, times: int = 1) -> None:
+        """Make the next ``times`` requests to ``nsid`` fail with ``fault``."""
+        with self.lock:
+            self._faults.setdefault(nsid, []).extend([fault] * times)
+
+    def expire_sessions(self) -> None:
+        """Expire every access token handed out so far, as time or a revocation would."""
+        with self.lock:
+            for token in self._access:
+                self._access[token] = 0.0
+
+    def calls(self, nsid: str) -> int:
+        """How many requests ``nsid`` has received."""
+        with self.lock:
+            return sum(1 for _, name in self.requests if name == nsid)
+
+    def stop(self) -> None:
+        """Release stalled requests, then stop serving."""
+        self._release.set()
+        super().stop()
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serve_request(self, h: BlueskyHandler, method: str) -> None:
+        """Answer one request: log it, apply faults, check auth, then route it."""
+        parts = urlsplit(h.path)
+        r = _Request(
+            method,
+            parts.path.removeprefix("/xrpc/"),
+            dict(parse_qsl(parts.query)),
+            h.headers,
+            h.read_body(),
+        )
+        with self.lock:
+            self.requests.append((method, r.nsid))
+            fault = self._faults[r.nsid].pop(0) if self._faults.get(r.nsid) else None
+        if fault == "stall":
+            self._release.wait(self.stall_seconds)
+        if fault in ("stall", "drop"):
+            h.drop_connection()
+            return
+        with self.lock:
+            status, answer = self._answer(r, fault)
+        if fault == "drop_after_apply":  # applied, but the answer never arrives
+            h.drop_connection()
+            return
+        h.send_json(status, answer, self._limit_headers())
+
+    def _answer(self, r: _Request, fault: Fault | None) -> tuple[int, dict[str, Any]]:
+        if fault == "server_error":
+            return 503, _error("ServiceUnavailable", "Service Unavailable")
+        if fault == "rate_limit":
+            self.rate_limit_remaining = 0
+            return 429, _error("RateLimitExceeded", "Rate Limit Exceeded")
+        if fault == "reject":
+            return 400, _error("InvalidRequest", "Invalid app.bsky.feed.post record: rejected")
+        if fault == "expired_token":
+            return 400, _error("ExpiredToken", "Token has expired")
+        endpoint = {
+            ("POST", CREATE_SESSION): self._create_session,
+            ("POST", REFRESH_SESSION): self._refresh_session,
+            ("GET", GET_SESSION): self._get_session,
+            ("POST", CREATE_RECORD): self._create_record,
+            ("POST", UPLOAD_BLOB): self._upload_blob,
+            ("GET", GET_RECORD): self._get_record,
+            ("GET", RESOLVE_HANDLE): self._resolve_handle,
+        }.get((r.method, r.nsid))
+        if endpoint is None:
+            return 501, _error("MethodNotImplemented", "Method Not Implemented")
+        if r.nsid in (GET_SESSION, CREATE_RECORD, UPLOAD_BLOB):
+            refused = self._check_access(r.headers.get("Authorization", ""))
+            if refused:
+                return refused
+        return endpoint(r)
+
+    def _check_access(self, authorization: str) -> tuple[int, dict[str, Any]] | None:
+        token = authorization.removeprefix("Bearer ")
+        if token not in self._access:
+            return 401, _error("AuthenticationRequired", "Authentication Required")
+        if self._access[token] < time.time():
+            return 400, _error("ExpiredToken", "Token has expired")
+        return None
+
+    def _limit_headers(self) -> dict[str, str]:
+        return {
+            "ratelimit-limit": "5000",
+            "ratelimit-remaining": str(self.rate_limit_remaining),
+            "ratelimit-reset": str(self.rate_limit_reset),
+            "ratelimit-policy": "5000;w=3600",
+        }
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def _create_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        data = r.json()
+        identifier = str(data.get("identifier", "")).lower()
+        if identifier not in (self.handle, self.did) or data.get("password") != self.password:
+            return 401, _error("AuthenticationRequired", "Invalid identifier or password")
+        return 200, self._new_session()
+
+    def _refresh_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        token = r.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self._refresh:
+            return 400, _error("ExpiredToken", "Token has been revoked")
+        self._refresh.discard(token)  # refresh tokens are single use
+        return 200, self._new_session()
+
+    def _get_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        return 200, {
+            "handle": self.handle,
+            "did": self.did,
+            "active": True,
+            "email": "campaign@example.org",
+            "emailConfirmed": True,
+        }
+
+    def _new_session(self) -> dict[str, Any]:
+        now = int(time.time())
+        access = _jwt(
+            {
+                "scope": "com.atproto.appPass",
+                "sub": self.did,
+                "iat": now,
+                "exp": now + self.access_ttl,
+                "aud": "did:web:pds.test",
+            }
+        )
+        refresh = _jwt(
+            {
+                "scope": "com.atproto.refresh",
+                "sub": self.did,
+                "iat": now,
+                "exp": now + 90 * 86400,
+                "jti": secrets.token_urlsafe(16),
+                "aud": "did:web:pds.test",
+            }
+        )
+        self._access[access] = now + self.access_ttl
+        self._refresh.add(refresh)
+        self.issued_tokens += [access, refresh]
+        return {
+            "accessJwt": access,
+            "refreshJwt": refresh,
+            "handle": self.handle,
+            "did": self.did,
+            "active": True,
+        }
+
+    # -- identity and records ------------------------------------------------------------
+
+    def _resolve_handle(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        did = self.handles.get(r.query.get("handle", "").lower())
+        if did is None:
+            return 400, _error("InvalidRequest", "Unable to resolve handle")
+        return 200, {"did": did}
+
+    def _get_record(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        query = r.query
+        uri = f"at://{query.get('repo')}/{query.get('collection')}/{query.get('rkey')}"
+        stored = self.records.get(query.get("rkey", ""))
+        if (
+            query.get("repo") not in (self.did, self.handle)
+            or stored is None
+            or query.get("collection") != POST
+        ):
+            return 400, _error("RecordNotFound", f"Could not locate record: {uri}")
+        return 200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value}
+
+    def _upload_blob(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        content_type = r.headers.get("Content-Type", "")
+        cid = _cid(r.body, codec=0x55)
+        self.blobs[cid] = FakeBlob(r.body, content_type)
+        return 200, {
+            "blob": {
+                "$type": "blob",
+                "ref": {"$link": cid},
+                "mimeType": content_type,
+                "size": len(r.body),
+            }
+        }
+
+    def _create_record(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        data = r.json()
+        record = data.get("record")
+        if data.get("repo") not in (self.did, self.handle):
+            return 400, _error("InvalidRequest", f"Could not find repo: {data.get('repo')}")
+        if data.get("collection") != POST or not isinstance(record, dict):
+            return 400, _error("InvalidRequest", "Only app.bsky.feed.post records here")
+        rkey = data.get("rkey") or _tid_now()
+        if not TID.match(rkey):
+            return 400, _error("InvalidRequest", f"Invalid record key for {POST}: {rkey!r}")
+        problem = self._invalid_post(record)
+        if problem:
+            return 400, _error("InvalidRequest", f"Invalid {POST} record: {problem}")
+        if rkey in self.records:
+            return self._conflict(rkey)
+        uri = f"at://{self.did}/{POST}/{rkey}"
+        cid = _cid(json.dumps(record, sort_keys=True).encode(), codec=0x71)
+        self.records[rkey] = FakeRecord(uri, cid, record)
+        self.rate_limit_remaining -= 3  # a create costs 3 points on a PDS
+        return 200, {
+            "uri": uri,
+            "cid": cid,
+            "commit": {"cid": _cid(uri.encode(), codec=0x71), "rev": _tid_now()},
+            "validationStatus": "valid",
+        }
+
+    def _conflict(self, rkey: str) -> tuple[int, dict[str, Any]]:
+        if self.conflict_status == 500:  # the reference PDS lets the MST error escape
+            return 500, _error("InternalServerError", "Internal Server Error")
+        if self.conflict_status == 400:
+            return 400, _error("InvalidRequest", f"Record already exists at key {rkey}")
+        return 409, _error("RecordAlreadyExists", f"Record already exists at key {rkey}")
+
+    def _invalid_post(self, record: dict[str, Any]) -> str | None:
+        """Why ``record`` is not a valid post, or ``None``."""
+        text = record.get("text")
+        if record.get("$type") != POST or not isinstance(text, str):
+            return "Record/$type must be app.bsky.feed.post and Record/text a string"
+        if not isinstance(record.get("createdAt"), str):
+            return 'Record must have the property "createdAt"'
+        if len(_GRAPHEME.findall(text)) > MAX_GRAPHEMES:
+            return f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes"
+        size = len(text.encode())
+        if size > MAX_TEXT_BYTES:
+            return f"Record/text must not be longer than {MAX_TEXT_BYTES} characters"
+        for n, facet in enumerate(record.get("facets") or []):
+            index = facet.get("index") or {}
+            start, end = index.get("byteStart"), index.get("byteEnd")
+            if not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= size):
+                return f"Record/facets/{n}/index is outside the text"
+            if not facet.get("features"):
+                return f"Record/facets/{n}/features must not be empty"
+        reply = record.get("reply")
+        if reply is not None:
+            for part in ("root", "parent"):
+                ref = reply.get(part) or {}
+                stored = self.records.get(str(ref.get("uri", "")).rsplit("/", 1)[-1])
+                if stored is None or stored.uri != ref.get("uri") or stored.cid != ref.get("cid"):
+                    return f"Record/reply/{part} does not refer to an existing post"
+        return self._invalid_embed(record.get("embed"))
+
+    def _invalid_embed(self, embed: dict[str, Any] | None) -> str | None:
+        if embed is None:
+            return None
+        if embed.get("$type") == "app.bsky.embed.external":
+            external = embed.get("external") or {}
+            if not all(isinstance(external.get(k), str) for k in ("uri", "title", "description")):
+                return "Record/embed/external must have uri, title and description"
+            return None
+        if embed.get("$type") != "app.bsky.embed.images":
+            return f"Record/embed has an unknown $type {embed.get('$type')!r}"
+        images = embed.get("images") or []
+        if not 1 <= len(images) <= MAX_IMAGES:
+            return f"Record/embed/images must have 1 to {MAX_IMAGES} images"
+        for n, image in enumerate(images):
+            blob = image.get("image") or {}
+            stored = self.blobs.get((blob.get("ref") or {}).get("$link", ""))
+            if not isinstance(image.get("alt"), str) or blob.get("$type") != "blob" or not stored:
+                return f"Record/embed/images/{n} must have alt text and an uploaded blob"
+            if len(stored.data) > IMAGE_MAX_BYTES:
+                return f"Record/embed/images/{n}/image is larger than {IMAGE_MAX_BYTES} bytes"
+        return None
+
+
+def tid_to_micros(tid: str) -> int:
+    """The microseconds since the epoch that a TID encodes."""
+    value = 0
+    for char in tid:
+        value = (value << 5) | _BASE32_SORTABLE.index(char)
+    return value >> 10
+
+
+def _tid_now() -> str:
+    value = (time.time_ns() // 1000) << 10 | secrets.randbelow(1024)
+    return "".join(_BASE32_SORTABLE[(value >> (5 * i)) & 31] for i in reversed(range(13)))
+
+
+def _cid(data: bytes, *, codec: int) -> str:
+    """A CIDv1 (sha2-256) in base32, as a PDS writes them: ``bafyrei…`` or ``bafkrei…``."""
+    raw = bytes([0x01, codec, 0x12, 0x20]) + hashlib.sha256(data).digest()
+    return "b" + base64.b32encode(raw).decode().lower().rstrip("=")
+
+
+def _jwt(payload: dict[str, Any]) -> str:
+    def part(value: bytes) -> str:
+        return base64.urlsafe_b64encode(value).decode().rstrip("=")
+
+    header = json.dumps({"typ": "at+jwt", "alg": "ES256K"}).encode()
+    return ".".join(
+        (part(header), part(json.dumps(payload).encode()), part(secrets.token_bytes(64)))
+    )
+
+
+def _error(error: str, message: str) -> dict[str, str]:
+    return {"error": error, "message": message}

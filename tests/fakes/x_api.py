@@ -1,0 +1,448 @@
+"""A fake X API v2 on 127.0.0.1, speaking X's wire format to the real tweepy client.
+
+It checks every request's OAuth 1.0a HMAC-SHA1 signature against its own URL and the
+credentials in :attr:`FakeX.credentials`, and implements what the adapter uses:
+``POST /2/tweets``, ``GET /2/users/me``, ``GET /2/users/:id/tweets``, ``POST /2/media/upload``
+(and its ``STATUS`` poll) and ``POST /2/media/metadata/create``. Like X it stores URLs as t.co
+links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids.
+
+Usage::
+
+    with FakeX() as x:
+        adapter = SPEC.connect(x.env())
+        x.inject("create_tweet", "rate_limit")   # the next create answers 429
+        ...
+        assert x.tweets[0].text == "hello"
+
+Faults (:meth:`FakeX.inject`): ``server_error`` (503), ``rate_limit`` (429 with
+``x-rate-limit-*`` headers, reset at :attr:`FakeX.rate_limit_reset`), ``drop`` (close the
+connection without answering; on ``create_tweet`` the post is recorded first) and ``reject``
+(400 invalid request). Routes: ``create_tweet``, ``me``, ``timeline``, ``media_upload``,
+``media_status``, ``media_metadata``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import html
+import itertools
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from typing import Any, Literal
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
+
+from twitter_text import parse_tweet
+from twitter_text.extract_urls import extract_urls_with_indices
+
+from ._http import FakeHandler, FakeServer
+
+Fault = Literal["server_error", "rate_limit", "drop", "reject"]
+ROUTES = ("create_tweet", "me", "timeline", "media_upload", "media_status", "media_metadata")
+
+_OAUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
+_IMAGE_SIGNATURES = {
+    b"\x89PNG": "image/png",
+    b"\xff\xd8\xff": "image/jpeg",
+    b"GIF8": "image/gif",
+    b"RIFF": "image/webp",
+}
+
+
+@dataclass
+class XCredentials:
+    """The four OAuth 1.0a values the fake accepts."""
+
+    api_key: str = "fake-consumer-key-Zq81"
+    api_secret: str = "fake-consumer-secret-Hx5vR2nL"
+    access_token: str = "1700000000000000001-fakeAccessToken9Kp"
+    access_secret: str = "fake-access-secret-Wm3tY7cB"
+
+    def values(self) -> tuple[str, ...]:
+        """All four, e.g. to check none of them leaked into output."""
+        return (self.api_key, self.api_secret, self.access_token, self.access_secret)
+
+
+@dataclass
+class FakeTweet:
+    """A post as the fake stores it: ``text`` as sent, ``stored_text`` as X shows it."""
+
+    id: str
+    text: str
+    stored_text: str
+    reply_to: str | None
+    media_ids: list[str]
+    created_at: str
+
+
+@dataclass
+class FakeMedia:
+    """An uploaded image with the alt text set on it (None until metadata/create)."""
+
+    id: str
+    data: bytes
+    media_type: str
+    category: str
+    alt: str | None = None
+    status_checks: int = 0
+
+
+@dataclass
+class _Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: Any
+    body: bytes = field(repr=False)
+
+
+class XHandler(FakeHandler):
+    """Routes each request to :class:`FakeX` after checking its signature."""
+
+    server: Any
+
+    def do_GET(self) -> None:
+        self.server.fake.handle(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.fake.handle(self, "POST")
+
+
+class FakeX(FakeServer):
+    """The fake X API; all state is public so tests can arrange and inspect it."""
+
+    handler = XHandler
+
+    def __init__(self, *, username: str = "campaignbot") -> None:
+        super().__init__()
+        self.credentials = XCredentials()
+        self.username = username
+        self.user_id = self.credentials.access_token.split("-", 1)[0]
+        self.tweets: list[FakeTweet] = []
+        self.media: dict[str, FakeMedia] = {}
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request received
+        self.write_permission = True
+        self.timeline_visible = True  # False mimics X's lag before a new post is listed
+        self.rate_limit_reset = int(time.time()) + 900
+        self._faults: dict[str, list[Fault]] = {}
+        self._ids = itertools.count(1_800_000_000_000_000_001)
+
+    # -- arranging -----------------------------------------------------------------------
+
+    def env(self, **overrides: str) -> dict[str, str]:
+        """``CAMPAIGN_TWITTER_*`` variables for this fake (``overrides`` replace values)."""
+        creds = self.credentials
+        env = {
+            "CAMPAIGN_TWITTER_API_KEY": creds.api_key,
+            "CAMPAIGN_TWITTER_API_SECRET": creds.api_secret,
+            "CAMPAIGN_TWITTER_ACCESS_TOKEN": creds.access_token,
+            "CAMPAIGN_TWITTER_ACCESS_SECRET": creds.access_secret,
+            "CAMPAIGN_TWITTER_API_URL": self.url,
+        }
+        env.update(overrides)
+        return env
+
+    def set_credentials(self, **values: str) -> None:
+        """Change what the fake accepts, e.g. ``set_credentials(access_secret="new")``."""
+        with self.lock:
+            for name, value in values.items():
+                setattr(self.credentials, name, value)
+
+    def inject(self, route: str, fault: Fault, times: int = 1) -> None:
+        """Make the next ``times`` requests to ``route`` fail with ``fault``."""
+        if route not in ROUTES:
+            raise ValueError(f"unknown route {route!r}; use one of {ROUTES}")
+        with self.lock:
+            self._faults.setdefault(route, []).extend([fault] * times)
+
+    def add_tweet(
+        self, text: str, reply_to: str | None = None, created_at: datetime | None = None
+    ) -> FakeTweet:
+        """Store a post as if published earlier (e.g. by a previous run)."""
+        with self.lock:
+            return self._store(text, reply_to, [], created_at)
+
+    # -- serving -------------------------------------------------------------------------
+
+    def handle(self, h: XHandler, method: str) -> None:
+        """Answer one request: log it, check auth, apply faults, then route it."""
+        parts = urlsplit(h.path)
+        request = _Request(
+            method, parts.path, dict(parse_qsl(parts.query)), h.headers, h.read_body()
+        )
+        with self.lock:
+            self.requests.append((method, parts.path))
+            route, action = self._route(request)
+            if route is None:
+                h.send_json(
+                    404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+                )
+                return
+            if not self._signed(request):
+                h.send_json(
+                    401, _problem(401, "Unauthorized", "Unauthorized"), self._limit_headers()
+                )
+                return
+            fault = self._faults.get(route, [None]).pop(0) if self._faults.get(route) else None
+            if fault == "drop" and route != "create_tweet":
+                h.drop_connection()
+                return
+            if fault == "server_error":
+                h.send_json(503, _problem(503, "Service Unavailable", "Service Unavailable"))
+                return
+            if fault == "rate_limit":
+                h.send_json(
+                    429,
+                    _problem(429, "Too Many Requests", "Too Many Requests"),
+                    self._limit_headers(remaining=0),
+                )
+                return
+            if fault == "reject":
+                h.send_json(400, _invalid("One or more parameters to your request was invalid."))
+                return
+            status, body = action(request)
+            if fault == "drop":  # the post now exists, but its answer never arrives
+                h.drop_connection()
+                return
+            h.send_json(status, body, self._limit_headers())
+
+    def _route(self, r: _Request) -> tuple[str | None, Any]:
+        if r.method == "POST" and r.path == "/2/tweets":
+            return "create_tweet", self._create_tweet
+        if r.method == "GET" and r.path == "/2/users/me":
+            return "me", self._me
+        if r.method == "GET" and re.fullmatch(r"/2/users/\d+/tweets", r.path):
+            return "timeline", self._timeline
+        if r.method == "POST" and r.path == "/2/media/upload":
+            return "media_upload", self._upload
+        if r.method == "GET" and r.path == "/2/media/upload":
+            return "media_status", self._media_status
+        if r.method == "POST" and r.path == "/2/media/metadata/create":
+            return "media_metadata", self._metadata
+        return None, None
+
+    def _signed(self, r: _Request) -> bool:
+        """Whether ``r`` carries a valid OAuth 1.0a HMAC-SHA1 signature for our credentials."""
+        header = r.headers.get("Authorization", "")
+        if not header.startswith("OAuth "):
+            return False
+        oauth = {k: unquote(v) for k, v in _OAUTH_PARAM.findall(header)}
+        creds = self.credentials
+        if (
+            oauth.get("oauth_consumer_key") != creds.api_key
+            or oauth.get("oauth_token") != creds.access_token
+            or oauth.get("oauth_signature_method") != "HMAC-SHA1"
+        ):
+            return False
+        signature = oauth.pop("oauth_signature", "")
+        oauth.pop("realm", None)
+        params = [*r.query.items(), *oauth.items()]
+        if "application/x-www-form-urlencoded" in r.headers.get("Content-Type", ""):
+            params += parse_qsl(r.body.decode(), keep_blank_values=True)
+        normalized = "&".join(f"{k}={v}" for k, v in sorted((_pct(k), _pct(v)) for k, v in params))
+        base = "&".join(_pct(part) for part in (r.method, self.url + r.path, normalized))
+        key = f"{_pct(creds.api_secret)}&{_pct(creds.access_secret)}"
+        digest = hmac.new(key.encode(), base.encode(), hashlib.sha1).digest()
+        return hmac.compare_digest(base64.b64encode(digest).decode(), signature)
+
+    def _limit_headers(self, remaining: int = 99) -> dict[str, str]:
+        return {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": str(remaining),
+            "x-rate-limit-reset": str(self.rate_limit_reset),
+        }
+
+    # -- endpoints -----------------------------------------------------------------------
+
+    def _create_tweet(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        body = json.loads(r.body or b"{}")
+        text = body.get("text", "")
+        reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
+        media_ids = [str(m) for m in (body.get("media") or {}).get("media_ids", [])]
+        if not self.write_permission:
+            return 403, {
+                "title": "Forbidden",
+                "status": 403,
+                "type": "https://api.twitter.com/2/problems/oauth1-permissions",
+                "detail": "Your client app is not configured with the appropriate oauth1 app "
+                "permissions for this endpoint.",
+            }
+        if parse_tweet(text).weightedLength > 280:
+            return 403, _problem(
+                403,
+                "Forbidden",
+                "Your Tweet text is too long. For more "
+                "information on how Twitter determines text length see "
+                "https://github.com/twitter/twitter-text.",
+            )
+        if any(t.text == text for t in self.tweets):
+            return 403, _problem(
+                403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
+            )
+        if any(m not in self.media for m in media_ids):
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {
+                    "parameters": {"media.media_ids": media_ids},
+                    "message": "Your media IDs are invalid.",
+                },
+            )
+        tweet = self._store(text, reply_to, media_ids)
+        return 201, {
+            "data": {
+                "id": tweet.id,
+                "text": tweet.stored_text,
+                "edit_history_tweet_ids": [tweet.id],
+            }
+        }
+
+    def _me(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        return 200, {
+            "data": {"id": self.user_id, "name": "Campaign Bot", "username": self.username}
+        }
+
+    def _timeline(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        user_id = r.path.split("/")[3]
+        limit = int(r.query.get("max_results", "10"))
+        if not 5 <= limit <= 100:
+            return 400, _invalid("The `max_results` query parameter value is not between 5 and 100")
+        fields = r.query.get("tweet.fields", "").split(",")
+        since = datetime.fromisoformat(r.query.get("start_time", "1970-01-01T00:00:00Z"))
+        mine = user_id == self.user_id and self.timeline_visible
+        tweets = [
+            t
+            for t in reversed(self.tweets)
+            if mine and datetime.fromisoformat(t.created_at) >= since
+        ][:limit]
+        data = [self._tweet_json(t, fields) for t in tweets]
+        if not data:
+            return 200, {"meta": {"result_count": 0}}
+        return 200, {
+            "data": data,
+            "meta": {
+                "result_count": len(data),
+                "newest_id": data[0]["id"],
+                "oldest_id": data[-1]["id"],
+            },
+        }
+
+    def _upload(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        form = _multipart(r.headers.get("Content-Type", ""), r.body)
+        data = form.get("media", b"")
+        media_type = next((t for sig, t in _IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
+        if media_type is None:
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {"message": "media type unrecognized."},
+            )
+        category = form.get("media_category", b"tweet_image").decode()
+        media = FakeMedia(str(next(self._ids)), data, media_type, category)
+        self.media[media.id] = media
+        body = self._media_json(media)
+        if category == "tweet_gif":  # X processes GIFs after the upload answers
+            body["processing_info"] = {"state": "pending", "check_after_secs": 0}
+        return 200, {"data": body}
+
+    def _media_status(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        media = self.media.get(r.query.get("media_id", ""))
+        if media is None or r.query.get("command") != "STATUS":
+            return 400, _invalid("One or more parameters to your request was invalid.")
+        media.status_checks += 1
+        body = self._media_json(media)
+        body["processing_info"] = {"state": "succeeded", "progress_percent": 100}
+        return 200, {"data": body}
+
+    def _metadata(self, r: _Request) -> tuple[int, dict[str, Any]]:
+        body = json.loads(r.body or b"{}")
+        media = self.media.get(str(body.get("media_id")))
+        alt = (body.get("alt_text") or {}).get("text")
+        if media is None or not alt or len(alt) > 1000:
+            return 400, _invalid("One or more parameters to your request was invalid.")
+        media.alt = alt
+        return 200, {"data": {"id": media.id, "associated_metadata": {"alt_text": {"text": alt}}}}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _store(
+        self,
+        text: str,
+        reply_to: str | None,
+        media_ids: list[str],
+        created_at: datetime | None = None,
+    ) -> FakeTweet:
+        tweet_id = str(next(self._ids))
+        # X appends one t.co link to the post's media at the end of the stored text.
+        stored = _as_x_stores(text) + "".join(f" https://t.co/m{m[-6:]}" for m in media_ids[:1])
+        when = (created_at or datetime.now(UTC)).astimezone(UTC)
+        tweet = FakeTweet(
+            tweet_id, text, stored, reply_to, media_ids, when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        )
+        self.tweets.append(tweet)
+        return tweet
+
+    @staticmethod
+    def _tweet_json(t: FakeTweet, fields: list[str]) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": t.id, "text": t.stored_text, "edit_history_tweet_ids": [t.id]}
+        if "created_at" in fields:
+            body["created_at"] = t.created_at
+        if "referenced_tweets" in fields and t.reply_to:
+            body["referenced_tweets"] = [{"type": "replied_to", "id": t.reply_to}]
+        return body
+
+    @staticmethod
+    def _media_json(m: FakeMedia) -> dict[str, Any]:
+        return {
+            "id": m.id,
+            "media_key": f"3_{m.id}",
+            "size": len(m.data),
+            "expires_after_secs": 86400,
+            "image": {"image_type": m.media_type},
+        }
+
+
+def _as_x_stores(text: str) -> str:
+    """``text`` with each URL replaced by a t.co link and ``&<>`` escaped, as X returns it."""
+    pieces, cursor = [], 0
+    for n, url in enumerate(extract_urls_with_indices(text)):
+        start, end = url["indices"]
+        pieces += [html.escape(text[cursor:start], quote=False), f"https://t.co/fake{n:04d}"]
+        cursor = end
+    pieces.append(html.escape(text[cursor:], quote=False))
+    return "".join(pieces)
+
+
+def _multipart(content_type: str, body: bytes) -> dict[str, bytes]:
+    """The fields of a multipart/form-data body, by name."""
+    message = BytesParser(policy=policy.HTTP).parsebytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body
+    )
+    return {
+        str(part.get_param("name", header="content-disposition")): part.get_payload(decode=True)
+        for part in message.iter_parts()  # type: ignore[attr-defined]
+    }
+
+
+def _pct(value: str) -> str:
+    """RFC 3986 percent-encoding, as OAuth 1.0a signs."""
+    return quote(value, safe="~")
+
+
+def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"title": title, "detail": detail, "type": "about:blank", "status": status}
+
+
+def _invalid(detail: str, *errors: dict[str, Any]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "title": "Invalid Request",
+        "detail": detail,
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    }
+    if errors:
+        body["errors"] = list(errors)
+    return body

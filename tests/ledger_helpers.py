@@ -1,0 +1,68 @@
+"""Builds planned posts and sets ledger states directly, for tests of the ledger and its users."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from campaign.adapters.base import MediaItem
+from campaign.render.post import Post, post_id
+from campaign.store import Ledger
+from campaign.store.sync import posts_table
+
+NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+
+
+def make_post(
+    event: str = "e1",
+    *,
+    campaign: str = "spring-2030",
+    announcement: str = "reminder",
+    platform: str = "mastodon",
+    at: datetime | None = None,
+    text: str | None = None,
+    thread: int = 1,
+    thread_size: int = 1,
+    links: tuple[str, ...] = (),
+    media: tuple[MediaItem, ...] = (),
+) -> Post:
+    """A planned post, one hour after ``NOW`` unless ``at`` says otherwise."""
+    body = text if text is not None else f"{announcement} for {event} on {platform}, part {thread}"
+    return Post(
+        id=post_id(campaign, event, announcement, platform, thread),
+        campaign=campaign,
+        event=event,
+        announcement=announcement,
+        platform=platform,
+        scheduled_at=at or NOW + timedelta(hours=1),
+        timezone="Europe/Amsterdam",
+        text=body,
+        length=len(body),
+        limit=500,
+        thread=thread,
+        thread_size=thread_size,
+        links=links,
+        media=media,
+        source=f"schedules/{campaign}.yaml:10",
+    )
+
+
+def make_thread(size: int, **kwargs: Any) -> list[Post]:
+    """The ``size`` parts of one thread."""
+    return [make_post(thread=n, thread_size=size, **kwargs) for n in range(1, size + 1)]
+
+
+def image(name: str = "banner.png") -> MediaItem:
+    """A media item (the file need not exist: the ledger stores only its path)."""
+    return MediaItem(Path("media") / name, "A banner", "image/png")
+
+
+def force_state(ledger: Ledger, post_id: str, state: str, **values: Any) -> None:
+    """Put a post straight into ``state``, as the daemon would have, to set up a test."""
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            update(posts_table).where(posts_table.c.id == post_id).values(state=state, **values)
+        )

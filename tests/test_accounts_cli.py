@@ -1,0 +1,121 @@
+"""``campaign accounts check``, run in-process as a user would, against the fake X API."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from campaign.adapters.registry import platforms
+from campaign.cli import app
+from tests.fakes.x_api import FakeX
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No platform is configured: no CAMPAIGN_* variable and no .env in the working folder."""
+    for variable in list(os.environ):
+        if variable.startswith("CAMPAIGN_"):
+            monkeypatch.delenv(variable)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def configured(fake_x: FakeX, monkeypatch: pytest.MonkeyPatch) -> FakeX:
+    """X configured in the environment, pointing at the fake."""
+    for variable, value in fake_x.env().items():
+        monkeypatch.setenv(variable, value)
+    return fake_x
+
+
+def check(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["accounts", "check", *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+def test_named_platform_prints_the_handle(configured: FakeX) -> None:
+    code, output = check("twitter")
+
+    assert code == 0
+    assert output == "X (Twitter): ok @campaignbot\n"
+    assert configured.requests == [("GET", "/2/users/me")]
+
+
+def test_all_platforms_checks_configured_and_reports_the_others(configured: FakeX) -> None:
+    code, output = check()
+
+    assert code == 0
+    assert "X (Twitter): ok @campaignbot" in output
+    others = [spec.title for spec in platforms().values() if spec.name != "twitter"]
+    for title in others:
+        assert f"{title}: not configured" in output
+
+
+def test_nothing_configured_is_not_a_failure_unless_named() -> None:
+    code, output = check()
+    assert code == 0
+    assert "X (Twitter): not configured" in output
+    assert "CAMPAIGN_TWITTER_API_KEY" in output
+
+    code, output = check("twitter")
+    assert code == 1
+    assert "set CAMPAIGN_TWITTER_API_KEY, CAMPAIGN_TWITTER_API_SECRET" in output
+
+
+def test_refused_credentials_fail_and_say_what_to_fix(configured: FakeX) -> None:
+    configured.set_credentials(access_token="1700000000000000001-regenerated")
+
+    code, output = check()
+
+    assert code == 1
+    assert "X (Twitter): failed" in output
+    assert "refused the credentials" in output
+    assert "CAMPAIGN_TWITTER_ACCESS_TOKEN" in output
+
+
+def test_unreachable_platform_fails(configured: FakeX) -> None:
+    configured.inject("me", "server_error")
+
+    code, output = check("twitter")
+
+    assert code == 1
+    assert "503" in output
+
+
+def test_unknown_platform_is_an_error() -> None:
+    code, output = check("myspace")
+
+    assert code == 1
+    assert "unknown platform 'myspace'" in output
+    assert "twitter" in output
+
+
+def test_json_output(configured: FakeX) -> None:
+    code, output = check("--json")
+
+    assert code == 0
+    results = {item["platform"]: item for item in json.loads(output)}
+    assert set(results) == set(platforms())
+    assert results["twitter"] == {
+        "platform": "twitter",
+        "title": "X (Twitter)",
+        "status": "ok",
+        "handle": "@campaignbot",
+        "message": "",
+    }
+
+
+@pytest.mark.parametrize("args", [(), ("twitter",), ("--json",)])
+def test_no_secret_in_output(configured: FakeX, args: tuple[str, ...]) -> None:
+    secrets = configured.credentials.values()
+    configured.set_credentials(api_secret="something-else")  # a failing check prints more
+
+    _, output = check(*args)
+
+    assert "X (Twitter)" in output or '"twitter"' in output
+    assert not [secret for secret in secrets if secret in output]

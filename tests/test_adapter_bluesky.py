@@ -1,0 +1,526 @@
+"""The Bluesky adapter, with the real atproto client talking over a socket to the fake PDS."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import traceback
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaign.adapters._bluesky_records import record_key
+from campaign.adapters.base import Adapter, MediaItem, Outgoing
+from campaign.adapters.bluesky import SPEC
+from campaign.adapters.registry import platform
+from campaign.errors import (
+    ConfigurationError,
+    OutcomeUnknown,
+    PermanentError,
+    PublishError,
+    RateLimited,
+    RetryableError,
+)
+from tests.fakes.bluesky_api import (
+    CREATE_RECORD,
+    CREATE_SESSION,
+    GET_RECORD,
+    REFRESH_SESSION,
+    TID,
+    UPLOAD_BLOB,
+    FakeBluesky,
+    FakeRecord,
+    tid_to_micros,
+)
+
+WHEN = datetime(2025, 9, 26, 7, 0, tzinfo=UTC)
+TEXT = "Den Haag – 26 září #DarkWeb https://example.org/darkweb"
+Connect = Callable[..., Adapter]
+
+
+@pytest.fixture
+def pds() -> Iterator[FakeBluesky]:
+    with FakeBluesky() as fake:
+        fake.handles["alice.test"] = "did:plc:alice0000000000000000000"
+        yield fake
+
+
+@pytest.fixture
+def connect(pds: FakeBluesky) -> Iterator[Connect]:
+    """Connect adapters to the fake (``connect(CAMPAIGN_BLUESKY_X="…")``); closed afterwards."""
+    made: list[Adapter] = []
+
+    def make(**overrides: str) -> Adapter:
+        made.append(SPEC.connect(pds.env(**overrides)))
+        return made[-1]
+
+    yield make
+    for adapter in made:
+        adapter.close()
+
+
+@pytest.fixture
+def adapter(connect: Connect) -> Adapter:
+    return connect()
+
+
+def post(text: str = TEXT, post_id: str = "p-1", **kwargs: Any) -> Outgoing:
+    return Outgoing(post_id=post_id, text=text, scheduled_at=kwargs.pop("at", WHEN), **kwargs)
+
+
+def png_bytes(padding: int = 0) -> bytes:
+    """A real 1x1 PNG (``padding`` extra bytes in a private chunk make it bigger)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + (chunk(b"prVt", b"\0" * padding) if padding else b"")
+        + chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def image(tmp_path: Path, name: str = "room.png", alt: str = "A full room", **kw: Any) -> MediaItem:
+    path = tmp_path / name
+    path.write_bytes(kw.get("data", png_bytes()))
+    return MediaItem(path=path, alt=alt, mime_type="image/png")
+
+
+def only_record(pds: FakeBluesky) -> FakeRecord:
+    [record] = pds.records.values()
+    return record
+
+
+def facet_texts(record: FakeRecord) -> dict[str, str]:
+    """Each facet's feature type mapped to the text its UTF-8 byte range covers."""
+    raw = record.value["text"].encode()
+    found = {}
+    for facet in record.value.get("facets", []):
+        index = facet["index"]
+        kind = facet["features"][0]["$type"].rsplit("#", 1)[-1]
+        found[kind] = raw[index["byteStart"] : index["byteEnd"]].decode()
+    return found
+
+
+class TestPublish:
+    def test_post_is_created_under_its_record_key_with_its_public_address(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        receipt = adapter.publish(post())
+
+        key = record_key("p-1", WHEN)
+        record = pds.records[key]
+        assert record.value["text"] == TEXT
+        assert receipt.remote_id == f"at://{pds.did}/app.bsky.feed.post/{key}#{record.cid}"
+        assert receipt.url == f"https://bsky.app/profile/campaign.test/post/{key}"
+        assert record.cid.startswith("bafyrei")
+
+    def test_tag_and_link_facets_use_utf8_byte_offsets(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(post())
+
+        record = only_record(pds)
+        # "Den Haag – 26 září " is 19 characters but 24 bytes: an offset in characters is wrong
+        [tag] = [f for f in record.value["facets"] if "tag" in f["features"][0]]
+        assert (tag["index"]["byteStart"], tag["index"]["byteEnd"]) == (24, 32)
+        assert facet_texts(record) == {"tag": "#DarkWeb", "link": "https://example.org/darkweb"}
+        assert tag["features"][0]["tag"] == "DarkWeb"
+
+    def test_mention_carries_the_did_and_an_unknown_handle_stays_plain_text(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(post("Merci @alice.test et @nobody.test 👋🏽 à bientôt"))
+
+        record = only_record(pds)
+        [mention] = record.value["facets"]
+        assert mention["features"][0] == {
+            "did": "did:plc:alice0000000000000000000",
+            "$type": "app.bsky.richtext.facet#mention",
+        }
+        assert facet_texts(record) == {"mention": "@alice.test"}
+
+    def test_first_link_gets_a_card_titled_from_the_url_alone(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(
+            post("Agenda https://example.org/darkweb/agenda/?day=1 and https://b.test/")
+        )
+
+        external = only_record(pds).value["embed"]["external"]
+        assert external["uri"] == "https://example.org/darkweb/agenda/?day=1"
+        assert external["title"] == "example.org/darkweb/agenda"
+        assert "thumb" not in external
+
+    def test_link_card_can_be_turned_off(self, pds: FakeBluesky, connect: Connect) -> None:
+        connect(CAMPAIGN_BLUESKY_LINK_CARD="false").publish(post())
+
+        record = only_record(pds)
+        assert "embed" not in record.value
+        assert facet_texts(record)["link"] == "https://example.org/darkweb"
+
+    def test_three_part_thread_names_root_and_parent(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        first = adapter.publish(post("1/3 We meet in Den Haag", post_id="t-1"))
+        second = adapter.publish(
+            post("2/3 Talks at 9:30", "t-2", reply_to=first.remote_id, thread_root=first.remote_id)
+        )
+        third = adapter.publish(
+            post("3/3 Coffee after", "t-3", reply_to=second.remote_id, thread_root=first.remote_id)
+        )
+
+        parts = [pds.records[record_key(n, WHEN)] for n in ("t-1", "t-2", "t-3")]
+        assert [f"{p.uri}#{p.cid}" for p in parts] == [r.remote_id for r in (first, second, third)]
+        assert "reply" not in parts[0].value
+        root = {"uri": parts[0].uri, "cid": parts[0].cid}
+        for part, parent in ((parts[1], parts[0]), (parts[2], parts[1])):
+            reply = part.value["reply"]
+            assert {k: reply["root"][k] for k in ("uri", "cid")} == root
+            assert {k: reply["parent"][k] for k in ("uri", "cid")} == {
+                "uri": parent.uri,
+                "cid": parent.cid,
+            }
+
+    def test_images_are_uploaded_and_embedded_with_alt_text_instead_of_a_card(
+        self, pds: FakeBluesky, adapter: Adapter, tmp_path: Path
+    ) -> None:
+        media = (
+            image(tmp_path, "a.png", "Forty people in a small room"),
+            image(tmp_path, "b.png", "The speaker at the lectern", data=png_bytes(10)),
+        )
+        adapter.publish(post(media=media))
+
+        embed = only_record(pds).value["embed"]
+        assert embed["$type"] == "app.bsky.embed.images"
+        assert [i["alt"] for i in embed["images"]] == [m.alt for m in media]
+        blobs = [pds.blobs[i["image"]["ref"]["$link"]] for i in embed["images"]]
+        assert [b.data for b in blobs] == [m.path.read_bytes() for m in media]
+        assert {b.mime_type for b in blobs} == {"image/png"}
+        assert pds.calls(UPLOAD_BLOB) == 2
+
+    def test_an_expired_session_is_replaced_once_by_logging_in_again(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(post(post_id="a"))
+        pds.expire_sessions()
+
+        adapter.publish(post(post_id="b"))
+
+        assert len(pds.records) == 2
+        assert pds.calls(CREATE_SESSION) == 2
+
+    def test_a_short_lived_token_is_refreshed_by_the_client(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        pds.access_ttl = 60  # atproto refreshes when fewer than 15 minutes remain
+
+        adapter.publish(post(post_id="a"))
+        adapter.publish(post(post_id="b"))
+
+        assert len(pds.records) == 2
+        assert pds.calls(REFRESH_SESSION) >= 1
+        assert pds.calls(CREATE_SESSION) == 1
+
+
+class TestRecordKey:
+    def test_is_a_tid_dated_within_the_scheduled_second(self) -> None:
+        key = record_key("p-1", WHEN)
+
+        assert TID.match(key)
+        assert tid_to_micros(key) // 1_000_000 == int(WHEN.timestamp())
+
+    def test_same_post_same_key_and_others_in_the_same_second_differ(self) -> None:
+        keys = {record_key(f"p-{n}", WHEN + timedelta(microseconds=n)) for n in range(2000)}
+
+        assert record_key("p-1", WHEN) == record_key("p-1", WHEN + timedelta(milliseconds=500))
+        assert len(keys) == 2000
+
+    @given(
+        st.text(min_size=1, max_size=40),
+        st.datetimes(datetime(2000, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+    )
+    def test_any_post_and_time_give_a_valid_tid_that_sorts_by_time(
+        self, post_id: str, when: datetime
+    ) -> None:
+        key = record_key(post_id, when)
+
+        assert TID.match(key)
+        assert tid_to_micros(key) // 1_000_000 == int(when.timestamp() // 1)
+        assert record_key(post_id, when + timedelta(seconds=1)) > key
+
+
+class TestExactlyOnce:
+    @pytest.mark.parametrize("conflict_status", [409, 400, 500])
+    def test_publishing_the_same_post_again_reports_it_instead_of_duplicating(
+        self, pds: FakeBluesky, adapter: Adapter, conflict_status: int
+    ) -> None:
+        pds.conflict_status = conflict_status
+        first = adapter.publish(post())
+
+        again = adapter.publish(post())
+
+        assert again == first
+        assert len(pds.records) == 1
+        assert pds.calls(CREATE_RECORD) == 2
+
+    def test_look_back_finds_a_post_whose_answer_was_lost(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        pds.inject(CREATE_RECORD, "drop_after_apply")
+        with pytest.raises(OutcomeUnknown, match="connection closed before the answer"):
+            adapter.publish(post())
+
+        found = adapter.look_back(post())
+
+        record = only_record(pds)
+        assert found is not None
+        assert found.remote_id == f"{record.uri}#{record.cid}"
+        assert adapter.publish(post()) == found
+        assert len(pds.records) == 1
+
+    def test_look_back_proves_absence_when_the_request_never_applied(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        pds.inject(CREATE_RECORD, "drop")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(post())
+
+        assert adapter.look_back_reliable
+        assert adapter.look_back(post()) is None
+        adapter.publish(post())
+        assert len(pds.records) == 1
+
+
+class TestErrors:
+    @pytest.mark.parametrize(
+        ("nsid", "fault", "error", "message"),
+        [
+            (CREATE_RECORD, "server_error", RetryableError, "503"),
+            (CREATE_RECORD, "reject", PermanentError, "Invalid app.bsky.feed.post record"),
+            (CREATE_RECORD, "drop", OutcomeUnknown, "may have published"),
+            (UPLOAD_BLOB, "drop", RetryableError, "upload image room.png"),
+            (UPLOAD_BLOB, "server_error", RetryableError, "503"),
+            (CREATE_SESSION, "server_error", RetryableError, "log in"),
+            (CREATE_SESSION, "rate_limit", RateLimited, "log in"),
+        ],
+    )
+    def test_fault_maps_to_error_class(
+        self,
+        pds: FakeBluesky,
+        adapter: Adapter,
+        tmp_path: Path,
+        nsid: str,
+        fault: Any,
+        error: type[PublishError],
+        message: str,
+    ) -> None:
+        pds.inject(nsid, fault)
+
+        with pytest.raises(error, match=message):
+            adapter.publish(post(media=(image(tmp_path),)))
+
+        assert pds.records == {}
+
+    def test_rate_limit_carries_the_reset_time_from_the_headers(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        pds.inject(CREATE_RECORD, "rate_limit")
+
+        with pytest.raises(RateLimited) as caught:
+            adapter.publish(post())
+
+        assert caught.value.reset_at == datetime.fromtimestamp(pds.rate_limit_reset, UTC)
+
+    def test_read_timeout_on_create_is_outcome_unknown(
+        self, pds: FakeBluesky, connect: Connect
+    ) -> None:
+        adapter = connect(CAMPAIGN_BLUESKY_TIMEOUT_SECONDS="0.3")
+        pds.inject(CREATE_RECORD, "stall")
+
+        with pytest.raises(OutcomeUnknown, match="timed out waiting for the answer"):
+            adapter.publish(post())
+
+    def test_read_timeout_on_look_back_is_retryable(
+        self, pds: FakeBluesky, connect: Connect
+    ) -> None:
+        adapter = connect(CAMPAIGN_BLUESKY_TIMEOUT_SECONDS="0.3")
+        pds.inject(GET_RECORD, "stall")
+
+        with pytest.raises(RetryableError, match="look for the post"):
+            adapter.look_back(post())
+
+    def test_connection_refused_is_retryable(self) -> None:
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]
+        adapter = SPEC.connect(
+            {
+                "CAMPAIGN_BLUESKY_HANDLE": "campaign.test",
+                "CAMPAIGN_BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
+                "CAMPAIGN_BLUESKY_SERVICE_URL": f"http://127.0.0.1:{port}",
+            }
+        )
+        try:
+            with pytest.raises(RetryableError, match="connection refused"):
+                adapter.publish(post())
+        finally:
+            adapter.close()
+
+    def test_session_refused_after_logging_in_again_names_the_fix(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(post(post_id="a"))
+        pds.expire_sessions()
+        pds.password = "wxyz-wxyz-wxyz-wxyz"  # the app password was revoked
+
+        with pytest.raises(PermanentError) as caught:
+            adapter.publish(post(post_id="b"))
+
+        assert "CAMPAIGN_BLUESKY_HANDLE" in str(caught.value)
+        assert "Settings > Privacy and security > App passwords" in str(caught.value)
+        assert len(pds.records) == 1
+        assert pds.calls(CREATE_SESSION) == 2  # the first login, and one more: no retry loop
+
+    def test_a_token_refused_twice_is_permanent(self, pds: FakeBluesky, adapter: Adapter) -> None:
+        pds.inject(CREATE_RECORD, "expired_token", times=2)
+
+        with pytest.raises(PermanentError, match="ExpiredToken"):
+            adapter.publish(post())
+
+        assert pds.calls(CREATE_SESSION) == 2
+
+
+class TestCheckedBeforeSending:
+    @pytest.mark.parametrize(
+        ("make_media", "message"),
+        [
+            (lambda d: (MediaItem(d / "gone.png", "A room", "image/png"),), "image not found"),
+            (lambda d: (image(d, "notes.png", data=b"just text"),), "is not a JPEG, PNG"),
+            (lambda d: (image(d, data=png_bytes(1_000_000)),), "Bluesky takes at most 1,000,000"),
+            (lambda d: (image(d, alt="  "),), "has no alt text"),
+            (lambda d: tuple(image(d, f"{n}.png") for n in range(5)), "at most 4 images"),
+        ],
+    )
+    def test_broken_media_is_refused_before_any_request(
+        self,
+        pds: FakeBluesky,
+        adapter: Adapter,
+        tmp_path: Path,
+        make_media: Callable[[Path], tuple[MediaItem, ...]],
+        message: str,
+    ) -> None:
+        with pytest.raises(PermanentError, match=message):
+            adapter.publish(post(media=make_media(tmp_path)))
+
+        assert pds.requests == []
+
+    @pytest.mark.parametrize(
+        ("outgoing", "message"),
+        [
+            (post("é" * 301), "301 graphemes; Bluesky takes at most 300"),
+            (post(reply_to="12345"), "not the id of a Bluesky post"),
+            (Outgoing(post_id="p-1", text="hi"), "no scheduled time"),
+        ],
+    )
+    def test_unpublishable_posts_are_refused_before_any_request(
+        self, pds: FakeBluesky, adapter: Adapter, outgoing: Outgoing, message: str
+    ) -> None:
+        with pytest.raises(PermanentError, match=message):
+            adapter.publish(outgoing)
+
+        assert pds.requests == []
+
+    def test_300_graphemes_of_combined_characters_fit(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        adapter.publish(post("👋🏽" * 300))
+
+        assert len(pds.records) == 1
+
+
+class TestCredentials:
+    def test_check_returns_the_handle(self, adapter: Adapter) -> None:
+        assert adapter.check_credentials() == "@campaign.test"
+
+    def test_wrong_app_password_is_permanent_and_says_how_to_get_one(
+        self, connect: Connect
+    ) -> None:
+        adapter = connect(CAMPAIGN_BLUESKY_APP_PASSWORD="nope-nope-nope-nope")
+
+        with pytest.raises(PermanentError, match="App passwords") as caught:
+            adapter.check_credentials()
+
+        assert "CAMPAIGN_BLUESKY_APP_PASSWORD" in str(caught.value)
+
+    def test_missing_credentials_are_all_named_before_any_request(self, pds: FakeBluesky) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            SPEC.connect({"CAMPAIGN_BLUESKY_SERVICE_URL": pds.url})
+
+        assert "CAMPAIGN_BLUESKY_HANDLE" in str(caught.value)
+        assert "CAMPAIGN_BLUESKY_APP_PASSWORD" in str(caught.value)
+        assert pds.requests == []
+
+    @pytest.mark.parametrize(
+        ("variable", "value"),
+        [
+            ("CAMPAIGN_BLUESKY_SERVICE_URL", "bsky.social"),
+            ("CAMPAIGN_BLUESKY_LINK_CARD", "sometimes"),
+            ("CAMPAIGN_BLUESKY_TIMEOUT_SECONDS", "0"),
+        ],
+    )
+    def test_invalid_settings_are_named(self, pds: FakeBluesky, variable: str, value: str) -> None:
+        with pytest.raises(ConfigurationError, match=variable):
+            SPEC.connect(pds.env(**{variable: value}))
+
+    def test_the_registry_finds_the_adapter(self) -> None:
+        assert platform("bluesky") is SPEC
+        assert (SPEC.limit, SPEC.count("👋🏽é")) == (300, 2)
+
+
+def test_no_secret_reaches_logs_output_or_errors(
+    pds: FakeBluesky,
+    connect: Connect,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    adapter = connect()
+    errors: list[BaseException] = []
+    adapter.publish(post(post_id="ok"))
+    for nsid, fault in ((CREATE_RECORD, "drop"), (CREATE_RECORD, "rate_limit")):
+        pds.inject(nsid, fault)  # type: ignore[arg-type]
+        with pytest.raises(PublishError) as caught:
+            adapter.publish(post(post_id=f"{nsid}-{fault}"))
+        errors.append(caught.value)
+    pds.expire_sessions()
+    pds.password = "wxyz-wxyz-wxyz-wxyz"
+    with pytest.raises(PermanentError) as refused:
+        adapter.check_credentials()
+    errors.append(refused.value)
+
+    printed = capsys.readouterr()
+    seen = "\n".join(
+        [
+            caplog.text,
+            printed.out,
+            printed.err,
+            repr(adapter),
+            *("".join(traceback.format_exception(e)) for e in errors),
+        ]
+    )
+    secrets = ["abcd-efgh-ijkl-mnop", *pds.issued_tokens]
+    assert len(pds.issued_tokens) >= 2
+    assert [s for s in secrets if s in seen] == []

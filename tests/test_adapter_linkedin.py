@@ -1,0 +1,559 @@
+"""The LinkedIn adapter against a fake LinkedIn REST API on a real loopback socket."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import subprocess
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import time_machine
+from hypothesis import given
+from hypothesis import strategies as st
+
+from campaign.adapters import _linkedin_text
+from campaign.adapters.base import Adapter, MediaItem, Outgoing
+from campaign.adapters.linkedin import SPEC, connect
+from campaign.adapters.registry import platform
+from campaign.errors import (
+    ConfigurationError,
+    OutcomeUnknown,
+    PermanentError,
+    PublishError,
+    RateLimited,
+    RetryableError,
+)
+from campaign.render.planner import plan_files
+from tests.fakes.linkedin_api import FakeLinkedIn, render_little
+
+ORG = "urn:li:organization:123"
+PERSON = "urn:li:person:abc123"
+
+
+def png(width: int = 2, height: int = 1) -> bytes:
+    """A valid PNG of ``width`` x ``height`` grey pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + b"\x80" * width for _ in range(height)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def jpeg_header(width: int, height: int) -> bytes:
+    """The start of a JPEG: SOI, an APP0 segment, then a baseline start-of-frame."""
+    app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeLinkedIn]:
+    with FakeLinkedIn() as server:
+        yield server
+
+
+def env_for(fake: FakeLinkedIn, author: str = ORG, **extra: str) -> dict[str, str]:
+    return {
+        "CAMPAIGN_LINKEDIN_ACCESS_TOKEN": fake.token,
+        "CAMPAIGN_LINKEDIN_AUTHOR": author,
+        "CAMPAIGN_LINKEDIN_API_URL": fake.url,
+        **{f"CAMPAIGN_LINKEDIN_{key.upper()}": value for key, value in extra.items()},
+    }
+
+
+@pytest.fixture
+def make(fake: FakeLinkedIn) -> Iterator[Callable[..., Adapter]]:
+    """Connect adapters to the fake (``make(author, version=...)``); closed after the test."""
+    made: list[Adapter] = []
+
+    def build(author: str = ORG, **extra: str) -> Adapter:
+        made.append(connect(env_for(fake, author, **extra)))
+        return made[-1]
+
+    yield build
+    for live in made:
+        live.close()
+
+
+@pytest.fixture
+def adapter(make: Callable[..., Adapter]) -> Adapter:
+    return make()
+
+
+def outgoing(text: str = "Doors open at 19:00 (Hall B).", **kw: Any) -> Outgoing:
+    return Outgoing(post_id="launch/2026-12-01/linkedin", text=text, **kw)
+
+
+def image(
+    tmp_path: Path, data: bytes, name: str = "poster.png", mime: str = "image/png"
+) -> MediaItem:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return MediaItem(path=path, alt="Poster: the hall with the stage lit blue", mime_type=mime)
+
+
+def post_requests(fake: FakeLinkedIn) -> list[str]:
+    return [f"{method} {path}" for method, path, _ in fake.requests]
+
+
+class TestSpec:
+    def test_linkedin_has_no_threads_one_image_and_3000_characters(self) -> None:
+        assert platform("linkedin") is SPEC
+        assert (SPEC.threads, SPEC.max_media, SPEC.limit) == (False, 1, 3000)
+
+    def test_importing_the_module_does_not_import_the_http_client(self) -> None:
+        code = "import sys, campaign.adapters.linkedin; print('requests' in sys.modules)"
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert result.stdout.strip() == "False"
+
+
+class TestPublish:
+    @pytest.mark.parametrize("author", [ORG, PERSON])
+    def test_a_post_goes_out_through_the_posts_api(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter], author: str
+    ) -> None:
+        receipt = make(author).publish(outgoing())
+        [post] = fake.posts
+        assert receipt.remote_id == post["id"]
+        assert receipt.url == f"https://www.linkedin.com/feed/update/{post['id']}/"
+        assert post["author"] == author
+        assert post["text"] == "Doors open at 19:00 (Hall B)."
+        assert post["visibility"] == "PUBLIC"
+        assert post["distribution"]["feedDistribution"] == "MAIN_FEED"
+        assert post["lifecycleState"] == "PUBLISHED"
+        assert "content" not in post
+        _, path, headers = fake.requests[-1]
+        assert path == "/rest/posts"
+        assert headers["LinkedIn-Version"] == "202605"
+        assert headers["X-Restli-Protocol-Version"] == "2.0.0"
+
+    def test_a_thread_reply_is_refused_before_any_request(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        reply = outgoing("part two", reply_to="urn:li:share:1", thread_root="urn:li:share:1")
+        with pytest.raises(PermanentError, match=r"LinkedIn has no threads.*one post"):
+            adapter.publish(reply)
+        assert fake.requests == []
+        assert fake.posts == []
+
+    def test_the_account_key_is_the_author(self, adapter: Adapter) -> None:
+        assert adapter.account_key == f"linkedin:{ORG}"
+
+
+TRICKY = [
+    "#",
+    "#tag",
+    "##x",
+    "C#",
+    "\\",
+    "\\#",
+    "{",
+    "}",
+    "|",
+    "@ada",
+    "_",
+    " ",
+    "\n",
+    "é",
+    "https://ex.com/a_(b)#top",
+    "x.com/p?utm_source=a",
+    "{hashtag|\\#|x}",
+    "🎉",
+]
+
+
+class TestLittleText:
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("Hall (B) [left]", r"Hall \(B\) \[left\]"),
+            ("#launch day", r"{hashtag|\#|launch} day"),
+            ("#my_tag!", r"{hashtag|\#|my\_tag}!"),
+            ("C# and a#b and # alone", r"C\# and a\#b and \# alone"),
+            ("ask @ada", r"ask \@ada"),
+            ("~*_|<>{}\\", r"\~\*\_\|\<\>\{\}\\"),
+            ("see https://ex.com/a_(b)#top", r"see https://ex.com/a\_\(b\)\#top"),
+            ("plain words, 100%!", "plain words, 100%!"),
+        ],
+    )
+    def test_reserved_characters_are_escaped_and_hashtags_templated(
+        self, text: str, expected: str
+    ) -> None:
+        assert _linkedin_text.commentary(text) == expected
+
+    @given(
+        st.lists(
+            st.one_of(st.sampled_from(TRICKY) | st.text(max_size=4)),
+        ).map("".join)
+    )
+    def test_linkedin_shows_exactly_the_text_we_wrote(self, text: str) -> None:
+        assert render_little(_linkedin_text.commentary(text)) == text
+
+    def test_unescaped_text_would_be_cut_short(self) -> None:
+        assert render_little("Doors open (Hall B)") == "Doors open "
+
+    def test_a_post_full_of_reserved_characters_is_published_whole(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        text = "Talk: C++ <templates> & {braces} [1] *bold* _x_ ~y~ | @ada\n#PyCon https://ex.com/a_(b)"
+        adapter.publish(outgoing(text))
+        assert fake.posts[0]["text"] == text
+        assert r"{hashtag|\#|PyCon}" in fake.posts[0]["commentary"]
+
+
+class TestImages:
+    def test_an_image_and_its_alt_text_go_through_the_images_api(
+        self, fake: FakeLinkedIn, adapter: Adapter, tmp_path: Path
+    ) -> None:
+        data = png()
+        item = image(tmp_path, data)
+        adapter.publish(outgoing(media=(item,)))
+        assert post_requests(fake) == [
+            "POST /rest/images",
+            "PUT /upload/image-1",
+            "POST /rest/posts",
+        ]
+        [uploaded] = fake.images.values()
+        assert uploaded.data == data
+        assert uploaded.owner == ORG
+        assert uploaded.upload_headers["Content-Type"] == "image/png"
+        media = fake.posts[0]["content"]["media"]
+        assert media == {"id": uploaded.urn, "altText": item.alt}
+
+    @pytest.mark.parametrize(
+        ("name", "data", "mime"),
+        [
+            ("poster.jpg", jpeg_header(1200, 630), "image/jpeg"),
+            ("poster.gif", b"GIF89a" + struct.pack("<HH", 40, 30) + b"\x00" * 20, "image/gif"),
+        ],
+    )
+    def test_jpeg_and_gif_are_taken(
+        self,
+        fake: FakeLinkedIn,
+        adapter: Adapter,
+        tmp_path: Path,
+        name: str,
+        data: bytes,
+        mime: str,
+    ) -> None:
+        adapter.publish(outgoing(media=(image(tmp_path, data, name, mime),)))
+        assert fake.posts[0]["content"]["media"]["id"] in fake.images
+
+    @pytest.mark.parametrize(
+        ("name", "data", "mime", "alt", "message"),
+        [
+            ("gone.png", None, "image/png", "a poster", "cannot read the image"),
+            ("notes.png", b"just some text", "image/png", "a poster", "not a valid image/png"),
+            ("clip.webp", b"RIFF....WEBP", "image/webp", "a poster", "JPEG, PNG or GIF"),
+            ("cut.png", b"\x89PNG\r\n\x1a\n\x00", "image/png", "a poster", "header is broken"),
+            ("huge.jpg", jpeg_header(8000, 5000), "image/jpeg", "a poster", "scale the image"),
+            ("poster.png", png(), "image/png", "  ", "needs alt text"),
+            ("poster.png", png(), "image/png", "x" * 4087, "shorten it"),
+        ],
+    )
+    def test_a_bad_image_fails_before_anything_is_sent(
+        self,
+        fake: FakeLinkedIn,
+        adapter: Adapter,
+        tmp_path: Path,
+        name: str,
+        data: bytes | None,
+        mime: str,
+        alt: str,
+        message: str,
+    ) -> None:
+        path = tmp_path / name
+        if data is not None:
+            path.write_bytes(data)
+        item = MediaItem(path=path, alt=alt, mime_type=mime)
+        with pytest.raises(PermanentError, match=message) as caught:
+            adapter.publish(outgoing(media=(item,)))
+        assert name in str(caught.value)
+        assert fake.requests == []
+
+    def test_two_images_are_refused(
+        self, fake: FakeLinkedIn, adapter: Adapter, tmp_path: Path
+    ) -> None:
+        items = (image(tmp_path, png(), "a.png"), image(tmp_path, png(), "b.png"))
+        with pytest.raises(PermanentError, match="takes one"):
+            adapter.publish(outgoing(media=items))
+        assert fake.requests == []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TestErrors:
+    @pytest.mark.parametrize("expired", [False, True])
+    def test_a_refused_token_says_how_to_get_a_new_one(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter], expired: bool
+    ) -> None:
+        fake.expired = expired
+        with pytest.raises(PermanentError, match=r"401.*last 60 days.*ACCESS_TOKEN"):
+            make(access_token="an-old-token").publish(outgoing())
+        assert fake.posts == []
+
+    @pytest.mark.parametrize(
+        ("author", "scopes"),
+        [
+            ("urn:li:organization:999", None),  # not an admin of that page
+            (ORG, {"w_member_social"}),
+            (PERSON, {"w_organization_social"}),
+        ],
+    )
+    def test_a_missing_permission_names_the_scope_and_role(
+        self,
+        fake: FakeLinkedIn,
+        make: Callable[..., Adapter],
+        author: str,
+        scopes: set[str] | None,
+    ) -> None:
+        if scopes is not None:
+            fake.scopes = scopes
+        with pytest.raises(PermanentError, match=r"403.*w_organization_social.*ADMINISTRATOR"):
+            make(author).publish(outgoing())
+        assert fake.posts == []
+
+    def test_a_retired_api_version_says_which_variable_to_change(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        with pytest.raises(PermanentError, match=r"426.*202401.*CAMPAIGN_LINKEDIN_VERSION"):
+            make(version="202401").publish(outgoing())
+
+    def test_a_too_long_post_is_refused_with_linkedins_reason(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        with pytest.raises(PermanentError, match=r"422.*3001 exceeds the maximum of 3000"):
+            adapter.publish(outgoing("x" * 3001))
+        assert fake.posts == []
+
+    def test_429_waits_for_retry_after(self, fake: FakeLinkedIn, adapter: Adapter) -> None:
+        fake.fault, fake.retry_after = "429", "120"
+        now = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)
+        with time_machine.travel(now, tick=False), pytest.raises(RateLimited) as caught:
+            adapter.publish(outgoing())
+        assert caught.value.reset_at == now + timedelta(seconds=120)
+
+    def test_429_without_retry_after_waits_until_midnight_utc(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        fake.fault = "429"
+        with (
+            time_machine.travel(datetime(2026, 12, 1, 23, 10, tzinfo=UTC), tick=False),
+            pytest.raises(RateLimited, match="DAY limit") as caught,
+        ):
+            adapter.publish(outgoing())
+        assert caught.value.reset_at == datetime(2026, 12, 2, tzinfo=UTC)
+
+    def test_a_server_error_is_retryable(self, fake: FakeLinkedIn, adapter: Adapter) -> None:
+        fake.fault = "503"
+        with pytest.raises(RetryableError, match="503"):
+            adapter.publish(outgoing())
+
+    def test_a_gateway_timeout_on_the_post_is_an_unknown_outcome(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        fake.fault = "504"
+        with pytest.raises(OutcomeUnknown, match="gateway"):
+            adapter.publish(outgoing())
+
+    def test_a_refused_connection_is_retryable(self, make: Callable[..., Adapter]) -> None:
+        live = make(api_url=f"http://127.0.0.1:{free_port()}")
+        with pytest.raises(RetryableError, match="nothing was published"):
+            live.publish(outgoing())
+
+    def test_a_connection_dropped_after_sending_is_an_unknown_outcome(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        fake.fault = "drop"
+        with pytest.raises(OutcomeUnknown, match="look back"):
+            adapter.publish(outgoing())
+        assert len(fake.posts) == 1
+
+    def test_no_answer_after_sending_is_an_unknown_outcome(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        fake.fault = "stall"
+        with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
+            make(timeout="0.3").publish(outgoing())
+
+    @pytest.mark.parametrize(("fault", "fault_on"), [("503", "/rest/images"), ("drop", "/upload")])
+    def test_a_failed_image_upload_is_retryable_and_posts_nothing(
+        self, fake: FakeLinkedIn, adapter: Adapter, tmp_path: Path, fault: str, fault_on: str
+    ) -> None:
+        fake.fault, fake.fault_on = fault, fault_on
+        with pytest.raises(RetryableError):
+            adapter.publish(outgoing(media=(image(tmp_path, png()),)))
+        assert fake.posts == []
+        assert "POST /rest/posts" not in post_requests(fake)
+
+    def test_a_duplicate_returns_the_existing_post(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        first = adapter.publish(outgoing())
+        again = adapter.publish(outgoing())
+        assert again == first
+        assert len(fake.posts) == 1
+
+
+class TestLookBack:
+    def test_look_back_is_not_reliable(self, adapter: Adapter) -> None:
+        assert adapter.look_back_reliable is False
+
+    def test_finds_a_post_whose_answer_was_lost(self, fake: FakeLinkedIn, adapter: Adapter) -> None:
+        adapter.publish(outgoing("An earlier post (#1)"))
+        fake.fault = "drop"
+        lost = outgoing("Tickets are out! #launch (today)")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(lost)
+        fake.fault = None
+        found = adapter.look_back(lost)
+        assert found is not None
+        assert found.remote_id == fake.posts[-1]["id"]
+        assert adapter.look_back(outgoing("never published")) is None
+        assert any(h.get("X-RestLi-Method") == "FINDER" for _, _, h in fake.requests)
+
+    def test_a_post_beyond_the_last_20_is_not_found(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        old = adapter.publish(outgoing("the oldest"))
+        for number in range(20):
+            adapter.publish(outgoing(f"newer post {number}"))
+        assert fake.posts[0]["id"] == old.remote_id
+        assert adapter.look_back(outgoing("the oldest")) is None
+
+    def test_without_read_permission_it_says_so(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        fake.scopes -= {"r_member_social"}
+        with pytest.raises(PermanentError, match="403"):
+            make(PERSON).look_back(outgoing())
+
+
+class TestCredentials:
+    def test_a_page_is_named_with_its_vanity_address(self, adapter: Adapter) -> None:
+        assert adapter.check_credentials() == "Example Org (linkedin.com/company/example-org)"
+
+    def test_a_member_is_named(self, make: Callable[..., Adapter]) -> None:
+        assert make(PERSON).check_credentials() == f"Ada Lovelace ({PERSON})"
+
+    def test_a_token_of_another_member_is_refused(self, make: Callable[..., Adapter]) -> None:
+        with pytest.raises(PermanentError, match="belongs to urn:li:person:abc123"):
+            make("urn:li:person:someone-else").check_credentials()
+
+    def test_a_refused_token_is_a_permanent_error(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        with pytest.raises(PermanentError, match="60 days"):
+            make(access_token="an-old-token").check_credentials()
+
+    def test_missing_credentials_are_all_named_before_any_request(self) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            connect({})
+        message = str(caught.value)
+        assert "CAMPAIGN_LINKEDIN_ACCESS_TOKEN" in message
+        assert "CAMPAIGN_LINKEDIN_AUTHOR" in message
+
+    @pytest.mark.parametrize(
+        ("variable", "value", "message"),
+        [
+            ("AUTHOR", "acme", "CAMPAIGN_LINKEDIN_AUTHOR: .*urn:li:organization:<id>"),
+            ("VERSION", "2026-05", "CAMPAIGN_LINKEDIN_VERSION: .*YYYYMM"),
+            ("TIMEOUT", "soon", "CAMPAIGN_LINKEDIN_TIMEOUT: .*number"),
+            ("TIMEOUT", "0", "CAMPAIGN_LINKEDIN_TIMEOUT: .*greater than 0"),
+            ("API_URL", "api.linkedin.com", "CAMPAIGN_LINKEDIN_API_URL: .*http"),
+        ],
+    )
+    def test_malformed_settings_are_named(
+        self, fake: FakeLinkedIn, variable: str, value: str, message: str
+    ) -> None:
+        with pytest.raises(ConfigurationError, match=message):
+            connect({**env_for(fake), f"CAMPAIGN_LINKEDIN_{variable}": value})
+        assert fake.requests == []
+
+    def test_the_process_environment_is_read_when_no_mapping_is_given(
+        self, fake: FakeLinkedIn, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.chdir(tmp_path)  # no stray .env
+        for name, value in env_for(fake).items():
+            monkeypatch.setenv(name, value)
+        live = connect(None)
+        try:
+            assert live.check_credentials().startswith("Example Org")
+        finally:
+            live.close()
+        with pytest.raises(ConfigurationError, match="ACCESS_TOKEN") as caught:
+            connect({"CAMPAIGN_LINKEDIN_AUTHOR": ORG})  # a mapping ignores the environment
+        assert "AUTHOR" not in str(caught.value)
+
+
+class TestSecrets:
+    def test_the_token_never_appears_in_errors_logs_or_output(
+        self,
+        fake: FakeLinkedIn,
+        make: Callable[..., Adapter],
+        tmp_path: Path,
+        caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        secret = fake.token
+        texts: list[str] = []
+
+        def attempt(action: Callable[[], object]) -> None:
+            try:
+                action()
+            except (PublishError, ConfigurationError) as exc:
+                texts.extend([str(exc), repr(exc)])
+
+        caplog.set_level(logging.DEBUG)
+        live = make(timeout="0.3")
+        texts.append(repr(live))
+        for fault in ("429", "503", "504", "drop", "stall"):
+            fake.fault = fault
+            attempt(lambda: live.publish(outgoing()))
+        fake.fault = None
+        attempt(lambda: live.publish(outgoing(media=(image(tmp_path, b"broken"),))))
+        attempt(lambda: live.publish(outgoing("y" * 3001)))
+        attempt(lambda: make("urn:li:organization:999").publish(outgoing()))
+        attempt(lambda: make(version="202401").publish(outgoing()))
+        attempt(lambda: connect({**env_for(fake), "CAMPAIGN_LINKEDIN_TIMEOUT": "soon"}))
+        attempt(lambda: make(api_url=f"http://127.0.0.1:{free_port()}").publish(outgoing()))
+        attempt(lambda: make(access_token=f"{secret}-old").check_credentials())
+        assert len(texts) >= 20
+        captured = capsys.readouterr()
+        for text in [*texts, caplog.text, captured.out, captured.err]:
+            assert secret not in text
+
+
+class TestExampleCampaign:
+    def test_every_linkedin_post_of_the_example_goes_out_whole_as_one_post(
+        self, fake: FakeLinkedIn, adapter: Adapter, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Thread templates arrive joined; ``Medi@4sec``, ``utm_source`` and #tags survive."""
+        root = Path(__file__).parents[1]
+        monkeypatch.chdir(root)  # media paths in the example are relative to the project
+        planned = plan_files([root / "schedules" / "darkweb-2017.yaml"])
+        linkedin = [p for p in planned if p.platform == "linkedin"]
+        for post in linkedin:
+            adapter.publish(post.outgoing())
+        assert [p["text"] for p in fake.posts] == [p.text for p in linkedin]
+        assert sum(len(p.media) for p in linkedin) == len(fake.images) >= 1
+        with_image = next(p for p in fake.posts if "content" in p)
+        assert with_image["content"]["media"]["altText"].startswith("Banner of the Medi@4sec")

@@ -1,0 +1,532 @@
+"""The Mastodon adapter, with the real Mastodon.py talking over a socket to the fake instance."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from campaign.adapters._mastodon_adapter import MastodonAdapter, comparable, text_of
+from campaign.adapters._mastodon_media import ALT_MAX_CHARS, CHECK_SECONDS, MAX_CHECKS
+from campaign.adapters.base import MediaItem, Outgoing
+from campaign.adapters.mastodon import SPEC, MastodonSettings
+from campaign.adapters.registry import platform
+from campaign.errors import (
+    ConfigurationError,
+    OutcomeUnknown,
+    PermanentError,
+    PublishError,
+    RateLimited,
+    RetryableError,
+)
+from tests.fakes.mastodon_api import TOKEN, FakeMastodon, to_html
+from tests.fakes.x_fixtures import png_bytes
+
+STATUSES = "POST /api/v1/statuses"
+MEDIA = "POST /api/v2/media"
+TIMEOUT = "0.3"
+TEXT = "Doors open at 19:00 https://example.org/meetups/2024/spring-edition-details"
+
+
+def env(fake: FakeMastodon, **extra: str) -> dict[str, str]:
+    return {
+        "CAMPAIGN_MASTODON_API_BASE_URL": fake.url,
+        "CAMPAIGN_MASTODON_ACCESS_TOKEN": TOKEN,
+        "CAMPAIGN_MASTODON_TIMEOUT_SECONDS": TIMEOUT,
+        **extra,
+    }
+
+
+def post(text: str = TEXT, post_id: str = "p-1", **kwargs: object) -> Outgoing:
+    return Outgoing(post_id=post_id, text=text, **kwargs)
+
+
+def image(tmp_path: Path, name: str = "photo.png", alt: str = "A full room") -> MediaItem:
+    path = tmp_path / name
+    path.write_bytes(png_bytes())
+    return MediaItem(path=path, alt=alt, mime_type="image/png")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMastodon]:
+    with FakeMastodon() as server:
+        yield server
+
+
+@pytest.fixture
+def naps() -> list[float]:
+    """The adapter's sleeps, recorded instead of slept."""
+    return []
+
+
+def make_adapter(fake: FakeMastodon, naps: list[float], **extra: str) -> MastodonAdapter:
+    settings = MastodonSettings.load(env(fake, **extra))
+    return MastodonAdapter(settings, sleep=naps.append, clock=fake.now)
+
+
+@pytest.fixture
+def adapter(fake: FakeMastodon, naps: list[float]) -> Iterator[MastodonAdapter]:
+    live = make_adapter(fake, naps)
+    yield live
+    live.close()
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class TestPublish:
+    def test_single_post_carries_our_post_id_as_idempotency_key(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        receipt = adapter.publish(post())
+
+        [status] = fake.statuses
+        assert status["text"] == TEXT
+        assert status["visibility"] == "public"
+        assert status["in_reply_to_id"] is None
+        assert receipt.remote_id == status["id"]
+        assert receipt.url == f"{fake.url}/@campaign/{status['id']}"
+        [call] = fake.calls(STATUSES)
+        assert call["headers"]["Idempotency-Key"] == "p-1"
+        assert call["headers"]["Authorization"] == f"Bearer {TOKEN}"
+
+    def test_connect_builds_the_adapter_without_asking_the_instance_anything(
+        self, fake: FakeMastodon
+    ) -> None:
+        live = platform("mastodon").connect(env(fake))
+
+        assert isinstance(live, MastodonAdapter)
+        assert fake.requests == []
+        live.publish(post())
+        assert [r["endpoint"] for r in fake.requests] == [STATUSES]
+
+    def test_thread_parts_each_reply_to_the_previous_part(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        first = adapter.publish(post("1/3 We meet tonight", "t-1"))
+        second = adapter.publish(
+            post("2/3 Talks at 19:30", "t-2", reply_to=first.remote_id, thread_root=first.remote_id)
+        )
+        third = adapter.publish(
+            post("3/3 Pizza after", "t-3", reply_to=second.remote_id, thread_root=first.remote_id)
+        )
+
+        assert [s["id"] for s in fake.statuses] == [r.remote_id for r in (first, second, third)]
+        assert [s["in_reply_to_id"] for s in fake.statuses] == [
+            None,
+            first.remote_id,
+            second.remote_id,
+        ]
+
+    def test_images_are_uploaded_with_alt_text_and_attached_in_order(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, tmp_path: Path
+    ) -> None:
+        media = (
+            image(tmp_path, "room.png", "Forty people in a small room"),
+            image(tmp_path, "stage.png", "A speaker at a lectern"),
+        )
+
+        adapter.publish(post(media=media))
+
+        [status] = fake.statuses
+        assert [m["description"] for m in status["media_attachments"]] == [
+            "Forty people in a small room",
+            "A speaker at a lectern",
+        ]
+        assert [m["mime_type"] for m in fake.media.values()] == ["image/png", "image/png"]
+        assert all(m["size"] == len(png_bytes()) for m in fake.media.values())
+
+    def test_image_processed_in_the_background_is_awaited_before_posting(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, naps: list[float], tmp_path: Path
+    ) -> None:
+        fake.async_media_checks = 2  # 202 on upload, then 206 twice, then 200
+
+        adapter.publish(post(media=(image(tmp_path),)))
+
+        assert len(fake.calls("GET /api/v1/media/:id")) == 3
+        assert naps == [CHECK_SECONDS] * 3
+        [status] = fake.statuses
+        assert status["media_attachments"][0]["url"]
+
+    def test_image_never_processed_is_retried_later_without_posting(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, naps: list[float], tmp_path: Path
+    ) -> None:
+        fake.async_media_checks = MAX_CHECKS + 5
+
+        with pytest.raises(RetryableError, match=r"still processing image photo.png"):
+            adapter.publish(post(media=(image(tmp_path),)))
+
+        assert len(naps) == MAX_CHECKS
+        assert fake.statuses == []
+
+    def test_image_the_instance_cannot_process_is_permanent(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, tmp_path: Path
+    ) -> None:
+        fake.async_media_checks = 1
+        fake.media_fails = True
+
+        with pytest.raises(PermanentError, match="Error processing thumbnail"):
+            adapter.publish(post(media=(image(tmp_path),)))
+        assert fake.statuses == []
+
+    @pytest.mark.parametrize("visibility", ["unlisted", "private", "direct"])
+    def test_visibility_comes_from_the_settings(
+        self, fake: FakeMastodon, naps: list[float], visibility: str
+    ) -> None:
+        live = make_adapter(fake, naps, CAMPAIGN_MASTODON_VISIBILITY=visibility)
+
+        live.publish(post())
+
+        assert fake.statuses[0]["visibility"] == visibility
+
+    def test_publishing_again_returns_the_first_status_instead_of_a_second(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        first = adapter.publish(post())
+        again = adapter.publish(post())
+
+        assert again == first
+        assert len(fake.statuses) == 1
+
+
+class TestErrors:
+    def test_refused_token_says_how_to_make_a_new_one(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.token = "another-token"
+
+        with pytest.raises(PermanentError) as caught:
+            adapter.publish(post())
+
+        message = str(caught.value)
+        assert "The access token is invalid" in message
+        assert "Preferences > Development" in message
+        assert "write:statuses" in message
+        assert "write:media" in message
+        assert fake.statuses == []
+
+    def test_missing_scope_is_permanent_and_names_the_scopes(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.scopes = {"read"}
+
+        with pytest.raises(PermanentError, match=r"lacks a scope.*write:statuses"):
+            adapter.publish(post())
+        assert fake.statuses == []
+
+    def test_text_over_the_limit_is_permanent_and_says_to_shorten(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        with pytest.raises(PermanentError, match=r"character limit of 500.*shorten"):
+            adapter.publish(post("x" * 501))
+        assert fake.statuses == []
+
+    def test_url_counts_as_23_so_a_long_url_fits(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        text = "x" * 476 + " https://example.org/" + "a" * 200  # 476 + 1 + 23 = 500
+
+        assert SPEC.count(text) == 500
+        adapter.publish(post(text))
+        assert len(fake.statuses) == 1
+
+    def test_reply_to_a_deleted_status_is_permanent(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        with pytest.raises(PermanentError, match="does not appear to exist"):
+            adapter.publish(post(reply_to="999", thread_root="999"))
+
+    def test_rate_limit_carries_the_reset_time_from_the_headers(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.reset_in = timedelta(minutes=17)
+        fake.fail(STATUSES, "ratelimit")
+
+        with pytest.raises(RateLimited) as caught:
+            adapter.publish(post())
+
+        assert caught.value.reset_at is not None
+        assert abs(caught.value.reset_at - fake.reset_at()) < timedelta(seconds=3)
+        assert fake.statuses == []
+
+    def test_server_error_is_retryable(self, fake: FakeMastodon, adapter: MastodonAdapter) -> None:
+        fake.fail(STATUSES, "unavailable")
+
+        with pytest.raises(RetryableError, match="503"):
+            adapter.publish(post())
+
+    def test_connection_refused_is_retryable(self, naps: list[float]) -> None:
+        settings = MastodonSettings.load(
+            {
+                "CAMPAIGN_MASTODON_API_BASE_URL": f"http://127.0.0.1:{closed_port()}",
+                "CAMPAIGN_MASTODON_ACCESS_TOKEN": TOKEN,
+            }
+        )
+
+        with pytest.raises(RetryableError, match="connection refused"):
+            MastodonAdapter(settings, sleep=naps.append).publish(post())
+
+    @pytest.mark.parametrize(
+        ("kind", "reason"),
+        [("drop", "connection closed"), ("slow", "timed out waiting")],
+    )
+    def test_answer_lost_after_sending_is_an_unknown_outcome(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, kind: str, reason: str
+    ) -> None:
+        fake.slow_seconds = 1.0
+        fake.fail(STATUSES, kind)
+
+        with pytest.raises(OutcomeUnknown, match=reason):
+            adapter.publish(post())
+
+        assert len(fake.statuses) == 1  # it did go out
+
+    def test_unreadable_answer_to_the_status_request_is_an_unknown_outcome(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.reset_header = "soon"  # Mastodon.py cannot parse it, even on a 200
+
+        with pytest.raises(OutcomeUnknown, match="may have published"):
+            adapter.publish(post())
+        assert len(fake.statuses) == 1
+
+    def test_upload_answer_lost_is_retryable_since_no_status_exists(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, tmp_path: Path
+    ) -> None:
+        fake.fail(MEDIA, "drop")
+
+        with pytest.raises(RetryableError, match=r"upload image photo.png"):
+            adapter.publish(post(media=(image(tmp_path),)))
+        assert fake.statuses == []
+
+
+class TestMediaChecks:
+    @pytest.mark.parametrize(
+        ("name", "data", "alt", "message"),
+        [
+            ("missing.png", None, "A room", "does not exist"),
+            ("notes.png", b"just some text", "A room", "not a PNG, JPEG, GIF or WebP"),
+            ("cut.png", png_bytes()[:-6], "A room", "cut short"),
+            ("room.png", png_bytes(), "  ", "no alt text"),
+            ("room.png", png_bytes(), "x" * (ALT_MAX_CHARS + 1), "shorten it"),
+            ("huge.png", "17 MB", "A crowd", "17.0 MB; Mastodon takes at most 16 MB"),
+        ],
+    )
+    def test_bad_image_is_refused_before_any_request(
+        self,
+        fake: FakeMastodon,
+        adapter: MastodonAdapter,
+        tmp_path: Path,
+        name: str,
+        data: bytes | str | None,
+        alt: str,
+        message: str,
+    ) -> None:
+        path = tmp_path / name
+        if data == "17 MB":  # a complete PNG padded inside, built here to keep it out of memory
+            data = png_bytes()[:-12] + bytes(17 << 20) + png_bytes()[-12:]
+        if isinstance(data, bytes):
+            path.write_bytes(data)
+
+        with pytest.raises(PermanentError, match=message):
+            adapter.publish(post(media=(MediaItem(path, alt, "image/png"),)))
+        assert fake.requests == []
+
+    def test_more_than_four_images_are_refused_before_any_request(
+        self, fake: FakeMastodon, adapter: MastodonAdapter, tmp_path: Path
+    ) -> None:
+        media = tuple(image(tmp_path, f"{n}.png") for n in range(5))
+
+        with pytest.raises(PermanentError, match="at most 4 images"):
+            adapter.publish(post(media=media))
+        assert fake.requests == []
+
+
+class TestLookBack:
+    def test_dropped_answer_then_look_back_finds_the_original_by_key(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.fail(STATUSES, "drop")
+        sent = post(scheduled_at=fake.now())
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(sent)
+
+        found = adapter.look_back(sent)
+
+        [status] = fake.statuses
+        assert found is not None
+        assert found.remote_id == status["id"]
+        probe = fake.calls(STATUSES)[-1]
+        assert probe["headers"]["Idempotency-Key"] == "p-1"
+        assert fake.calls("GET /api/v1/accounts/:id/statuses") == []
+
+    def test_dropped_answer_then_publishing_again_returns_the_original(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.fail(STATUSES, "drop")
+        with pytest.raises(OutcomeUnknown):
+            adapter.publish(post())
+
+        receipt = adapter.publish(post())
+
+        [status] = fake.statuses
+        assert receipt.remote_id == status["id"]
+
+    def test_post_never_sent_is_proven_absent_within_the_hour_and_nothing_is_created(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        adapter.publish(post("Something else", "other"))
+
+        assert adapter.look_back(post(scheduled_at=fake.now() - timedelta(minutes=30))) is None
+        assert len(fake.statuses) == 1
+
+    def test_after_the_key_expired_the_status_is_found_by_its_text(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        text = f"Q&A <tonight> with @ada@example.social #python\n\n{TEXT}\nSee you!"
+        root = adapter.publish(post("1/2 Start", "t-1"))
+        sent = post(text, "t-2", reply_to=root.remote_id, scheduled_at=fake.now())
+        adapter.publish(sent)
+        fake.advance(2 * 3600)
+
+        found = adapter.look_back(sent)
+
+        assert found is not None
+        assert found.remote_id == fake.statuses[1]["id"]
+        assert len(fake.statuses) == 2
+
+    def test_text_search_reads_further_pages_back_to_the_scheduled_time(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        sent = post(scheduled_at=fake.now())
+        original = adapter.publish(sent)
+        for n in range(45):
+            adapter.publish(post(f"Later post {n}", f"later-{n}"))
+        fake.advance(2 * 3600)
+
+        found = adapter.look_back(sent)
+
+        assert found == original
+        assert len(fake.calls("GET /api/v1/accounts/:id/statuses")) == 2
+
+    def test_same_text_replying_elsewhere_is_not_the_post(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        adapter.publish(post(scheduled_at=fake.now()))
+        fake.advance(2 * 3600)
+        reply = post(reply_to=fake.statuses[0]["id"], scheduled_at=fake.now() - timedelta(hours=2))
+
+        with pytest.raises(OutcomeUnknown, match="check the account"):
+            adapter.look_back(reply)
+
+    def test_after_the_key_expired_not_finding_it_proves_nothing(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        sent = post(scheduled_at=fake.now())
+        fake.advance(2 * 3600)
+
+        with pytest.raises(OutcomeUnknown, match="one hour"):
+            adapter.look_back(sent)
+        assert fake.statuses == []
+
+    def test_look_back_is_declared_reliable(self) -> None:
+        assert MastodonAdapter.look_back_reliable is True
+
+
+class TestText:
+    def test_rendered_html_compares_equal_to_the_text_it_came_from(self) -> None:
+        text = f'Q&A <b> "quoted" @ada@example.social #tag\n\n{TEXT}\nbye'
+
+        assert comparable(text_of(to_html(text, "https://example.social"))) == comparable(text)
+
+    def test_different_text_does_not_compare_equal(self) -> None:
+        rendered = text_of(to_html("Doors open at 19:00", "https://example.social"))
+
+        assert comparable(rendered) != comparable("Doors open at 20:00")
+
+
+class TestCredentials:
+    def test_check_credentials_returns_the_handle(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        assert adapter.check_credentials() == "@campaign@127.0.0.1"
+        assert [r["endpoint"] for r in fake.requests] == ["GET /api/v1/accounts/verify_credentials"]
+
+    def test_check_credentials_with_a_refused_token_says_what_to_do(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.token = "rotated"
+
+        with pytest.raises(PermanentError, match="Preferences > Development"):
+            adapter.check_credentials()
+
+    def test_missing_credentials_name_every_variable_before_any_request(self) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            SPEC.connect({})
+
+        assert "CAMPAIGN_MASTODON_API_BASE_URL" in str(caught.value)
+        assert "CAMPAIGN_MASTODON_ACCESS_TOKEN" in str(caught.value)
+
+    def test_missing_token_is_reported_without_contacting_the_instance(
+        self, fake: FakeMastodon
+    ) -> None:
+        with pytest.raises(ConfigurationError, match="CAMPAIGN_MASTODON_ACCESS_TOKEN"):
+            SPEC.connect({"CAMPAIGN_MASTODON_API_BASE_URL": fake.url})
+        assert fake.requests == []
+
+    @pytest.mark.parametrize(
+        ("variable", "value", "message"),
+        [
+            ("CAMPAIGN_MASTODON_VISIBILITY", "everyone", "'public', 'unlisted'"),
+            ("CAMPAIGN_MASTODON_API_BASE_URL", "mastodon.social", "https://mastodon.social"),
+            ("CAMPAIGN_MASTODON_TIMEOUT_SECONDS", "0", "greater than 0"),
+        ],
+    )
+    def test_bad_setting_is_named_with_what_to_use(
+        self, fake: FakeMastodon, variable: str, value: str, message: str
+    ) -> None:
+        with pytest.raises(ConfigurationError) as caught:
+            SPEC.connect({**env(fake), variable: value})
+
+        assert variable in str(caught.value)
+        assert message in str(caught.value)
+
+
+class TestSecrets:
+    def test_token_never_appears_in_errors_logs_or_output(
+        self,
+        fake: FakeMastodon,
+        naps: list[float],
+        caplog: pytest.LogCaptureFixture,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        errors: list[Exception] = []
+        live = make_adapter(fake, naps)
+        live.publish(post())
+        for endpoint, kind in [(STATUSES, "drop"), (STATUSES, "ratelimit"), (STATUSES, "slow")]:
+            fake.fail(endpoint, kind)
+            with pytest.raises(PublishError) as caught:
+                live.publish(post(post_id=kind))
+            errors.append(caught.value)
+        fake.token = "rotated"
+        with pytest.raises(PermanentError) as refused:
+            live.check_credentials()
+        errors.append(refused.value)
+        with pytest.raises(ConfigurationError) as bad:
+            SPEC.connect({**env(fake), "CAMPAIGN_MASTODON_VISIBILITY": "x"})
+        errors.append(bad.value)
+
+        settings = MastodonSettings.load(env(fake))
+        output = capsys.readouterr()
+        seen = [*(str(e) for e in errors), *(repr(e) for e in errors), caplog.text]
+        seen += [output.out, output.err, repr(settings), str(settings)]
+        assert all(TOKEN not in text for text in seen)
+        assert all(e.__cause__ is None and e.__suppress_context__ for e in errors[:-1])

@@ -1,0 +1,337 @@
+"""The publisher in-process, on a real SQLite ledger and the fake X (and Mastodon) servers.
+
+Time is the daemon's injectable clock: each test sets "now" to the instant it needs and calls
+:func:`run_once`, the same code path ``campaign run --once`` takes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from campaign.daemon.config import DaemonSettings
+from campaign.daemon.runtime import Runtime, run_once
+from campaign.store import transitions
+from campaign.store.queued import QueuedPost
+from tests.daemon_helpers import texts_on, x_posts
+from tests.fakes.mastodon_api import TOKEN, FakeMastodon
+from tests.fakes.x_api import FakeX
+from tests.ledger_helpers import make_post, make_thread
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+DEAD = "elsewhere:4242:dead"
+
+Settings = Callable[..., DaemonSettings]
+Open = Callable[..., Runtime]
+
+
+def set_now(runtime: Runtime, instant: datetime) -> None:
+    """Make the daemon's clock read ``instant`` (it keeps ticking from there)."""
+    runtime.clock.offset = instant - datetime.now(UTC)
+
+
+def post_in(runtime: Runtime, post_id: str) -> QueuedPost:
+    post = transitions.get(runtime.ledger, post_id)
+    assert post is not None
+    return post
+
+
+@pytest.fixture
+def fake_mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
+    """A fake Mastodon instance whose address and token are in the environment."""
+    with FakeMastodon() as fake:
+        monkeypatch.setenv("CAMPAIGN_MASTODON_API_BASE_URL", fake.url)
+        monkeypatch.setenv("CAMPAIGN_MASTODON_ACCESS_TOKEN", TOKEN)
+        yield fake
+
+
+def error_lines(caplog: pytest.LogCaptureFixture, event: str) -> list[logging.LogRecord]:
+    return [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR and getattr(r, "fields", {}).get("event") == event
+    ]
+
+
+class TestOnTime:
+    def test_dst_posts_go_out_at_the_utc_instant_of_their_wall_clock_time(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        """09:00 in Amsterdam on both sides of both 2026 DST changes: not a second early,
+        at the right UTC instant (08:00Z in winter time, 07:00Z in summer time)."""
+        days = [(3, 28), (3, 29), (10, 24), (10, 25)]
+        posts = [
+            make_post(
+                f"dst-{month}-{day}",
+                platform="twitter",
+                at=datetime(2026, month, day, 9, tzinfo=AMSTERDAM).astimezone(UTC),
+            )
+            for month, day in days
+        ]
+        assert [p.scheduled_at.hour for p in posts] == [8, 7, 7, 8]
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync(posts, now=posts[0].scheduled_at - timedelta(days=1))
+        for done, post in enumerate(posts):
+            set_now(runtime, post.scheduled_at - timedelta(seconds=1))
+            run_once(runtime)
+            assert post_in(runtime, post.id).state == "scheduled"
+            assert len(fake_x.tweets) == done
+            set_now(runtime, post.scheduled_at)
+            run_once(runtime)
+            sent = post_in(runtime, post.id)
+            assert sent.state == "sent"
+            assert sent.sent_at is not None
+            assert timedelta(0) <= sent.sent_at - post.scheduled_at < timedelta(seconds=5)
+            assert sent.sent_at.astimezone(AMSTERDAM).strftime("%H:%M") == "09:00"
+            assert texts_on(fake_x)[-1] == post.text
+        assert all(post_in(runtime, p.id).state == "sent" for p in posts)
+
+    @pytest.mark.parametrize(
+        ("grace", "expected"),
+        [(15, {"ten": "sent", "twenty": "missed"}), (5, {"ten": "missed", "twenty": "missed"})],
+    )
+    def test_late_posts_go_out_within_the_grace_window_and_are_missed_beyond(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_x: FakeX,
+        caplog: pytest.LogCaptureFixture,
+        grace: int,
+        expected: dict[str, str],
+    ):
+        ten = make_post("ten", platform="twitter", at=T0 - timedelta(minutes=10))
+        twenty = make_post("twenty", platform="twitter", at=T0 - timedelta(minutes=20))
+        runtime = open_runtime(daemon_settings(x=fake_x, grace_minutes=grace))
+        runtime.ledger.sync([ten, twenty], now=T0 - timedelta(hours=1))
+        set_now(runtime, T0)
+        with caplog.at_level(logging.INFO, logger="campaign"):
+            run_once(runtime)
+        states = {"ten": post_in(runtime, ten.id).state}
+        states["twenty"] = post_in(runtime, twenty.id).state
+        assert states == expected
+        assert texts_on(fake_x) == ([ten.text] if expected["ten"] == "sent" else [])
+        missed = error_lines(caplog, "missed")
+        assert len(missed) == sum(s == "missed" for s in expected.values())
+        assert "beyond the" in missed[0].getMessage()
+        assert "campaign retry" in missed[0].getMessage()
+
+
+class TestErrors:
+    def test_retryable_errors_back_off_exponentially_then_fail(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        (post,) = x_posts(1, T0)
+        fake_x.inject("create_tweet", "server_error", times=3)
+        runtime = open_runtime(daemon_settings(x=fake_x, backoff_seconds=10, max_attempts=3))
+        runtime.ledger.sync([post], now=T0 - timedelta(hours=1))
+        now = T0
+        for attempt, ceiling in [(1, 10), (2, 20)]:
+            set_now(runtime, now)
+            run_once(runtime)
+            queued = post_in(runtime, post.id)
+            assert (queued.state, queued.attempts) == ("scheduled", attempt)
+            assert queued.not_before is not None
+            wait = (queued.not_before - now).total_seconds()
+            assert ceiling / 2 <= wait <= ceiling + 1
+            now = queued.not_before
+        set_now(runtime, now)
+        run_once(runtime)
+        failed = post_in(runtime, post.id)
+        assert failed.state == "failed"
+        assert "gave up after 3 attempts" in (failed.last_error or "")
+        assert "503" in (failed.last_error or "")
+        assert fake_x.tweets == []
+
+    def test_rate_limit_pauses_that_account_while_other_platforms_go_on(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_x: FakeX,
+        fake_mastodon: FakeMastodon,
+    ):
+        reset = int(datetime.now(UTC).timestamp()) + 600
+        fake_x.rate_limit_reset = reset
+        fake_x.inject("create_tweet", "rate_limit")
+        first, second = x_posts(2, datetime.now(UTC))
+        toot = make_post("toot", platform="mastodon", at=datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([first, second, toot], now=datetime.now(UTC) - timedelta(hours=1))
+        run_once(runtime)
+        assert post_in(runtime, toot.id).state == "sent"
+        assert len(fake_mastodon.statuses) == 1
+        x_states = [post_in(runtime, p.id) for p in (first, second)]
+        assert [p.state for p in x_states] == ["scheduled", "scheduled"]
+        assert [p.attempts for p in x_states] == [0, 0]
+        waited = [p for p in x_states if p.not_before is not None]
+        assert len(waited) == 1  # the one that met the 429; the other never reached X
+        assert waited[0].not_before == datetime.fromtimestamp(reset, UTC)
+        assert fake_x.requests.count(("POST", "/2/tweets")) == 1
+        set_now(runtime, datetime.fromtimestamp(reset, UTC))
+        run_once(runtime)
+        assert sorted(texts_on(fake_x)) == sorted([first.text, second.text])
+
+    @pytest.mark.parametrize(("visible", "state"), [(True, "sent"), (False, "unknown")])
+    def test_lost_answer_is_looked_up_never_blindly_reposted(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_x: FakeX,
+        visible: bool,
+        state: str,
+    ):
+        """X creates the post and the connection drops: found on the timeline means sent;
+        not found (X's look-back cannot prove absence) means unknown, for a person."""
+        (post,) = x_posts(1, datetime.now(UTC))
+        fake_x.inject("create_tweet", "drop")
+        fake_x.timeline_visible = visible
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        run_once(runtime)
+        run_once(runtime)
+        queued = post_in(runtime, post.id)
+        assert queued.state == state
+        assert len(fake_x.tweets) == 1
+        assert fake_x.requests.count(("POST", "/2/tweets")) == 1
+        if state == "sent":
+            assert queued.remote_id == fake_x.tweets[0].id
+        else:
+            assert "campaign resolve" not in (queued.last_error or "")
+            assert "not found" in (queued.last_error or "")
+
+    def test_permanent_error_fails_at_once_with_the_platform_message(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        (post,) = x_posts(1, datetime.now(UTC))
+        fake_x.inject("create_tweet", "reject")
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        run_once(runtime)
+        run_once(runtime)
+        failed = post_in(runtime, post.id)
+        assert (failed.state, failed.attempts) == ("failed", 1)
+        assert "invalid" in (failed.last_error or "").lower()
+        assert fake_x.requests.count(("POST", "/2/tweets")) == 1
+
+    def test_missing_credentials_keep_posts_scheduled_and_say_which_variables(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_mastodon: FakeMastodon,
+        caplog: pytest.LogCaptureFixture,
+    ):
+        (tweet,) = x_posts(1, datetime.now(UTC))
+        toot = make_post("toot", platform="mastodon", at=datetime.now(UTC))
+        runtime = open_runtime(daemon_settings())
+        runtime.ledger.sync([tweet, toot], now=datetime.now(UTC) - timedelta(hours=1))
+        with caplog.at_level(logging.INFO, logger="campaign"):
+            run_once(runtime)
+            run_once(runtime)
+        queued = post_in(runtime, tweet.id)
+        assert (queued.state, queued.attempts, queued.last_error) == ("scheduled", 0, None)
+        assert post_in(runtime, toot.id).state == "sent"
+        (error,) = error_lines(caplog, "platform_unavailable")
+        for variable in ("CAMPAIGN_TWITTER_API_KEY", "CAMPAIGN_TWITTER_ACCESS_SECRET"):
+            assert variable in error.getMessage()
+        assert "stay scheduled" in error.getMessage()
+
+
+class TestThreads:
+    def test_parts_reply_to_the_previous_part_in_order(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        parts = make_thread(3, platform="twitter", at=datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync(parts, now=datetime.now(UTC) - timedelta(hours=1))
+        run_once(runtime)
+        tweets = fake_x.tweets
+        assert [t.text for t in tweets] == [p.text for p in parts]
+        assert [t.reply_to for t in tweets] == [None, tweets[0].id, tweets[1].id]
+        assert [post_in(runtime, p.id).remote_id for p in parts] == [t.id for t in tweets]
+
+    def test_a_part_waits_for_a_failed_previous_part_then_is_missed_loudly(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_x: FakeX,
+        caplog: pytest.LogCaptureFixture,
+    ):
+        parts = make_thread(3, platform="twitter", at=T0)
+        fake_x.inject("create_tweet", "reject")
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync(parts, now=T0 - timedelta(hours=1))
+        set_now(runtime, T0)
+        run_once(runtime)
+        assert [post_in(runtime, p.id).state for p in parts] == ["failed", "scheduled", "scheduled"]
+        set_now(runtime, T0 + timedelta(minutes=16))
+        with caplog.at_level(logging.INFO, logger="campaign"):
+            run_once(runtime)
+        assert [post_in(runtime, p.id).state for p in parts] == ["failed", "missed", "missed"]
+        assert "previous thread part is failed" in error_lines(caplog, "missed")[0].getMessage()
+        assert fake_x.tweets == []
+
+
+class TestCrashRecovery:
+    """Posts a dead worker left in ``sending`` are looked up, never blindly sent again."""
+
+    def leave_sending(self, runtime: Runtime, post_id: str, worker: str, at: datetime) -> None:
+        post = post_in(runtime, post_id)
+        assert transitions.claim(runtime.ledger, post, worker, at)
+
+    def test_a_post_the_dead_worker_did_publish_is_found_and_marked_sent(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        (post,) = x_posts(1, datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        self.leave_sending(runtime, post.id, DEAD, datetime.now(UTC))
+        earlier = fake_x.add_tweet(post.text)
+        run_once(runtime)
+        queued = post_in(runtime, post.id)
+        assert (queued.state, queued.remote_id) == ("sent", earlier.id)
+        assert len(fake_x.tweets) == 1
+
+    def test_not_found_on_x_becomes_unknown_for_a_person(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        (post,) = x_posts(1, datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        self.leave_sending(runtime, post.id, DEAD, datetime.now(UTC))
+        run_once(runtime)
+        assert post_in(runtime, post.id).state == "unknown"
+        assert fake_x.tweets == []
+
+    @pytest.mark.parametrize(("crashed_ago", "state"), [(1, "sent"), (20, "missed")])
+    def test_not_found_where_look_back_is_reliable_is_sent_again_within_grace(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_mastodon: FakeMastodon,
+        crashed_ago: int,
+        state: str,
+    ):
+        now = datetime.now(UTC)
+        toot = make_post("toot", platform="mastodon", at=now - timedelta(minutes=crashed_ago))
+        runtime = open_runtime(daemon_settings())
+        runtime.ledger.sync([toot], now=now - timedelta(hours=2))
+        self.leave_sending(runtime, toot.id, DEAD, now - timedelta(minutes=crashed_ago))
+        run_once(runtime)
+        assert post_in(runtime, toot.id).state == state
+        assert len(fake_mastodon.statuses) == (1 if state == "sent" else 0)
+
+    def test_a_live_workers_post_is_left_alone(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        (post,) = x_posts(1, datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        transitions.beat(runtime.ledger, DEAD, "elsewhere", 4242, datetime.now(UTC))
+        self.leave_sending(runtime, post.id, DEAD, datetime.now(UTC))
+        run_once(runtime)
+        assert post_in(runtime, post.id).state == "sending"
+        assert fake_x.requests == []

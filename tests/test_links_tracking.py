@@ -1,0 +1,240 @@
+"""UTM tagging, the host policy, and link tracking in rendered text (no network, no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import SecretStr
+
+from campaign.errors import ConfigurationError
+from campaign.links import LinkPolicy, TrackedLink, tag_url, track_text
+from campaign.links.shortcodes import CODE_LENGTH, is_code
+from campaign.render.length import x_weighted_length
+
+SITE = "https://www.media4sec.eu/"
+POLICY = LinkPolicy(site=SITE, track_domains=("blog.media4sec.eu",))
+TAGS = "utm_source=twitter&utm_medium=social&utm_campaign=darkweb-2017&utm_content=save_the_date"
+SECRET = SecretStr("k" * 32)
+
+
+def tag(url: str, policy: LinkPolicy = POLICY) -> str:
+    return tag_url(
+        url, platform="twitter", campaign="darkweb-2017", content="save_the_date", policy=policy
+    )
+
+
+def track(
+    text: str, policy: LinkPolicy = POLICY, post_id: str = "p1"
+) -> tuple[str, tuple[TrackedLink, ...]]:
+    return track_text(
+        text,
+        post_id=post_id,
+        platform="twitter",
+        campaign="darkweb-2017",
+        content="save_the_date",
+        policy=policy,
+    )
+
+
+def shortening(secret: SecretStr | None = SECRET) -> LinkPolicy:
+    return LinkPolicy(site=SITE, shorten=True, base="https://go.example.org/", secret=secret)
+
+
+class TestTagUrl:
+    @pytest.mark.parametrize(
+        ("url", "expected"),
+        [
+            ("https://www.media4sec.eu/events/x/", f"https://www.media4sec.eu/events/x/?{TAGS}"),
+            ("https://media4sec.eu/a?b=1&c=", f"https://media4sec.eu/a?b=1&c=&{TAGS}"),
+            ("https://media4sec.eu/a#program", f"https://media4sec.eu/a?{TAGS}#program"),
+            ("https://media4sec.eu/a?b=1#x?y", f"https://media4sec.eu/a?b=1&{TAGS}#x?y"),
+            ("https://media4sec.eu", f"https://media4sec.eu/?{TAGS}"),
+            ("https://media4sec.eu/a?", f"https://media4sec.eu/a?{TAGS}"),
+            ("https://media4sec.eu/a?b=%20x+y", f"https://media4sec.eu/a?b=%20x+y&{TAGS}"),
+            ("https://elsewhere.org/p", f"https://elsewhere.org/p?{TAGS}"),
+        ],
+    )
+    def test_adds_tags_keeping_query_and_fragment(self, url: str, expected: str) -> None:
+        assert tag(url) == expected
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "https://media4sec.eu/a?utm_source=newsletter",
+            "https://media4sec.eu/a?UTM_SOURCE=newsletter",
+        ],
+    )
+    def test_keeps_a_utm_value_the_author_wrote(self, url: str) -> None:
+        tagged = tag(url)
+        query = parse_qs(urlsplit(tagged).query)
+        assert tagged.startswith(url + "&utm_medium=social")
+        assert "utm_source" not in tagged.removeprefix(url)
+        assert query["utm_campaign"] == ["darkweb-2017"]
+
+    def test_overrides_from_the_campaign(self) -> None:
+        policy = LinkPolicy(site=SITE, utm={"medium": "organic social", "term": "cfp"})
+        query = parse_qs(urlsplit(tag("https://media4sec.eu/", policy)).query)
+        assert query["utm_medium"] == ["organic social"]
+        assert query["utm_term"] == ["cfp"]
+        assert query["utm_source"] == ["twitter"]
+        assert "%20" in tag("https://media4sec.eu/", policy)
+
+    @pytest.mark.parametrize(
+        "url", ["mailto:info@media4sec.eu", "ftp://media4sec.eu/x", "https://"]
+    )
+    def test_refuses_what_is_not_an_http_url(self, url: str) -> None:
+        with pytest.raises(ValueError, match="needs an http"):
+            tag(url)
+
+    @given(
+        host=st.sampled_from(["media4sec.eu", "www.media4sec.eu", "x.org"]),
+        path=st.lists(st.text("abcé-_.~%", min_size=1, max_size=6), max_size=3),
+        query=st.lists(
+            st.tuples(st.text("abcutm_", min_size=1, max_size=8), st.text("xyz=%+ ", max_size=5)),
+            max_size=4,
+        ),
+        fragment=st.none() | st.text("ab?#&=", max_size=6),
+    )
+    def test_is_idempotent_and_keeps_the_rest(
+        self, host: str, path: list[str], query: list[tuple[str, str]], fragment: str | None
+    ) -> None:
+        url = f"https://{host}/" + "/".join(path)
+        if query:
+            url += "?" + "&".join(f"{k}={v}" for k, v in query)
+        if fragment is not None:
+            url += "#" + fragment
+        tagged = tag(url)
+        assert tag(tagged) == tagged
+        before, _, after = tagged.partition("#")
+        assert after == (fragment or "")
+        assert before.startswith(url.partition("#")[0])
+        assert parse_qs(urlsplit(tagged).query).get("utm_medium", ["social"])[0] in {
+            "social",
+            *(v for k, v in query if k == "utm_medium"),
+        }
+
+
+class TestHostPolicy:
+    @pytest.mark.parametrize(
+        ("url", "tracked"),
+        [
+            ("https://www.media4sec.eu/x", True),
+            ("https://media4sec.eu/x", True),
+            ("http://WWW.Media4Sec.EU:8443/x", True),
+            ("https://blog.media4sec.eu/post", True),
+            ("https://www.blog.media4sec.eu/post", True),
+            ("https://events.media4sec.eu/x", False),
+            ("https://media4sec.eu.evil.example/x", False),
+            ("https://www.media4sec.eu@evil.example/x", False),
+            ("https://example.org/?u=https://www.media4sec.eu/", False),
+        ],
+    )
+    def test_site_and_track_domains_with_www_variants(self, url: str, tracked: bool) -> None:
+        assert POLICY.tracks(url) is tracked
+
+    def test_track_domain_may_be_given_as_url(self) -> None:
+        assert LinkPolicy(site=SITE, track_domains=("https://cfp.example.org/",)).tracks(
+            "https://cfp.example.org/submit"
+        )
+
+    @pytest.mark.parametrize(
+        ("kwargs", "message"),
+        [
+            ({"site": "media4sec.eu"}, "site 'media4sec.eu' is not an http"),
+            ({"site": SITE, "utm": {"sauce": "x"}}, "unknown key"),
+            ({"site": SITE, "shorten": True}, "needs links.base"),
+            ({"site": SITE, "base": "go.example.org"}, "links.base"),
+        ],
+    )
+    def test_bad_policy_is_refused(self, kwargs: dict[str, object], message: str) -> None:
+        with pytest.raises(ValueError, match=message):
+            LinkPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+class TestTrackText:
+    def test_tags_only_tracked_hosts_and_keeps_punctuation(self) -> None:
+        text = (
+            "Programme: https://www.media4sec.eu/events/dw/. Slides (https://blog.media4sec.eu/s) "
+            "and https://other.example/x, plus media4sec.eu/bare"
+        )
+        result, links = track(text)
+        assert result == (
+            f"Programme: https://www.media4sec.eu/events/dw/?{TAGS}. Slides "
+            f"(https://blog.media4sec.eu/s?{TAGS}) and https://other.example/x, "
+            "plus media4sec.eu/bare"
+        )
+        assert [link.original for link in links] == [
+            "https://www.media4sec.eu/events/dw/",
+            "https://blog.media4sec.eu/s",
+        ]
+        assert all(link.short is None and link.code is None for link in links)
+        assert [link.final for link in links] == [link.tagged for link in links]
+
+    def test_text_without_tracked_links_is_unchanged(self) -> None:
+        text = "Nothing to tag at https://other.example/ or in 3.5 hours"
+        assert track(text) == (text, ())
+
+    def test_an_already_tagged_link_is_left_alone(self) -> None:
+        tagged = f"https://www.media4sec.eu/x?{TAGS}"
+        text, links = track(f"See {tagged}")
+        assert text == f"See {tagged}"
+        assert links[0].tagged == tagged
+
+    def test_shortened_links_replace_the_tagged_ones(self) -> None:
+        text, links = track("Join https://www.media4sec.eu/events/dw/ now", shortening())
+        (link,) = links
+        assert link.code is not None
+        assert is_code(link.code)
+        assert len(link.code) == CODE_LENGTH
+        assert link.short == f"https://go.example.org/{link.code}"
+        assert link.tagged == f"https://www.media4sec.eu/events/dw/?{TAGS}"
+        assert text == f"Join {link.short} now"
+        assert x_weighted_length(text) == len("Join  now") + 23
+
+    def test_codes_are_stable_and_depend_on_post_target_and_secret(self) -> None:
+        text = "https://www.media4sec.eu/a https://www.media4sec.eu/b"
+        _, first = track(text, shortening())
+        _, again = track(text, shortening())
+        _, other_post = track(text, shortening(), post_id="p2")
+        _, other_key = track(text, shortening(SecretStr("z" * 32)))
+        codes = [link.code for link in first]
+        assert codes == [link.code for link in again]
+        assert len(set(codes)) == 2
+        assert not set(codes) & {link.code for link in other_post}
+        assert not set(codes) & {link.code for link in other_key}
+
+    def test_secret_comes_from_the_environment(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("CAMPAIGN_LINKS_SECRET", SECRET.get_secret_value())
+        from_env = track("https://media4sec.eu/", shortening(secret=None))
+        assert from_env == track("https://media4sec.eu/", shortening())
+
+    @pytest.mark.parametrize(("value", "message"), [(None, "is unset"), ("tooshort", "shorter")])
+    def test_missing_or_weak_secret_is_a_configuration_error(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None, message: str
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        if value is None:
+            monkeypatch.delenv("CAMPAIGN_LINKS_SECRET", raising=False)
+        else:
+            monkeypatch.setenv("CAMPAIGN_LINKS_SECRET", value)
+        with pytest.raises(ConfigurationError, match=message) as caught:
+            track("https://media4sec.eu/", shortening(secret=None))
+        assert "secrets.token_urlsafe(32)" in str(caught.value)
+        assert "tooshort" not in str(caught.value)
+
+    def test_no_secret_needed_when_no_link_is_tracked(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("CAMPAIGN_LINKS_SECRET", raising=False)
+        assert track("https://other.example/", shortening(secret=None))[1] == ()
+
+    def test_secret_never_shows_in_the_policy_repr(self) -> None:
+        assert SECRET.get_secret_value() not in repr(shortening())

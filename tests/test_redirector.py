@@ -1,0 +1,352 @@
+"""The short-link redirector over real HTTP on loopback: redirects, 404s, click recording."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import func, inspect, select
+
+from campaign.links.clicks import ClickRecorder
+from campaign.store.ledger import Ledger
+from campaign.store.schema import ClickRow
+from tests.linkhelpers import Redirector, ledger_on, seed, short_link
+
+CODE = "Abc123_-Abc123_-"
+OTHER = "Zyx987-_Zyx987-_"
+TARGET = "https://www.media4sec.eu/events/dw/?utm_source=twitter&utm_medium=social#programme"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1"
+)
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture
+def backend() -> str:
+    """SQLite unless a test asks for every backend with ``@on_every_backend``."""
+    return "sqlite"
+
+
+on_every_backend = pytest.mark.parametrize("backend", BACKENDS)
+
+
+@pytest.fixture
+def ledger(backend: str, tmp_path: Path) -> Iterator[Ledger]:
+    with ledger_on(backend, tmp_path) as opened:
+        seed(opened.engine, [short_link(CODE, target=TARGET), short_link(OTHER)])
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    """One client for the module: building an httpx client costs ~50 ms (TLS context)."""
+    with httpx.Client(timeout=10) as shared:
+        yield shared
+
+
+@pytest.fixture
+def redirector(ledger: Ledger) -> Iterator[Redirector]:
+    with Redirector(ledger.engine) as running:
+        yield running
+
+
+def clicks(ledger: Ledger) -> list[ClickRow]:
+    with ledger.session() as session:
+        return list(session.scalars(select(ClickRow).order_by(ClickRow.id)))
+
+
+def raw_request(base: str, path: bytes) -> tuple[int, dict[str, str]]:
+    """Send ``path`` byte for byte (no client-side normalisation); the status and headers."""
+    parts = urlsplit(base)
+    request = b"GET " + path + b" HTTP/1.1\r\nHost: go.example.org\r\nConnection: close\r\n\r\n"
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head = answer.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in head[1:])
+    return int(head[0].split()[1]), headers
+
+
+@on_every_backend
+def test_a_stored_code_redirects_and_is_counted(
+    client: httpx.Client, redirector: Redirector, ledger: Ledger
+) -> None:
+    headers = {"User-Agent": FIREFOX, "Referer": "https://t.co/AbCdEf?amp=1"}
+    response = client.get(f"{redirector.url}/{CODE}?next=//evil.example", headers=headers)
+    assert response.status_code == 302
+    assert response.headers["location"] == TARGET
+    assert response.headers["cache-control"] == "no-store"
+    redirector.stop()
+    (click,) = clicks(ledger)
+    assert (click.code, click.referrer_host, click.agent_class, click.is_bot) == (
+        CODE,
+        "t.co",
+        "desktop",
+        False,
+    )
+    assert abs(click.at.timestamp() - time.time()) < 60
+
+
+def test_no_ip_address_is_stored(
+    client: httpx.Client, redirector: Redirector, ledger: Ledger
+) -> None:
+    client.get(f"{redirector.url}/{CODE}", headers={"Referer": "http://127.0.0.1:9/x"})
+    redirector.stop()
+    columns = {column["name"] for column in inspect(ledger.engine).get_columns("clicks")}
+    assert columns == {"id", "code", "at", "referrer_host", "agent_class", "is_bot"}
+    (click,) = clicks(ledger)
+    assert click.referrer_host == "127.0.0.1"  # the referring page, not the visitor
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "kind", "is_bot"),
+    [
+        (GOOGLEBOT, "bot", True),
+        (IPHONE, "mobile", False),
+        (FIREFOX, "desktop", False),
+        ("", "other", False),
+    ],
+)
+def test_user_agent_class_and_bot_flag(
+    client: httpx.Client,
+    redirector: Redirector,
+    ledger: Ledger,
+    user_agent: str,
+    kind: str,
+    is_bot: bool,
+) -> None:
+    response = client.get(f"{redirector.url}/{OTHER}", headers={"User-Agent": user_agent})
+    assert response.status_code == 302
+    redirector.stop()
+    (click,) = clicks(ledger)
+    assert (click.agent_class, click.is_bot, click.referrer_host) == (kind, is_bot, None)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/AAAAAAAAAAAAAAAA",  # the shape of a code, but not stored
+        "/",
+        "/../x",
+        f"/../{CODE}",
+        "//evil.example",
+        "//evil.example/",
+        "/%2F%2Fevil.example",
+        f"/{CODE}/",
+        f"/{CODE}%2F",
+        f"/{CODE}/..",
+        f"/%2e%2e/{CODE}",
+        f"/{CODE[:-1]}",
+        f"/{CODE}A",
+        "/" + "A" * 4000,
+        "/%C3%84bc123_-Abc123_-",
+        "/https:%2F%2Fevil.example",
+        "/healthz/",
+    ],
+)
+def test_anything_but_a_stored_code_is_a_404_page(
+    redirector: Redirector, ledger: Ledger, path: str
+) -> None:
+    status, headers = raw_request(redirector.url, path.encode())
+    assert status == 404
+    assert "location" not in headers
+    assert headers["content-type"].startswith("text/html")
+    redirector.stop()
+    assert clicks(ledger) == []
+
+
+def test_raw_non_ascii_in_the_request_line_is_refused_without_redirect(
+    redirector: Redirector,
+) -> None:
+    status, headers = raw_request(redirector.url, "/Äbc123_-Abc123_".encode())
+    assert status == 400  # refused by the HTTP parser before the app
+    assert "location" not in headers
+
+
+def test_the_404_page_does_not_echo_the_path(client: httpx.Client, redirector: Redirector) -> None:
+    response = client.get(f"{redirector.url}/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert response.status_code == 404
+    assert "Link not found" in response.text
+    assert "script" not in response.text
+
+
+def test_other_methods_are_refused_without_redirect(
+    client: httpx.Client, redirector: Redirector
+) -> None:
+    response = client.post(f"{redirector.url}/{CODE}")
+    assert response.status_code == 405
+    assert "location" not in response.headers
+
+
+def test_head_is_answered_but_not_counted(
+    client: httpx.Client, redirector: Redirector, ledger: Ledger
+) -> None:
+    response = client.head(f"{redirector.url}/{CODE}")
+    assert response.status_code == 302
+    assert response.headers["location"] == TARGET
+    redirector.stop()
+    assert clicks(ledger) == []
+
+
+def test_healthz(client: httpx.Client, redirector: Redirector) -> None:
+    response = client.get(f"{redirector.url}/healthz")
+    assert (response.status_code, response.text) == (200, "ok")
+
+
+def test_a_code_stored_after_start_is_found(
+    client: httpx.Client, redirector: Redirector, ledger: Ledger
+) -> None:
+    late = "LateLateLateLate"
+    assert client.get(f"{redirector.url}/{late}").status_code == 404
+    seed(ledger.engine, [short_link(late)])
+    assert client.get(f"{redirector.url}/{late}").status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        (
+            "https://www.media4sec.eu/événements?q=été#à",
+            "https://www.media4sec.eu/%C3%A9v%C3%A9nements?q=%C3%A9t%C3%A9#%C3%A0",
+        ),
+        ("https://bücher.example/x", "https://xn--bcher-kva.example/x"),
+        ("javascript:alert(1)", None),
+        ("//evil.example/", None),
+    ],
+)
+def test_stored_targets_become_safe_locations(
+    client: httpx.Client, ledger: Ledger, target: str, location: str | None
+) -> None:
+    seed(ledger.engine, [short_link("TargetTargetTarg", target=target)])
+    with Redirector(ledger.engine) as running:
+        response = client.get(f"{running.url}/TargetTargetTarg")
+    assert response.headers.get("location") == location
+    assert response.status_code == (302 if location else 404)
+
+
+@on_every_backend
+def test_a_burst_of_concurrent_clicks_is_counted_exactly(
+    redirector: Redirector, ledger: Ledger
+) -> None:
+    def click(index: int) -> int:
+        code = CODE if index % 2 else OTHER
+        agent = GOOGLEBOT if index % 5 == 0 else IPHONE
+        return client.get(f"{redirector.url}/{code}", headers={"User-Agent": agent}).status_code
+
+    with (
+        httpx.Client(limits=httpx.Limits(max_connections=20)) as client,
+        ThreadPoolExecutor(20) as pool,
+    ):
+        statuses = list(pool.map(click, range(500)))
+        for _ in range(30):
+            client.head(f"{redirector.url}/{CODE}")
+    assert statuses == [302] * 500
+    redirector.stop()
+    with ledger.engine.connect() as connection:
+        counts = dict(
+            connection.execute(
+                select(ClickRow.is_bot, func.count()).group_by(ClickRow.is_bot)
+            ).all()
+        )
+    assert counts == {True: 100, False: 400}
+
+
+@on_every_backend
+def test_a_graceful_stop_writes_every_queued_click(client: httpx.Client, ledger: Ledger) -> None:
+    with Redirector(ledger.engine, flush_interval=3600) as running:
+        for _ in range(25):
+            assert client.get(f"{running.url}/{CODE}").status_code == 302
+        recorder: ClickRecorder = running.app.state.recorder
+        assert recorder.pending == 25
+        assert clicks(ledger) == []
+    assert len(clicks(ledger)) == 25
+
+
+def test_clicks_the_database_refuses_stay_queued(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'late.db'}"
+    from campaign.store.engine import open_engine
+
+    engine = open_engine(url)  # no tables yet: every write fails
+    recorder = ClickRecorder(engine, interval=3600)
+    recorder.record(CODE, None, FIREFOX)
+    with pytest.raises(Exception, match="no such table"):
+        recorder.flush()
+    assert recorder.pending == 1
+    with Ledger.open(url) as ledger:
+        seed(ledger.engine, [short_link(CODE)])
+        assert recorder.flush() == 1
+        assert [c.code for c in clicks(ledger)] == [CODE]
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_links_command_flushes_on_sigterm(
+    client: httpx.Client, tmp_path: Path, workers: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.open(url) as ledger:
+        seed(ledger.engine, [short_link(CODE, target=TARGET)])
+    port = free_port()
+    env = {**os.environ, "CAMPAIGN_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).with_name("campaign")),
+            "serve-links",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if client.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.05)
+        for _ in range(40):
+            assert client.get(f"{base}/{CODE}").headers["location"] == TARGET
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    finally:
+        process.kill()
+    # uvicorn re-raises the signal once it has shut down gracefully
+    assert process.returncode in (0, -signal.SIGTERM), output
+    assert "Application shutdown complete" in output
+    assert "127.0.0.1:" not in output.replace(f"127.0.0.1:{port}", "")  # no visitor address
+    with Ledger.open(url) as ledger:
+        assert len(clicks(ledger)) == 40

@@ -1,0 +1,61 @@
+"""The ledger's schema is versioned: a new database is created at head, an old one upgraded."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from campaign.errors import LedgerError
+from campaign.store import Ledger, migrate
+from campaign.store.engine import open_engine
+from campaign.store.schema import Base
+from tests.ledger_helpers import NOW, make_post
+
+TABLES = {"posts", "attempts", "heartbeats", "short_links", "clicks", "alembic_version"}
+
+
+def test_new_database_is_created_at_head(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger:
+        assert migrate.current_revision(ledger.engine) == migrate.head_revision() == "0002_links"
+        assert set(inspect(ledger.engine).get_table_names()) == TABLES
+
+
+def test_migrations_match_the_schema_module(ledger_url: str) -> None:
+    """Whoever changes schema.py must add a migration; this fails until they do."""
+    with Ledger.open(ledger_url) as ledger, ledger.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) -> None:
+    engine = open_engine(ledger_url)
+    migrate.upgrade(engine, "0001_ledger")
+    assert migrate.current_revision(engine) == "0001_ledger"
+    assert "short_links" not in inspect(engine).get_table_names()
+    post = make_post()
+    Ledger(engine, grace=timedelta(minutes=15)).sync([post], now=NOW)
+    engine.dispose()
+    with Ledger.open(ledger_url) as ledger:
+        assert migrate.current_revision(ledger.engine) == "0002_links"
+        assert set(inspect(ledger.engine).get_table_names()) == TABLES
+        assert ledger.get(post.id).text == post.text
+
+
+def test_opening_again_changes_nothing(ledger_url: str) -> None:
+    post = make_post()
+    with Ledger.open(ledger_url) as ledger:
+        ledger.sync([post], now=NOW)
+    with Ledger.open(ledger_url) as ledger:
+        assert migrate.current_revision(ledger.engine) == "0002_links"
+        assert [p.id for p in ledger.list()] == [post.id]
+
+
+def test_database_from_a_newer_campaign_is_refused(ledger_url: str) -> None:
+    with Ledger.open(ledger_url) as ledger, ledger.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0099_future'"))
+    with pytest.raises(LedgerError, match="newer schema than this `campaign` knows"):
+        Ledger.open(ledger_url)

@@ -1,0 +1,180 @@
+"""The daemon's ledger moves: atomic claims, guarded outcomes, attempt history, heartbeats.
+
+Every test runs on a real SQLite file and, when reachable, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from campaign.adapters.base import Receipt
+from campaign.store import Ledger, transitions
+from campaign.store.queued import QueuedPost
+from campaign.store.schema import AttemptRow
+from tests.ledger_helpers import NOW, force_state, make_post, make_thread
+
+W1, W2 = "host:1:aaaa", "host:2:bbbb"
+
+
+def queued(ledger: Ledger, post_id: str) -> QueuedPost:
+    post = transitions.get(ledger, post_id)
+    assert post is not None
+    return post
+
+
+def attempt_rows(ledger: Ledger, post_id: str) -> list[tuple[str, str | None, str | None]]:
+    table = AttemptRow.__table__
+    query = select(table.c.worker, table.c.outcome, table.c.error).where(table.c.post_id == post_id)
+    with ledger.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(query.order_by(table.c.id))]
+
+
+@pytest.fixture
+def due_post(ledger: Ledger) -> QueuedPost:
+    """One scheduled post, due at ``NOW``."""
+    post = make_post(at=NOW)
+    ledger.sync([post], now=NOW - timedelta(hours=1))
+    return queued(ledger, post.id)
+
+
+class TestClaim:
+    def test_only_one_of_many_racing_claims_wins(self, ledger: Ledger, due_post: QueuedPost):
+        """Eight threads claim one post at once: exactly one update changes the row."""
+        start = threading.Barrier(8)
+        wins: list[str] = []
+
+        def race(n: int) -> None:
+            start.wait()
+            if transitions.claim(ledger, due_post, f"host:{n}:x", NOW):
+                wins.append(f"host:{n}:x")
+
+        threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(wins) == 1
+        assert queued(ledger, due_post.id).state == "sending"
+        assert attempt_rows(ledger, due_post.id) == [(wins[0], None, None)]
+
+    def test_a_post_is_not_claimed_before_its_retry_time(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        force_state(ledger, due_post.id, "scheduled", not_before=NOW + timedelta(seconds=30))
+        assert not transitions.claim(ledger, due_post, W1, NOW)
+        assert transitions.claim(ledger, due_post, W1, NOW + timedelta(seconds=30))
+
+    @pytest.mark.parametrize("state", ["sending", "sent", "failed", "missed", "cancelled"])
+    def test_only_scheduled_posts_are_claimed(
+        self, ledger: Ledger, due_post: QueuedPost, state: str
+    ):
+        force_state(ledger, due_post.id, state)
+        assert not transitions.claim(ledger, due_post, W1, NOW)
+        assert attempt_rows(ledger, due_post.id) == []
+
+
+class TestOutcomes:
+    def test_sent_records_receipt_and_closes_the_attempt(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        assert transitions.claim(ledger, due_post, W1, NOW)
+        receipt = Receipt("1800", "https://x.com/i/web/status/1800")
+        assert transitions.mark_sent(ledger, due_post, W1, NOW, receipt)
+        post = queued(ledger, due_post.id)
+        assert (post.state, post.remote_id, post.remote_url) == ("sent", "1800", receipt.url)
+        assert post.sent_at == NOW
+        assert attempt_rows(ledger, due_post.id) == [(W1, "sent", None)]
+
+    def test_an_outcome_is_refused_from_a_worker_that_lost_the_claim(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        assert transitions.claim(ledger, due_post, W1, NOW)
+        stuck = transitions.stuck_sending(ledger)[0]
+        assert transitions.take_over(ledger, stuck, W2, NOW)
+        assert not transitions.take_over(ledger, stuck, "host:3:cccc", NOW)
+        assert not transitions.mark_sent(ledger, due_post, W1, NOW, Receipt("1"))
+        assert queued(ledger, due_post.id).state == "sending"
+        assert transitions.mark_sent(ledger, due_post, W2, NOW, Receipt("1"), found=True)
+        assert attempt_rows(ledger, due_post.id) == [(W1, "found", None)]
+
+    def test_retryable_error_backs_off_and_counts_an_attempt(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        later = NOW + timedelta(minutes=2)
+        assert transitions.claim(ledger, due_post, W1, NOW)
+        assert transitions.reschedule(ledger, due_post, W1, NOW, later, "X answered 503")
+        post = queued(ledger, due_post.id)
+        assert (post.state, post.not_before, post.attempts) == ("scheduled", later, 1)
+        assert post.last_error == "X answered 503"
+        assert transitions.due(ledger, NOW) == []
+        assert [p.id for p in transitions.due(ledger, later)] == [post.id]
+        assert transitions.upcoming(ledger, later) == {post.id: later}
+
+    def test_rate_limit_waits_without_counting_an_attempt(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        reset = NOW + timedelta(minutes=15)
+        assert transitions.claim(ledger, due_post, W1, NOW)
+        assert transitions.reschedule(ledger, due_post, W1, NOW, reset, "429", counts=False)
+        assert queued(ledger, due_post.id).attempts == 0
+        assert attempt_rows(ledger, due_post.id) == [(W1, "rate_limited", "429")]
+
+    @pytest.mark.parametrize(
+        ("move", "state", "attempts"),
+        [(transitions.mark_failed, "failed", 1), (transitions.mark_unknown, "unknown", 0)],
+    )
+    def test_failed_and_unknown_keep_the_reason(
+        self, ledger: Ledger, due_post: QueuedPost, move, state: str, attempts: int
+    ):
+        assert transitions.claim(ledger, due_post, W1, NOW)
+        assert move(ledger, due_post, W1, NOW, "the reason")
+        post = queued(ledger, due_post.id)
+        assert (post.state, post.last_error, post.attempts) == (state, "the reason", attempts)
+        assert attempt_rows(ledger, due_post.id) == [(W1, state, "the reason")]
+
+    def test_missed_only_from_scheduled_and_logged_as_error(
+        self, ledger: Ledger, due_post: QueuedPost, caplog: pytest.LogCaptureFixture
+    ):
+        assert transitions.mark_missed(ledger, due_post, NOW, "too late")
+        assert not transitions.mark_missed(ledger, due_post, NOW, "again")
+        assert queued(ledger, due_post.id).state == "missed"
+        assert attempt_rows(ledger, due_post.id) == [("", "missed", "too late")]
+        errors = [r for r in caplog.records if r.levelname == "ERROR"]
+        assert len(errors) == 1
+        assert errors[0].fields["post_id"] == due_post.id  # type: ignore[attr-defined]
+        assert f"campaign retry {due_post.id}" in errors[0].getMessage()
+
+
+class TestReads:
+    def test_due_lists_thread_parts_in_order_and_next_part_follows(self, ledger: Ledger):
+        parts = make_thread(3, at=NOW)
+        ledger.sync(parts, now=NOW - timedelta(hours=1))
+        due = transitions.due(ledger, NOW)
+        assert [p.thread for p in due] == [1, 2, 3]
+        following = transitions.next_part(ledger, due[0])
+        assert following is not None
+        assert following.id == parts[1].id
+        assert transitions.next_part(ledger, due[2]) is None
+
+    def test_upcoming_is_bounded_by_the_horizon(self, ledger: Ledger):
+        soon, later = make_post("soon", at=NOW), make_post("later", at=NOW + timedelta(hours=2))
+        ledger.sync([soon, later], now=NOW - timedelta(hours=1))
+        assert transitions.upcoming(ledger, NOW + timedelta(minutes=10)) == {soon.id: NOW}
+
+
+class TestHeartbeats:
+    def test_beat_then_stop(self, ledger: Ledger):
+        transitions.beat(ledger, W1, "host", 1, NOW)
+        transitions.beat(ledger, W1, "host", 1, NOW + timedelta(seconds=5))
+        (beat,) = transitions.heartbeats(ledger)
+        assert (beat.started_at, beat.beat_at, beat.stopped) == (
+            NOW,
+            NOW + timedelta(seconds=5),
+            False,
+        )
+        transitions.stop(ledger, W1, NOW + timedelta(seconds=6))
+        assert transitions.heartbeats(ledger)[0].stopped
