@@ -408,7 +408,7 @@ class TestCheckedBeforeSending:
         ("make_media", "message"),
         [
             (lambda d: (MediaItem(d / "gone.png", "A room", "image/png"),), "image not found"),
-            (lambda d: (image(d, "notes.png", data=b"just text"),), "is not a JPEG, PNG"),
+            (lambda d: (image(d, "notes.png", data=b"just text"),), "not a valid PNG file"),
             (lambda d: (image(d, data=png_bytes(1_000_000)),), "Bluesky takes at most 1,000,000"),
             (lambda d: (image(d, alt="  "),), "has no alt text"),
             (lambda d: tuple(image(d, f"{n}.png") for n in range(5)), "at most 4 images"),

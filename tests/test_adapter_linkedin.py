@@ -238,7 +238,11 @@ class TestImages:
         ("name", "data", "mime"),
         [
             ("poster.jpg", jpeg_header(1200, 630), "image/jpeg"),
-            ("poster.gif", b"GIF89a" + struct.pack("<HH", 40, 30) + b"\x00" * 20, "image/gif"),
+            (
+                "poster.gif",
+                b"GIF89a" + struct.pack("<HH", 40, 30) + b"\x00" * 20 + b";",
+                "image/gif",
+            ),
         ],
     )
     def test_jpeg_and_gif_are_taken(
@@ -256,12 +260,13 @@ class TestImages:
     @pytest.mark.parametrize(
         ("name", "data", "mime", "alt", "message"),
         [
-            ("gone.png", None, "image/png", "a poster", "cannot read the image"),
-            ("notes.png", b"just some text", "image/png", "a poster", "not a valid image/png"),
-            ("clip.webp", b"RIFF....WEBP", "image/webp", "a poster", "JPEG, PNG or GIF"),
-            ("cut.png", b"\x89PNG\r\n\x1a\n\x00", "image/png", "a poster", "header is broken"),
+            ("gone.png", None, "image/png", "a poster", "image not found"),
+            ("notes.png", b"just some text", "image/png", "a poster", "not a valid PNG file"),
+            ("clip.webp", b"RIFF\x04\x00\x00\x00WEBP", "image/webp", "a poster", "PNG or GIF"),
+            ("cut.png", b"\x89PNG\r\n\x1a\n\x00", "image/png", "a poster", "not a valid PNG"),
+            ("flat.png", png(0, 1), "image/png", "a poster", "header is broken"),
             ("huge.jpg", jpeg_header(8000, 5000), "image/jpeg", "a poster", "scale the image"),
-            ("poster.png", png(), "image/png", "  ", "needs alt text"),
+            ("poster.png", png(), "image/png", "  ", "has no alt text"),
             ("poster.png", png(), "image/png", "x" * 4087, "shorten it"),
         ],
     )
@@ -289,7 +294,9 @@ class TestImages:
         self, fake: FakeLinkedIn, adapter: Adapter, tmp_path: Path
     ) -> None:
         items = (image(tmp_path, png(), "a.png"), image(tmp_path, png(), "b.png"))
-        with pytest.raises(PermanentError, match="takes one"):
+        with pytest.raises(
+            PermanentError, match="LinkedIn takes at most 1 image per post; this post has 2"
+        ):
             adapter.publish(outgoing(media=items))
         assert fake.requests == []
 
@@ -392,7 +399,7 @@ class TestErrors:
     ) -> None:
         fake.fault = "stall"
         with pytest.raises(OutcomeUnknown, match="ReadTimeout"):
-            make(timeout="0.3").publish(outgoing())
+            make(timeout_seconds="0.3").publish(outgoing())
 
     @pytest.mark.parametrize(("fault", "fault_on"), [("503", "/rest/images"), ("drop", "/upload")])
     def test_a_failed_image_upload_is_retryable_and_posts_nothing(
@@ -476,8 +483,8 @@ class TestCredentials:
         [
             ("AUTHOR", "acme", "CAMPAIGN_LINKEDIN_AUTHOR: .*urn:li:organization:<id>"),
             ("VERSION", "2026-05", "CAMPAIGN_LINKEDIN_VERSION: .*YYYYMM"),
-            ("TIMEOUT", "soon", "CAMPAIGN_LINKEDIN_TIMEOUT: .*number"),
-            ("TIMEOUT", "0", "CAMPAIGN_LINKEDIN_TIMEOUT: .*greater than 0"),
+            ("TIMEOUT_SECONDS", "soon", "CAMPAIGN_LINKEDIN_TIMEOUT_SECONDS: .*number"),
+            ("TIMEOUT_SECONDS", "0", "CAMPAIGN_LINKEDIN_TIMEOUT_SECONDS: .*greater than 0"),
             ("API_URL", "api.linkedin.com", "CAMPAIGN_LINKEDIN_API_URL: .*http"),
         ],
     )
@@ -523,7 +530,7 @@ class TestSecrets:
                 texts.extend([str(exc), repr(exc)])
 
         caplog.set_level(logging.DEBUG)
-        live = make(timeout="0.3")
+        live = make(timeout_seconds="0.3")
         texts.append(repr(live))
         for fault in ("429", "503", "504", "drop", "stall"):
             fake.fault = fault
@@ -533,7 +540,7 @@ class TestSecrets:
         attempt(lambda: live.publish(outgoing("y" * 3001)))
         attempt(lambda: make("urn:li:organization:999").publish(outgoing()))
         attempt(lambda: make(version="202401").publish(outgoing()))
-        attempt(lambda: connect({**env_for(fake), "CAMPAIGN_LINKEDIN_TIMEOUT": "soon"}))
+        attempt(lambda: connect({**env_for(fake), "CAMPAIGN_LINKEDIN_TIMEOUT_SECONDS": "soon"}))
         attempt(lambda: make(api_url=f"http://127.0.0.1:{free_port()}").publish(outgoing()))
         attempt(lambda: make(access_token=f"{secret}-old").check_credentials())
         assert len(texts) >= 20

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from campaign.adapters._mastodon_adapter import MastodonAdapter, comparable, text_of
-from campaign.adapters._mastodon_media import ALT_MAX_CHARS, CHECK_SECONDS, MAX_CHECKS
+from campaign.adapters._mastodon_media import CHECK_SECONDS, MAX_CHECKS
 from campaign.adapters.base import MediaItem, Outgoing
-from campaign.adapters.mastodon import SPEC, MastodonSettings
+from campaign.adapters.mastodon import IMAGES, SPEC, MastodonSettings
 from campaign.adapters.registry import platform
 from campaign.errors import (
     ConfigurationError,
@@ -311,11 +311,11 @@ class TestMediaChecks:
     @pytest.mark.parametrize(
         ("name", "data", "alt", "message"),
         [
-            ("missing.png", None, "A room", "does not exist"),
-            ("notes.png", b"just some text", "A room", "not a PNG, JPEG, GIF or WebP"),
+            ("missing.png", None, "A room", "image not found"),
+            ("notes.png", b"just some text", "A room", "not a valid PNG file"),
             ("cut.png", png_bytes()[:-6], "A room", "cut short"),
             ("room.png", png_bytes(), "  ", "no alt text"),
-            ("room.png", png_bytes(), "x" * (ALT_MAX_CHARS + 1), "shorten it"),
+            ("room.png", png_bytes(), "x" * (IMAGES.max_alt + 1), "shorten it"),
             ("huge.png", "17 MB", "A crowd", "17.0 MB; Mastodon takes at most 16 MB"),
         ],
     )

@@ -327,7 +327,7 @@ class TestMediaChecks:
             ("missing.png", None, "image not found"),
             ("empty.png", b"", "not a valid PNG file"),
             ("cut.png", png_bytes()[:-20], "not a valid PNG file"),
-            ("scan.bmp", b"BM" + b"\x00" * 60, "is a BMP file; X takes JPEG, PNG, WEBP or GIF"),
+            ("scan.bmp", b"BM" + b"\x00" * 60, "is a BMP file; X takes JPEG, PNG, WebP or GIF"),
             ("notes.txt", b"just words", "is not an image X takes"),
             (
                 "huge.png",

@@ -3,11 +3,13 @@ set-up commands are the ones CI runs."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
+from pydantic_settings import BaseSettings
 
 from campaign.cli import app
 
@@ -37,3 +39,32 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
     assert blocks[0].endswith("campaign preview schedules/darkweb-2017.yaml")
     assert blocks[1].endswith("python -m pytest -q")
     assert '/bin/python" -m pytest -q' in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def _settings_classes() -> list[type[BaseSettings]]:
+    from campaign.adapters.registry import platforms
+
+    for spec in platforms().values():
+        importlib.import_module(spec.connect.__module__)
+    importlib.import_module("campaign.daemon.config")
+    importlib.import_module("campaign.links.shortcodes")
+    found: list[type[BaseSettings]] = []
+    pending = [BaseSettings]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            pending.append(sub)
+            if sub.__module__.startswith("campaign."):
+                found.append(sub)
+    return found
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    test_hooks = {"CAMPAIGN_CLOCK_OFFSET_SECONDS"}
+    names = {
+        f"{cls.model_config.get('env_prefix', '')}{field}".upper()
+        for cls in _settings_classes()
+        for field in cls.model_fields
+    }
+    assert {"CAMPAIGN_TWITTER_API_KEY", "CAMPAIGN_LINKS_SECRET"} <= names
+    missing = sorted(name for name in names - test_hooks if f"`{name}`" not in README)
+    assert missing == [], f"settings missing from README.md: {missing}"

@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
+from campaign.cli import app
 from campaign.errors import LedgerError
 from campaign.links.shortlinks import register, short_links_of, store_short_links
 from campaign.render.planner import plan_files
 from campaign.render.post import Post
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ShortLinkRow
-from tests.linkhelpers import ledger_on, short_link
+from tests.linkhelpers import Redirector, ledger_on, short_link
 from tests.planfiles import campaign_data, write_project
 
 SECRET = "a-test-secret-that-is-long-enough"
@@ -121,3 +124,19 @@ def test_posts_without_short_links_store_nothing(ledger: Ledger, tmp_path: Path)
     posts = plan_files([write_project(tmp_path)])
     assert short_links_of(posts) == []
     assert register(ledger.engine, posts) == 0
+
+
+def test_schedule_stores_the_codes_its_posts_carry_and_the_redirector_follows_them(
+    ledger: Ledger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    posts = plan(tmp_path)
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", ledger.engine.url.render_as_string(False))
+    result = CliRunner().invoke(app, ["schedule", str(tmp_path / "schedules" / "campaign.yaml")])
+    assert result.exit_code == 0, result.output
+    codes = stored(ledger)
+    assert sorted(codes) == sorted(link.code for p in posts for link in p.extra["tracked_links"])
+    with Redirector(ledger.engine) as running:
+        for post in posts:
+            (link,) = post.extra["tracked_links"]
+            answer = httpx.get(f"{running.url}/{link.code}")
+            assert (answer.status_code, answer.headers["location"]) == (302, link.tagged)

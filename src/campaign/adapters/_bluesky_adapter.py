@@ -21,16 +21,15 @@ from atproto_core.exceptions import AtProtocolError
 from campaign.adapters._bluesky_errors import api_error, record_missing, session_refused
 from campaign.adapters._bluesky_records import (
     COLLECTION,
-    Image,
     PostRef,
     card_title,
-    load_images,
     public_url,
     record_key,
     remote_id,
 )
+from campaign.adapters._images import Image, load_images
 from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.bluesky import SPEC, BlueskySettings
+from campaign.adapters.bluesky import IMAGES, SPEC, BlueskySettings
 from campaign.errors import PermanentError, PublishError, RetryableError
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ class BlueskyAdapter(Adapter):
                 f"the text has {length} graphemes; Bluesky takes at most {SPEC.limit}: shorten "
                 "the template ('campaign preview' shows each post's length)"
             )
-        images = load_images(post.media)
+        images = load_images(post.media, IMAGES)
         reply = _reply_ref(post)
         facets = self._call(
             "find the links, tags and mentions", lambda: self._client.detect_facets(post.text)

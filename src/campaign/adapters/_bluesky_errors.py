@@ -18,6 +18,7 @@ import httpx
 from atproto_client.exceptions import RequestErrorBase
 from atproto_client.models.common import XrpcError
 
+from campaign.adapters._transport import describe_time
 from campaign.errors import (
     OutcomeUnknown,
     PermanentError,
@@ -91,7 +92,8 @@ def api_error(exc: BaseException, action: str, *, creates_post: bool = False) ->
     if answer.status == 429:
         reset = rate_limit_reset(answer.headers)
         return RateLimited(
-            f"Bluesky rate limit reached while trying to {action}; it resets at {_describe(reset)}",
+            f"Bluesky rate limit reached while trying to {action}; "
+            f"it resets at {describe_time(reset)}",
             reset,
         )
     if answer.status >= 500:
@@ -163,7 +165,3 @@ def _reason(exc: BaseException) -> str:
         if isinstance(cause, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
             return "connection closed before the answer"
     return f"unusable answer: {type(exc).__name__}"
-
-
-def _describe(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"

@@ -1,4 +1,4 @@
-"""What a Bluesky post is made of, worked out before any request: record key, ids, images.
+"""What a Bluesky post is made of, worked out before any request: record key, ids, image rules.
 
 Nothing here talks to the network or imports atproto, so it is cheap to test exhaustively.
 
@@ -19,19 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from campaign.adapters.base import MediaItem
 from campaign.errors import PermanentError
-from campaign.records.media import sniff
 
 COLLECTION = "app.bsky.feed.post"
-MAX_IMAGES = 4
-# The limit of app.bsky.embed.images until 2025 (now 2 MB); older servers still enforce it.
-IMAGE_MAX_BYTES = 1_000_000
 
 _BASE32_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_LENGTH = 13
@@ -84,56 +78,3 @@ def card_title(url: str) -> str:
     """A link card's title made from the URL alone (host and path): no page is fetched."""
     parts = urlsplit(url)
     return f"{parts.netloc}{parts.path}".rstrip("/") or url
-
-
-@dataclass(frozen=True)
-class Image:
-    """An image read from disk and found acceptable to Bluesky."""
-
-    name: str
-    data: bytes
-    mime_type: str
-    alt: str
-
-
-def load_images(items: Sequence[MediaItem]) -> list[Image]:
-    """Read and check every image of a post; PermanentError naming the first problem.
-
-    Checked before anything is sent: at most four images, each file readable, a complete
-    JPEG, PNG, WebP or GIF by its bytes (not its name), at most 1,000,000 bytes, with alt text.
-    """
-    if len(items) > MAX_IMAGES:
-        raise PermanentError(
-            f"Bluesky takes at most {MAX_IMAGES} images per post; this post has {len(items)}: "
-            "move some to another part of the thread"
-        )
-    return [_load_image(item) for item in items]
-
-
-def _load_image(item: MediaItem) -> Image:
-    path = item.path
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PermanentError(
-            f"image not found: {path}; check the path in the campaign file"
-        ) from None
-    except OSError as exc:
-        raise PermanentError(
-            f"cannot read image {path} ({exc.strerror or exc}); check the file's permissions"
-        ) from None
-    mime_type = sniff(data)
-    if mime_type is None:
-        raise PermanentError(
-            f"{path} is not a JPEG, PNG, WebP or GIF image; export it as PNG or JPEG"
-        )
-    if len(data) > IMAGE_MAX_BYTES:
-        raise PermanentError(
-            f"image {path} has {len(data):,} bytes; Bluesky takes at most "
-            f"{IMAGE_MAX_BYTES:,}: resize or compress it"
-        )
-    if not item.alt.strip():
-        raise PermanentError(
-            f"image {path} has no alt text; describe it for people who cannot see it"
-        )
-    return Image(name=path.name, data=data, mime_type=mime_type, alt=item.alt)

@@ -13,25 +13,18 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from campaign.adapters import _linkedin_text
+from campaign.adapters._images import Image
 from campaign.adapters._linkedin_errors import duplicate_of, error_for
-from campaign.adapters._linkedin_media import read_image
-from campaign.adapters.base import Adapter, MediaItem, Outgoing, PlatformSpec, Receipt
+from campaign.adapters._linkedin_media import read_images
+from campaign.adapters._transport import may_have_been_sent
+from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
 from campaign.adapters.linkedin import SPEC, LinkedInSettings
 from campaign.errors import ConfigurationError, OutcomeUnknown, PermanentError, RetryableError
 
 PUBLIC_URL = "https://www.linkedin.com/feed/update/{urn}/"
 LOOK_BACK_COUNT = 20
-
-
-def _never_sent(exc: requests.RequestException) -> bool:
-    """Whether ``exc`` happened before the request could reach LinkedIn."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return True
-    reason = exc.args[0] if exc.args else None
-    return isinstance(reason, MaxRetryError) and isinstance(reason.reason, NewConnectionError)
 
 
 def _json_of(response: requests.Response) -> dict[str, Any]:
@@ -68,7 +61,7 @@ class LinkedInAdapter(Adapter):
             raise ConfigurationError("LinkedIn needs an access token and an author")
         self._author = settings.author
         self._api = settings.api_url
-        self._timeout = settings.timeout
+        self._timeout = settings.timeout_seconds
         self._session = requests.Session()
         self._session.headers.update(
             {
@@ -104,7 +97,7 @@ class LinkedInAdapter(Adapter):
             return self._session.request(method, url, timeout=self._timeout, **kw)
         except requests.RequestException as exc:
             failure = f"{type(exc).__name__} while {action}"
-            if sent_means_unknown and not _never_sent(exc):
+            if sent_means_unknown and may_have_been_sent(exc):
                 raise OutcomeUnknown(
                     f"{failure}: LinkedIn may have published it; look back before retrying"
                 ) from None
@@ -119,7 +112,7 @@ class LinkedInAdapter(Adapter):
             raise _failure(response, action, sent_means_unknown=sent_means_unknown)
         return response
 
-    def _upload(self, item: MediaItem, data: bytes) -> str:
+    def _upload(self, image: Image) -> str:
         """Upload one image through the Images API and return its ``urn:li:image:…``."""
         answer = _json_of(
             self._request(
@@ -134,11 +127,13 @@ class LinkedInAdapter(Adapter):
         upload_url, urn = (value.get("uploadUrl"), value.get("image")) if value else (None, None)
         if not (isinstance(upload_url, str) and isinstance(urn, str)):
             raise RetryableError("LinkedIn's image upload answer had no uploadUrl or image URN")
-        headers: dict[str, str | None] = {"Content-Type": item.mime_type}
+        headers: dict[str, str | None] = {"Content-Type": image.mime_type}
         host = urlsplit(upload_url).hostname or ""
         if host != urlsplit(self._api).hostname and not host.endswith(".linkedin.com"):
             headers["Authorization"] = None  # never hand the token to a foreign host
-        self._request("PUT", upload_url, f"uploading {item.path}", data=data, headers=headers)
+        self._request(
+            "PUT", upload_url, f"uploading {image.name}", data=image.data, headers=headers
+        )
         return urn
 
     def _body(self, post: Outgoing) -> dict[str, Any]:
@@ -149,12 +144,7 @@ class LinkedInAdapter(Adapter):
                 "has no threads: a thread template is published there as one post joining "
                 "its parts, so a reply part should never reach LinkedIn; re-plan the campaign"
             )
-        if len(post.media) > self.spec.max_media:
-            raise PermanentError(
-                f"{post.post_id} has {len(post.media)} images; a LinkedIn post takes one, "
-                "so keep one for LinkedIn"
-            )
-        images = [(item, read_image(item)) for item in post.media]
+        images = read_images(post.media)
         body: dict[str, Any] = {
             "author": self._author,
             "commentary": _linkedin_text.commentary(post.text),
@@ -168,8 +158,8 @@ class LinkedInAdapter(Adapter):
             "isReshareDisabledByAuthor": False,
         }
         if images:
-            item, data = images[0]
-            body["content"] = {"media": {"id": self._upload(item, data), "altText": item.alt}}
+            image = images[0]
+            body["content"] = {"media": {"id": self._upload(image), "altText": image.alt}}
         return body
 
     def publish(self, post: Outgoing) -> Receipt:

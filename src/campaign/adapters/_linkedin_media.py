@@ -1,27 +1,22 @@
 """Checks an image against the LinkedIn Images API's rules before anything is uploaded.
 
-LinkedIn takes JPEG, PNG and GIF images of fewer than 36,152,320 pixels (width x height),
-and up to 4,086 characters of alt text. We read the size from the file's own header so a
-broken or mislabelled file fails here, with the file named, and never half-way through
-publishing.
+LinkedIn takes one JPEG, PNG or GIF image per post, of fewer than 36,152,320 pixels
+(width x height), with up to 4,086 characters of alt text. Beside the shared checks
+(:mod:`._images`) we read the size from the file's own header, so a broken file fails here,
+with the file named, and never half-way through publishing.
 """
 
 from __future__ import annotations
 
 import struct
-from pathlib import Path
+from collections.abc import Sequence
 
+from campaign.adapters._images import Image, load_images
 from campaign.adapters.base import MediaItem
+from campaign.adapters.linkedin import IMAGES
 from campaign.errors import PermanentError
 
 MAX_PIXELS = 36_152_320
-MAX_ALT_TEXT = 4086
-
-_SIGNATURES = {
-    "image/jpeg": (b"\xff\xd8\xff",),
-    "image/png": (b"\x89PNG\r\n\x1a\n",),
-    "image/gif": (b"GIF87a", b"GIF89a"),
-}
 # JPEG start-of-frame markers (baseline, progressive, …) carry the image size.
 _JPEG_SOF = frozenset(
     {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -56,43 +51,21 @@ def _size(data: bytes, mime_type: str) -> tuple[int, int] | None:
     return None
 
 
-def read_image(item: MediaItem) -> bytes:
-    """The bytes of ``item`` once it is known LinkedIn will take it.
+def read_images(items: Sequence[MediaItem]) -> list[Image]:
+    """The images of a post once it is known LinkedIn will take them.
 
-    Raises :class:`PermanentError` saying what to fix when the file is missing, not a JPEG,
-    PNG or GIF, not what its type says, too large, or its alt text is empty or too long.
+    Raises :class:`PermanentError` saying what to fix when a file is missing, not a JPEG, PNG
+    or GIF, broken, too large in pixels, or its alt text is empty or too long.
     """
-    path = Path(item.path)
-    if item.mime_type not in _SIGNATURES:
-        raise PermanentError(
-            f"{path}: LinkedIn takes JPEG, PNG or GIF images, not {item.mime_type}; "
-            "convert the image to one of those"
-        )
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise PermanentError(
-            f"{path}: cannot read the image ({exc.strerror}); check the path in the campaign file"
-        ) from None
-    if not data.startswith(_SIGNATURES[item.mime_type]):
-        raise PermanentError(
-            f"{path}: the file is not a valid {item.mime_type} image; "
-            "re-export it or fix its file extension"
-        )
-    size = _size(data, item.mime_type)
-    if size is None or 0 in size:
-        raise PermanentError(f"{path}: the image header is broken; re-export the image")
-    width, height = size
-    if width * height >= MAX_PIXELS:
-        raise PermanentError(
-            f"{path}: {width}x{height} is {width * height:,} pixels; LinkedIn takes fewer "
-            f"than {MAX_PIXELS:,}, so scale the image down"
-        )
-    if not item.alt.strip():
-        raise PermanentError(f"{path}: the image needs alt text describing it")
-    if len(item.alt) > MAX_ALT_TEXT:
-        raise PermanentError(
-            f"{path}: the alt text has {len(item.alt):,} characters; LinkedIn takes at most "
-            f"{MAX_ALT_TEXT:,}, so shorten it"
-        )
-    return data
+    images = load_images(items, IMAGES)
+    for image in images:
+        size = _size(image.data, image.mime_type)
+        if size is None or 0 in size:
+            raise PermanentError(f"image {image.name}: the header is broken; re-export the image")
+        width, height = size
+        if width * height >= MAX_PIXELS:
+            raise PermanentError(
+                f"image {image.name}: {width}x{height} is {width * height:,} pixels; LinkedIn "
+                f"takes fewer than {MAX_PIXELS:,}, so scale the image down"
+            )
+    return images

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonAPIError, MastodonError
 
+from campaign.adapters._images import load_images
 from campaign.adapters._mastodon_errors import map_error, mastodon_errors, status_code
-from campaign.adapters._mastodon_media import load_images, upload
+from campaign.adapters._mastodon_media import upload
 from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.mastodon import SPEC, MastodonSettings
+from campaign.adapters.mastodon import IMAGES, SPEC, MastodonSettings
 from campaign.errors import OutcomeUnknown
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class MastodonAdapter(Adapter):
         the status already made. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        images = load_images(post.media, self.spec.max_media)
+        images = load_images(post.media, IMAGES)
         media_ids = [upload(self._api, image, self._sleep) for image in images]
         with mastodon_errors(self._api, "publish the post", creates_post=True):
             status = self._api.status_post(

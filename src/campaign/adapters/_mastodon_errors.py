@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import requests
 from mastodon import (
     Mastodon,
     MastodonAPIError,
@@ -23,8 +22,8 @@ from mastodon import (
     MastodonNetworkError,
     MastodonRatelimitError,
 )
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from campaign.adapters._transport import describe_time, failure_reason, may_have_been_sent
 from campaign.errors import (
     OutcomeUnknown,
     PermanentError,
@@ -66,7 +65,7 @@ def map_error(
         reset = reset_time(api)
         return RateLimited(
             f"Mastodon rate limit reached while trying to {action}; it resets at "
-            f"{_describe(reset)}",
+            f"{describe_time(reset)}",
             reset,
         )
     if isinstance(exc, MastodonNetworkError):
@@ -148,45 +147,17 @@ def _transport_error(
     retryable. After it was sent (read timeout, connection dropped) the request that
     ``creates_post`` may have been applied; other requests create nothing visible.
     """
-    if _sent(cause) and creates_post:
+    if may_have_been_sent(cause) and creates_post:
         return OutcomeUnknown(
             f"Mastodon may have published this post: the request was sent but no answer came "
-            f"back ({_reason(cause)}); look for it on the account before trying again"
+            f"back ({failure_reason(cause)}); look for it on the account before trying again"
         )
     return RetryableError(
-        f"could not {action} on Mastodon ({_reason(cause)}); it will be tried again later"
+        f"could not {action} on Mastodon ({failure_reason(cause)}); it will be tried again later"
     )
-
-
-def _sent(cause: BaseException | None) -> bool:
-    """Whether the request may have reached the instance (False only when it provably did not)."""
-    if isinstance(cause, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return False
-    if isinstance(cause, requests.ConnectionError) and cause.args:
-        inner = cause.args[0]
-        if isinstance(inner, MaxRetryError) and isinstance(inner.reason, NewConnectionError):
-            return False
-    return True
-
-
-def _reason(cause: BaseException | None) -> str:
-    """A short, credential-free description of a transport failure."""
-    if isinstance(cause, requests.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(cause, requests.ReadTimeout):
-        return "timed out waiting for the answer"
-    if not _sent(cause):
-        return "connection refused or host unreachable"
-    if isinstance(cause, requests.ConnectionError):
-        return "connection closed before the answer"
-    return f"no usable answer: {type(cause).__name__}"
 
 
 def _said(exc: MastodonAPIError) -> str:
     """Mastodon's own ``error`` text from the answer, if it sent one."""
     said = exc.args[3] if len(exc.args) > 3 else None
     return str(said) if said else ""
-
-
-def _describe(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"

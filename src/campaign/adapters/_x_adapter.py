@@ -96,7 +96,7 @@ class XAdapter(Adapter):
         receipt returned. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        images = load_images(post.media, self.spec.max_media)
+        images = load_images(post.media)
         media_ids = [upload(self._call, image, self._sleep) for image in images]
         try:
             with self._errors("publish the post", creates_post=True):

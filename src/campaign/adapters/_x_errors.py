@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from campaign.adapters._transport import describe_time, failure_reason, may_have_been_sent
 from campaign.errors import (
     OutcomeUnknown,
     PermanentError,
@@ -87,7 +87,7 @@ def http_error(response: requests.Response, action: str) -> PublishError:
     if status == 429:
         reset = rate_limit_reset(response)
         return RateLimited(
-            f"X rate limit reached while trying to {action}; it resets at {_describe(reset)}",
+            f"X rate limit reached while trying to {action}; it resets at {describe_time(reset)}",
             reset,
         )
     if status >= 500:
@@ -158,38 +158,10 @@ def transport_error(
     that ``creates_post`` may have been applied: outcome unknown. Other requests (uploads,
     lookups) create nothing visible, so sending them again is safe.
     """
-    reason = _reason(exc)
-    if _sent(exc) and creates_post:
+    reason = failure_reason(exc)
+    if may_have_been_sent(exc) and creates_post:
         return OutcomeUnknown(
             f"X may have published this post: the request was sent but no answer came back "
             f"({reason}); look for it on the account before trying again"
         )
     return RetryableError(f"could not {action} on X ({reason}); it will be tried again later")
-
-
-def _sent(exc: requests.RequestException) -> bool:
-    """Whether the request may have reached X (False only when it provably did not)."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return False
-    if isinstance(exc, requests.ConnectionError) and exc.args:
-        cause = exc.args[0]
-        if isinstance(cause, MaxRetryError) and isinstance(cause.reason, NewConnectionError):
-            return False
-    return True
-
-
-def _reason(exc: requests.RequestException) -> str:
-    """A short, credential-free description of a transport failure."""
-    if isinstance(exc, requests.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(exc, requests.ReadTimeout):
-        return "timed out waiting for the answer"
-    if not _sent(exc):
-        return "connection refused or host unreachable"
-    if isinstance(exc, requests.ConnectionError):
-        return "connection closed before the answer"
-    return f"unusable answer: {type(exc).__name__}"
-
-
-def _describe(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "an unknown time"

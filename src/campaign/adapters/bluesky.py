@@ -39,6 +39,7 @@ from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters._images import ImageRules
 from campaign.adapters.base import Adapter, PlatformSpec
 from campaign.render.length import graphemes
 
@@ -67,6 +68,15 @@ def connect(env: Mapping[str, str] | None = None) -> Adapter:
     return BlueskyAdapter(settings)
 
 
+IMAGES = ImageRules(
+    platform="Bluesky",
+    # The limit of app.bsky.embed.images until 2025 (now 2 MB); older servers still enforce it.
+    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/webp", "image/gif"), 1_000_000),
+    max_alt=None,
+    max_images=4,
+)
+
+
 SPEC = PlatformSpec(
     name="bluesky",
     title="Bluesky",
@@ -75,5 +85,5 @@ SPEC = PlatformSpec(
     count=graphemes,
     connect=connect,
     threads=True,
-    max_media=4,
+    max_media=IMAGES.max_images,
 )

@@ -14,7 +14,7 @@ Settings (environment or ``.env``):
     year; when it answers 426, set a newer one.
 ``CAMPAIGN_LINKEDIN_API_URL`` (default ``https://api.linkedin.com``)
     Base URL of the API; tests point it at a fake server.
-``CAMPAIGN_LINKEDIN_TIMEOUT`` (default ``30``)
+``CAMPAIGN_LINKEDIN_TIMEOUT_SECONDS`` (default ``30``)
     Seconds to wait for LinkedIn to connect and to answer each request.
 
 How it publishes: an image is first registered with the Images API
@@ -55,6 +55,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters._images import ImageRules
 from campaign.adapters.base import Adapter, PlatformSpec
 from campaign.render.length import characters
 
@@ -74,7 +75,7 @@ class LinkedInSettings(AdapterSettings):
     author: str | None = None
     version: str = DEFAULT_VERSION
     api_url: str = DEFAULT_API_URL
-    timeout: float = Field(default=30.0, gt=0)
+    timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("author")
     @classmethod
@@ -114,6 +115,14 @@ def connect(env: Mapping[str, str] | None = None) -> Adapter:
     return LinkedInAdapter(settings)
 
 
+IMAGES = ImageRules(
+    platform="LinkedIn",
+    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/gif"), None),
+    max_alt=4086,
+    max_images=1,
+)
+
+
 SPEC = PlatformSpec(
     name="linkedin",
     title="LinkedIn",
@@ -122,5 +131,5 @@ SPEC = PlatformSpec(
     count=characters,
     connect=connect,
     threads=False,
-    max_media=1,
+    max_media=IMAGES.max_images,
 )

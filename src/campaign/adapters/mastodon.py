@@ -46,6 +46,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters._images import MB, ImageRules
 from campaign.adapters.base import Adapter, PlatformSpec
 from campaign.render.length import mastodon_length
 
@@ -84,6 +85,14 @@ def connect(env: Mapping[str, str] | None = None) -> Adapter:
     return MastodonAdapter(settings)
 
 
+IMAGES = ImageRules(
+    platform="Mastodon",
+    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/gif", "image/webp"), 16 * MB),
+    max_alt=1500,
+    max_images=4,
+)
+
+
 SPEC = PlatformSpec(
     name="mastodon",
     title="Mastodon",
@@ -92,5 +101,5 @@ SPEC = PlatformSpec(
     count=mastodon_length,
     connect=connect,
     threads=True,
-    max_media=4,
+    max_media=IMAGES.max_images,
 )

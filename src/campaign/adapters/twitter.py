@@ -33,6 +33,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters._images import MB, ImageRules
 from campaign.adapters.base import Adapter, PlatformSpec
 from campaign.render.length import x_weighted_length
 
@@ -72,6 +73,19 @@ def connect(env: Mapping[str, str] | None = None) -> Adapter:
     return XAdapter(settings)
 
 
+IMAGES = ImageRules(
+    platform="X",
+    max_bytes={
+        "image/jpeg": 5 * MB,
+        "image/png": 5 * MB,
+        "image/webp": 5 * MB,
+        "image/gif": 15 * MB,
+    },
+    max_alt=1000,
+    max_images=4,
+)
+
+
 SPEC = PlatformSpec(
     name="twitter",
     title="X (Twitter)",
@@ -80,5 +94,5 @@ SPEC = PlatformSpec(
     count=x_weighted_length,
     connect=connect,
     threads=True,
-    max_media=4,
+    max_media=IMAGES.max_images,
 )

@@ -30,7 +30,7 @@ def serve_links(
 ) -> None:
     """Answer short links (302 to their target) and count clicks, until Ctrl-C or SIGTERM.
 
-    Put it behind your HTTPS reverse proxy at the ``links.base`` URL. Clicks are written to
+    Put it behind your HTTPS reverse proxy at the campaign's links base URL. Clicks are written to
     the ledger in batches; a graceful stop writes every pending click. No IP address is kept.
     """
     from campaign.links.redirector import serve  # the server stack loads only here

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from campaign.errors import LedgerError
+from campaign.links.shortlinks import register as register_short_links
 from campaign.render.post import Post
 from campaign.settings import Settings
 from campaign.store import migrate, states
@@ -96,10 +97,14 @@ class Ledger:
         """Make the ledger match ``posts`` in one transaction; see :mod:`campaign.store.sync`.
 
         Idempotent: the same posts again change nothing. ``now`` (UTC) decides which posts are
-        already missed. Raises :class:`~campaign.errors.LedgerError` when two posts share an id.
+        already missed. The short codes of the posts' links are stored in the same transaction,
+        so the redirector knows every code a queued post carries. Raises
+        :class:`~campaign.errors.LedgerError` when two posts share an id.
         """
         with self.engine.begin() as connection:
-            return sync_posts(connection, posts, prune=prune, now=now or _now(), grace=self.grace)
+            report = sync_posts(connection, posts, prune=prune, now=now or _now(), grace=self.grace)
+            register_short_links(connection, posts)
+            return report
 
     def list(
         self, state: str | None = None, campaign: str | None = None
@@ -160,10 +165,13 @@ class Ledger:
     def retry(self, post_id: str, *, now: datetime | None = None) -> QueuedPost:
         """Schedule a failed, missed, unknown or cancelled post again, as soon as possible.
 
-        The attempt count is kept; any back-off (``not_before``) is cleared. Raises
-        :class:`~campaign.errors.LedgerError` when the post is scheduled, sending or sent.
+        The attempt count is kept; the retry time replaces any back-off as ``not_before``, so
+        the daemon measures lateness from it and its grace window does not miss the post
+        again at once. Raises :class:`~campaign.errors.LedgerError` when the post is
+        scheduled, sending or sent.
         """
-        return self._move(post_id, "retry", RETRY_FROM, states.SCHEDULED, now, not_before=None)
+        moment = now or _now()
+        return self._move(post_id, "retry", RETRY_FROM, states.SCHEDULED, moment, not_before=moment)
 
     def resolve(
         self,
@@ -176,11 +184,11 @@ class Ledger:
         """Settle a post whose outcome is unknown, after a person looked on the platform.
 
         With ``posted`` (the platform's id of the post) it becomes ``sent``; with ``None`` it
-        was not posted and is scheduled again. Raises :class:`~campaign.errors.LedgerError`
-        unless the post is ``unknown``.
+        was not posted and is scheduled again, due from now as after :meth:`retry`. Raises
+        :class:`~campaign.errors.LedgerError` unless the post is ``unknown``.
         """
+        moment = now or _now()
         if posted is not None:
-            moment = now or _now()
             return self._move(
                 post_id,
                 "resolve",
@@ -191,7 +199,9 @@ class Ledger:
                 remote_url=url,
                 sent_at=moment,
             )
-        return self._move(post_id, "resolve", RESOLVE_FROM, states.SCHEDULED, now, not_before=None)
+        return self._move(
+            post_id, "resolve", RESOLVE_FROM, states.SCHEDULED, moment, not_before=moment
+        )
 
     def _move(
         self,
