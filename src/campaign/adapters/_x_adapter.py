@@ -57,13 +57,15 @@ class RebasedSession(requests.Session):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
 
-    def request(self, method: str, url: Any, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
         """Send the request to ``base_url`` instead of tweepy's host, with default timeouts."""
-        url = str(url)
-        if url.startswith(TWEEPY_HOST):
-            url = self.base_url + url[len(TWEEPY_HOST) :]
+        target = url.decode() if isinstance(url, bytes) else url
+        if target.startswith(TWEEPY_HOST):
+            target = self.base_url + target[len(TWEEPY_HOST) :]
         kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
+        return super().request(method, target, *args, **kwargs)
 
 
 class XAdapter(Adapter):
