@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import SecretStr
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from campaign.links.policy import LinkPolicy, url_host
 from campaign.links.shortcodes import link_secret, short_code, short_url
+from campaign.links.urls import url_spans
 from campaign.links.utm import add_utm
 
 __all__ = ["LinkPolicy", "TrackedLink", "tag_url", "track_text"]
@@ -68,11 +68,9 @@ def track_text(
     tracked: list[TrackedLink] = []
     secret: SecretStr | None = policy.secret
     cursor = 0
-    for span in extract_urls_with_indices(text, extract_urls_without_protocol=False):
-        url = span["url"]
+    for url, start, end in url_spans(text, without_protocol=False):
         if not policy.tracks(url):
             continue
-        start, end = span["indices"]
         tagged = tag_url(url, platform=platform, campaign=campaign, content=content, policy=policy)
         link = TrackedLink(original=url, tagged=tagged)
         if policy.shorten and policy.base:

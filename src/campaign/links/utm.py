@@ -8,6 +8,7 @@ letter case) is left as it is. Tagging is therefore idempotent.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 UTM_KEYS = ("source", "medium", "campaign", "content", "term")
@@ -29,11 +30,15 @@ def add_utm(url: str, values: Mapping[str, str]) -> str:
     ``values`` maps UTM keys (``source``, ``medium``, …) to values; empty values are skipped.
     A URL with no path gets ``/`` before the query (``https://a.eu`` → ``https://a.eu/?…``).
     """
+    return _add_utm(url, tuple(values.items()))
+
+
+@lru_cache(maxsize=4096)
+def _add_utm(url: str, values: tuple[tuple[str, str], ...]) -> str:
+    """:func:`add_utm`, remembered: a plan tags the same few links for each of its events."""
     present = utm_parameters(url)
     missing = [
-        (f"utm_{key}", value)
-        for key, value in values.items()
-        if value and f"utm_{key}" not in present
+        (f"utm_{key}", value) for key, value in values if value and f"utm_{key}" not in present
     ]
     if not missing:
         return url

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 _RELATIVE = re.compile(
@@ -39,14 +41,37 @@ class Resolved:
     note: str = ""
 
 
+class _Offset(NamedTuple):
+    """A relative ``at``, parsed: ``-30d 10:00`` is ``(False, -30, "d", (10, 0))``."""
+
+    from_end: bool
+    amount: int
+    unit: str
+    clock: tuple[int, int] | None
+
+
+@lru_cache(maxsize=1024)
+def _offset(text: str) -> _Offset | None:
+    """``text`` parsed if it is a relative ``at``, else ``None``; parsed once, not per event."""
+    match = _RELATIVE.match(text)
+    if match is None:
+        return None
+    return _Offset(
+        from_end=(match["anchor"] or "").lower() == "end",
+        amount=int(match["n"]) * (-1 if match["sign"] == "-" else 1),
+        unit=match["unit"].lower(),
+        clock=(int(match["hh"]), int(match["mm"])) if match["hh"] is not None else None,
+    )
+
+
 def check(spec: str) -> str:
     """``spec`` if it is a valid ``at``, else a ValueError saying how to write one."""
     text = spec.strip()
-    match = _RELATIVE.match(text)
-    if match:
-        if match["hh"] is not None and (int(match["hh"]) > 23 or int(match["mm"]) > 59):
+    offset = _offset(text)
+    if offset is not None:
+        if offset.clock is not None and (offset.clock[0] > 23 or offset.clock[1] > 59):
             raise ValueError(f"{spec!r} has no valid time of day; {AT_HINT}")
-        if match["hh"] is not None and match["unit"].lower() in "hm":
+        if offset.clock is not None and offset.unit in "hm":
             raise ValueError(f"{spec!r} gives a time of day after an hour offset; {AT_HINT}")
         return text
     try:
@@ -59,23 +84,22 @@ def check(spec: str) -> str:
 def resolve(spec: str, zone: ZoneInfo, starts: datetime, ends: datetime) -> Resolved:
     """The UTC instant of ``spec`` for an event that ``starts`` and ``ends`` (aware times)."""
     text = spec.strip()
-    match = _RELATIVE.match(text)
-    if match is None:
+    offset = _offset(text)
+    if offset is None:
         parsed = datetime.fromisoformat(text)
         if parsed.tzinfo is not None:
             return Resolved(parsed.astimezone(UTC))
         return wall_clock(parsed, zone)
-    anchor = ends if (match["anchor"] or "").lower() == "end" else starts
-    amount = int(match["n"]) * (-1 if match["sign"] == "-" else 1)
-    unit = match["unit"].lower()
+    anchor = ends if offset.from_end else starts
+    amount, unit = offset.amount, offset.unit
     if unit in "hm":
         delta = timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
         return Resolved(anchor.astimezone(UTC) + delta)
     days = amount * (7 if unit == "w" else 1)
     local_anchor = anchor.astimezone(zone)
     when = (
-        time(int(match["hh"]), int(match["mm"]))
-        if match["hh"] is not None
+        time(*offset.clock)
+        if offset.clock is not None
         else local_anchor.time().replace(tzinfo=None)
     )
     return wall_clock(datetime.combine(local_anchor.date() + timedelta(days=days), when), zone)

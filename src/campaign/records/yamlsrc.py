@@ -33,8 +33,17 @@ class LineList(list[Any]):
     item_lines: list[int]
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """SafeLoader (libyaml's when present) without YAML 1.1 timestamps and base-60 integers."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A plain string is its node's text: most nodes skip the generic machinery."""
+        if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+            return node.value
+        return super().construct_object(node, deep)
 
 
 _Loader.yaml_implicit_resolvers = {

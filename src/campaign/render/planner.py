@@ -7,7 +7,9 @@ what people preview is exactly what gets queued and published.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -56,10 +58,29 @@ def plan_files(paths: Sequence[Path]) -> list[Post]:
             "no campaign files found",
             "name a campaign file, e.g. schedules/darkweb-2017.yaml",
         )
-    plans = collect(files, lambda path: plan_campaign(load_campaign(path)))
-    posts = [post for plan in plans for post in plan]
-    _check_unique_ids(posts)
-    return sorted(posts, key=lambda p: (p.scheduled_at, p.platform, p.event, p.thread))
+    with _collector_paused():
+        plans = collect(files, lambda path: plan_campaign(load_campaign(path)))
+        posts = [post for plan in plans for post in plan]
+        _check_unique_ids(posts)
+        return sorted(posts, key=lambda p: (p.scheduled_at, p.platform, p.event, p.thread))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while planning, if it runs.
+
+    A plan makes tens of thousands of objects (records, posts) that all stay alive, so the
+    collector keeps rescanning them: a fifth of the time of a 1,000-event preview, to find
+    about 70 objects in cycles (a compiled template's globals). It runs again afterwards.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def plan_campaign(campaign: Campaign) -> list[Post]:
@@ -68,9 +89,9 @@ def plan_campaign(campaign: Campaign) -> list[Post]:
     posts: list[Post] = []
     problems: list[Problem] = []
     for record in campaign.records:
-        for index, announcement in enumerate(campaign.spec.announcements):
+        for where in planner.announcements:
             try:
-                posts.extend(planner.posts_for(record, index, announcement))
+                posts.extend(planner.posts_for(record, where))
             except InvalidCampaign as exc:
                 problems.extend(exc.problems)
     if problems:
@@ -80,11 +101,12 @@ def plan_campaign(campaign: Campaign) -> list[Post]:
 
 @dataclass(frozen=True)
 class _Context:
-    """Where one announcement's posts come from, for messages."""
+    """Where one announcement's posts come from, for messages; ``source`` is its file:line."""
 
     campaign: Campaign
     index: int
     announcement: AnnouncementSpec
+    source: str
 
     def problem(
         self, message: str, hint: str = "", loc: tuple[str | int, ...] = ()
@@ -106,6 +128,10 @@ class _CampaignPlanner:
     def __init__(self, campaign: Campaign) -> None:
         spec = campaign.spec
         self.campaign = campaign
+        self.announcements = [
+            _Context(campaign, index, announcement, _source(campaign, index))
+            for index, announcement in enumerate(spec.announcements)
+        ]
         self.zone = ZoneInfo(spec.timezone)
         self.renderer = Renderer(campaign.templates_dir)
         self.policy = LinkPolicy(
@@ -126,11 +152,9 @@ class _CampaignPlanner:
             None
         )
 
-    def posts_for(
-        self, record: EventRecord, index: int, announcement: AnnouncementSpec
-    ) -> Iterator[Post]:
+    def posts_for(self, record: EventRecord, where: _Context) -> Iterator[Post]:
         """The posts of one announcement for one event, one per platform and thread part."""
-        where = _Context(self.campaign, index, announcement)
+        announcement = where.announcement
         starts, ends, event_view = self._event(record)
         when = timespec.resolve(announcement.at, self.zone, starts, ends)
         media = self._media_for(where)
@@ -198,7 +222,6 @@ class _CampaignPlanner:
     ) -> Iterator[Post]:
         slug = self.campaign.spec.campaign
         key = where.announcement.name
-        line = self.campaign.line("announcements", where.index)
         for position, raw in enumerate(parts, start=1):
             ident = post_id(slug, record.id, key, spec.name, position)
             text, tracked = track_text(
@@ -235,7 +258,7 @@ class _CampaignPlanner:
                 thread_size=len(parts),
                 links=tuple(link.final for link in tracked),
                 media=media if position == 1 else (),
-                source=f"{self.campaign.path}:{line}" if line else str(self.campaign.path),
+                source=where.source,
                 time_note=when.note,
                 event_title=record.title,
                 extra={"tracked_links": tracked},
@@ -260,6 +283,12 @@ class _CampaignPlanner:
                     raise where.problem(str(exc), loc=("media", number, "path")) from None
             self._media[where.index] = tuple(items)
         return self._media[where.index]
+
+
+def _source(campaign: Campaign, index: int) -> str:
+    """``file:line`` of announcement ``index`` (just the file when the line is unknown)."""
+    line = campaign.line("announcements", index)
+    return f"{campaign.path}:{line}" if line else str(campaign.path)
 
 
 def _event_view(record: EventRecord, starts: datetime, ends: datetime) -> dict[str, Any]:

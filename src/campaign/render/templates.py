@@ -114,7 +114,8 @@ class Renderer:
     @staticmethod
     def split(text: str, filename: str) -> list[str]:
         """Cut ``text`` into thread parts at ``---`` lines and trim each part."""
-        parts = [_trim(part) for part in THREAD_BREAK.split(text)]
+        pieces = THREAD_BREAK.split(text) if "---" in text else [text]
+        parts = [_trim(part) for part in pieces]
         if any(not part for part in parts):
             empty = "an empty post part" if len(parts) > 1 else "an empty post"
             raise RenderFailure(
