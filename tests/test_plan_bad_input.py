@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from campaign.cli import app
+from campaign.store import Ledger
+from tests.fakes.x_fixtures import png_bytes
 from tests.planfiles import EVENT, campaign_data, write_project
 
 runner = CliRunner()
@@ -192,3 +196,54 @@ def test_unknown_platform_filter_is_a_usage_error(tmp_path: Path) -> None:
     result = _run("preview", "--platform", "myspace", str(write_project(tmp_path)))
     assert result.exit_code == 2
     assert "unknown platform" in result.output
+
+
+def _padded_png(size: int) -> bytes:
+    """A complete PNG of at least ``size`` bytes (the padding is a private ancillary chunk)."""
+    png = png_bytes()
+    padding = b"\x00" * size
+    chunk = struct.pack(">I", len(padding)) + b"prVt" + padding
+    chunk += struct.pack(">I", zlib.crc32(b"prVt" + padding))
+    return png[:33] + chunk + png[33:]
+
+
+@pytest.mark.parametrize(
+    ("platform", "images", "expected"),
+    [
+        (
+            "bluesky",
+            [("big.png", _padded_png(1_100_000), "a banner")],
+            "big.png is 1,100,",
+        ),
+        (
+            "twitter",
+            [("banner.png", png_bytes(), "x" * 1001)],
+            "banner.png has 1001 characters; X takes at most 1000",
+        ),
+        (
+            "linkedin",
+            [("a.png", png_bytes(), "one"), ("b.png", png_bytes(), "two")],
+            "LinkedIn takes at most 1 image per post; this post has 2",
+        ),
+    ],
+)
+def test_an_image_the_platform_would_refuse_stops_schedule_before_anything_is_queued(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    images: list[tuple[str, bytes, str]],
+    expected: str,
+) -> None:
+    media = [{"path": f"media/{name}", "alt": alt} for name, _, alt in images]
+    path = write_project(tmp_path, _announce(media=media, platforms=[platform]))
+    (path.parent / "media").mkdir()
+    for name, data, _ in images:
+        (path.parent / "media" / name).write_bytes(data)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", url)
+    result = _run("schedule", str(path))
+    assert result.exit_code == 1, result.output
+    assert expected in " ".join(result.output.split())
+    assert re.search(r"error: \S+:\d+: announcements\[0\]\.media:", result.output), result.output
+    with Ledger.open(url) as ledger:
+        assert ledger.list() == []

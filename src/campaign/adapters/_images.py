@@ -10,14 +10,13 @@ platform's module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from campaign.adapters.base import MediaItem
+from campaign.adapters.base import IMAGE_FORMATS, ImageRules, MediaItem
 from campaign.errors import PermanentError
 
 MB = 1024 * 1024
-_NAMES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
 # Formats people try that platforms do not take, to name them in the error.
 _OTHER_FORMATS = {
     b"BM": "BMP",
@@ -28,24 +27,6 @@ _OTHER_FORMATS = {
     b"<?xml": "SVG/XML",
 }
 _CLAIMED = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WebP", ".gif": "GIF"}
-
-
-@dataclass(frozen=True)
-class ImageRules:
-    """What one platform takes: ``max_bytes`` per MIME type (a type not listed is refused;
-    ``None``: no limit in bytes), the longest alt text (``None``: no limit), and how many
-    images one post may carry."""
-
-    platform: str
-    max_bytes: Mapping[str, int | None]
-    max_alt: int | None
-    max_images: int
-
-    @property
-    def accepted(self) -> str:
-        """The accepted formats for people: ``JPEG, PNG or GIF``."""
-        names = [_NAMES[mime] for mime in self.max_bytes]
-        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 @dataclass(frozen=True)
@@ -86,10 +67,12 @@ def load_image(item: MediaItem, rules: ImageRules) -> Image:
     if mime_type is None:
         raise PermanentError(_not_an_image(path.name, data, rules))
     if mime_type not in rules.max_bytes:
-        raise PermanentError(_convert(str(path), _NAMES[mime_type], rules))
+        raise PermanentError(_convert(str(path), IMAGE_FORMATS[mime_type], rules))
     limit = rules.max_bytes[mime_type]
     if limit is not None and len(data) > limit:
-        kind = f" for a {_NAMES[mime_type]}" if len(set(rules.max_bytes.values())) > 1 else ""
+        kind = (
+            f" for a {IMAGE_FORMATS[mime_type]}" if len(set(rules.max_bytes.values())) > 1 else ""
+        )
         raise PermanentError(
             f"image {path} is {_amount(len(data), limit)}; {rules.platform} takes at most "
             f"{_amount(limit, limit, exact=True)}{kind}: resize or compress it"

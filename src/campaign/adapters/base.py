@@ -12,11 +12,13 @@ Adapter modules import their client library (tweepy, Mastodon.py, atproto, …) 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
+
+IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,24 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    """What one platform takes: ``max_bytes`` per MIME type (a type not listed is refused;
+    ``None``: no limit in bytes), the longest alt text (``None``: no limit), and how many
+    images one post may carry."""
+
+    platform: str
+    max_bytes: Mapping[str, int | None]
+    max_alt: int | None
+    max_images: int
+
+    @property
+    def accepted(self) -> str:
+        """The accepted formats for people: ``JPEG, PNG or GIF``."""
+        names = [IMAGE_FORMATS[mime] for mime in self.max_bytes]
+        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+
+
+@dataclass(frozen=True)
 class Receipt:
     """Proof of a published post: the platform's id for it and its public address."""
 
@@ -63,6 +83,7 @@ class PlatformSpec:
     ``connect`` builds a live adapter from the environment (raising
     :class:`~campaign.errors.ConfigurationError` naming the missing variables).
     ``threads`` is False where the platform has none: a thread template then becomes one post.
+    ``images`` says which images it takes, checked when planning and again before upload.
     """
 
     name: str
@@ -71,9 +92,21 @@ class PlatformSpec:
     unit: str
     count: Callable[[str], int]
     connect: Callable[[Mapping[str, str] | None], Adapter]
+    images: ImageRules
     threads: bool = True
-    max_media: int = 4
     extras: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def max_media(self) -> int:
+        """How many images one post may carry."""
+        return self.images.max_images
+
+    def check_images(self, items: Sequence[MediaItem]) -> None:
+        """Read ``items`` and raise :class:`~campaign.errors.PermanentError` saying what to
+        fix if this platform would refuse them, so planning catches what uploading would."""
+        from campaign.adapters._images import load_images  # it builds on this module
+
+        load_images(items, self.images)
 
 
 class Adapter(ABC):

@@ -39,8 +39,7 @@ from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import ImageRules
-from campaign.adapters.base import Adapter, PlatformSpec
+from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
 from campaign.render.length import graphemes
 
 
@@ -85,5 +84,5 @@ SPEC = PlatformSpec(
     count=graphemes,
     connect=connect,
     threads=True,
-    max_media=IMAGES.max_images,
+    images=IMAGES,
 )

@@ -55,8 +55,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import ImageRules
-from campaign.adapters.base import Adapter, PlatformSpec
+from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
 from campaign.render.length import characters
 
 DEFAULT_VERSION = "202605"
@@ -131,5 +130,5 @@ SPEC = PlatformSpec(
     count=characters,
     connect=connect,
     threads=False,
-    max_media=IMAGES.max_images,
+    images=IMAGES,
 )

@@ -46,8 +46,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import MB, ImageRules
-from campaign.adapters.base import Adapter, PlatformSpec
+from campaign.adapters._images import MB
+from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
 from campaign.render.length import mastodon_length
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
@@ -101,5 +101,5 @@ SPEC = PlatformSpec(
     count=mastodon_length,
     connect=connect,
     threads=True,
-    max_media=IMAGES.max_images,
+    images=IMAGES,
 )

@@ -33,8 +33,8 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import MB, ImageRules
-from campaign.adapters.base import Adapter, PlatformSpec
+from campaign.adapters._images import MB
+from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
 from campaign.render.length import x_weighted_length
 
 DEFAULT_API_URL = "https://api.x.com"
@@ -94,5 +94,5 @@ SPEC = PlatformSpec(
     count=x_weighted_length,
     connect=connect,
     threads=True,
-    max_media=IMAGES.max_images,
+    images=IMAGES,
 )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from campaign.adapters.base import MediaItem, PlatformSpec
 from campaign.adapters.registry import platform as platform_spec
-from campaign.errors import InvalidCampaign, Problem
+from campaign.errors import InvalidCampaign, PermanentError, Problem
 from campaign.links.tracking import LinkPolicy, tag_url, track_text
 from campaign.records import timespec
 from campaign.records.campaign_file import AnnouncementSpec, Campaign, load_campaign
@@ -148,6 +148,7 @@ class _CampaignPlanner:
             "vars": spec.vars,
         }
         self._media: dict[int, tuple[MediaItem, ...]] = {}
+        self._images_checked: set[tuple[int, str]] = set()
         self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
             None
         )
@@ -160,12 +161,8 @@ class _CampaignPlanner:
         media = self._media_for(where)
         for name in announcement.platforms or self.campaign.spec.platforms:
             spec = platform_spec(name)
-            if len(media) > spec.max_media:
-                raise where.problem(
-                    f"{spec.title} takes at most {spec.max_media} image(s), this has {len(media)}",
-                    "remove images or limit the announcement's `platforms:`",
-                    ("media",),
-                )
+            if media:
+                self._check_images(where, spec, media)
             parts = self._render(where, record, spec, event_view, when.utc)
             yield from self._posts(where, record, spec, parts, when, media)
 
@@ -271,6 +268,23 @@ class _CampaignPlanner:
             ends = timespec.wall_clock(record.ends, record.zone).utc
             self._last_event = (record, (starts, ends, _event_view(record, starts, ends)))
         return self._last_event[1]
+
+    def _check_images(
+        self, where: _Context, spec: PlatformSpec, media: tuple[MediaItem, ...]
+    ) -> None:
+        """Refuse now, not when the post is due, images the platform will not take."""
+        if (where.index, spec.name) in self._images_checked:
+            return
+        try:
+            spec.check_images(media)
+        except PermanentError as exc:
+            raise where.problem(
+                str(exc),
+                "use another image, or leave this platform out with the announcement's "
+                "`platforms:`",
+                ("media",),
+            ) from None
+        self._images_checked.add((where.index, spec.name))
 
     def _media_for(self, where: _Context) -> tuple[MediaItem, ...]:
         if where.index not in self._media:
