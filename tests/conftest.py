@@ -126,3 +126,8 @@ def open_runtime() -> Iterator[Callable[..., Runtime]]:
     yield make
     for runtime in opened:
         runtime.close()
+
+
+# --- Daemon: the fake Mastodon (tests/daemon_helpers.py), beside the fake X ---------------
+
+from tests.daemon_helpers import fake_mastodon  # noqa: E402, F401

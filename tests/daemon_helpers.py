@@ -1,4 +1,5 @@
-"""Run ``campaign run`` as a real subprocess against a ledger and the fake X, and wait on it."""
+"""Run ``campaign run`` as a real subprocess against a ledger and the fake X and Mastodon
+servers, and wait on it; the ``fake_mastodon`` fixture (imported by ``conftest.py``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from campaign.render.post import Post
+from tests.fakes.mastodon_api import TOKEN, FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.ledger_helpers import make_post
 
@@ -29,10 +33,29 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "
         time.sleep(0.02)
 
 
-def daemon_env(url: str, fake: FakeX | None, **settings: str) -> dict[str, str]:
+def mastodon_env(fake: FakeMastodon) -> dict[str, str]:
+    """``CAMPAIGN_MASTODON_*`` variables for ``fake``."""
+    return {
+        "CAMPAIGN_MASTODON_API_BASE_URL": fake.url,
+        "CAMPAIGN_MASTODON_ACCESS_TOKEN": TOKEN,
+    }
+
+
+@pytest.fixture
+def fake_mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
+    """A fake Mastodon instance whose address and token are in the environment."""
+    with FakeMastodon() as fake:
+        for name, value in mastodon_env(fake).items():
+            monkeypatch.setenv(name, value)
+        yield fake
+
+
+def daemon_env(
+    url: str, fake: FakeX | None, mastodon: FakeMastodon | None = None, **settings: str
+) -> dict[str, str]:
     """The environment of a daemon subprocess: no inherited ``CAMPAIGN_*``, fast polling.
 
-    ``fake`` None leaves the X credentials unset.
+    ``fake`` None leaves the X credentials unset; ``mastodon`` adds the Mastodon ones.
     """
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAMPAIGN_")}
     env.update(
@@ -45,6 +68,8 @@ def daemon_env(url: str, fake: FakeX | None, **settings: str) -> dict[str, str]:
     )
     if fake is not None:
         env.update(fake.env())
+    if mastodon is not None:
+        env.update(mastodon_env(mastodon))
     env.update({f"CAMPAIGN_{k.upper()}": v for k, v in settings.items()})
     return env
 
@@ -120,3 +145,9 @@ def texts_on(fake: FakeX) -> list[str]:
     """The text of every post on the fake, in publishing order."""
     with fake.lock:
         return [tweet.text for tweet in fake.tweets]
+
+
+def toots_on(fake: FakeMastodon) -> dict[str, str]:
+    """Status id -> text of every status on the fake Mastodon."""
+    with fake.lock:
+        return {status["id"]: status["text"] for status in fake.statuses}

@@ -559,7 +559,7 @@ class TestExampleCampaign:
         planned = plan_files([root / "schedules" / "darkweb-2017.yaml"])
         linkedin = [p for p in planned if p.platform == "linkedin"]
         for post in linkedin:
-            adapter.publish(post.outgoing())
+            adapter.publish(Outgoing.of(post))
         assert [p["text"] for p in fake.posts] == [p.text for p in linkedin]
         assert sum(len(p.media) for p in linkedin) == len(fake.images) >= 1
         with_image = next(p for p in fake.posts if "content" in p)

@@ -1,4 +1,5 @@
-"""``campaign run`` as a real subprocess against a real ledger and the fake X over loopback.
+"""``campaign run`` as a real subprocess against a real ledger and the fake X (and Mastodon)
+servers over loopback.
 
 No test waits for a schedule by sleeping: each polls the fake's or the ledger's state with a
 bounded timeout (:func:`wait_for`). Posts are due "now" and the daemon polls every 0.2 s.
@@ -22,7 +23,17 @@ from sqlalchemy import select
 from campaign.render.post import Post
 from campaign.store import Ledger, transitions
 from campaign.store.schema import AttemptRow, Base
-from tests.daemon_helpers import Daemon, Spawn, daemon_env, run_cli, texts_on, wait_for, x_posts
+from tests.daemon_helpers import (
+    Daemon,
+    Spawn,
+    daemon_env,
+    run_cli,
+    texts_on,
+    toots_on,
+    wait_for,
+    x_posts,
+)
+from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.ledger_helpers import make_post, make_thread
 
@@ -54,12 +65,26 @@ def states(ledger: Ledger, posts: list[Post]) -> Counter[str]:
     return Counter(ledger.get(p.id).state for p in posts)
 
 
-def assert_each_once_and_recorded(ledger: Ledger, fake: FakeX, posts: list[Post]) -> None:
-    """Every post is on the fake exactly once and the ledger holds its remote id."""
-    counts = Counter(texts_on(fake))
-    assert {p.text: counts[p.text] for p in posts} == {p.text: 1 for p in posts}
-    assert len(fake.tweets) == len(posts)
+def toots(count: int, at: datetime, prefix: str = "toot") -> list[Post]:
+    """``count`` distinct single posts for Mastodon, all due at ``at``."""
+    return [
+        make_post(f"{prefix}{n}", platform="mastodon", at=at, text=f"{prefix} number {n} is out")
+        for n in range(count)
+    ]
+
+
+def assert_each_once_and_recorded(
+    ledger: Ledger, fake: FakeX, posts: list[Post], mastodon: FakeMastodon | None = None
+) -> None:
+    """Every post is on its platform's fake exactly once and the ledger holds its remote id."""
+    on_x = Counter(texts_on(fake))
+    on_mastodon = Counter(toots_on(mastodon).values() if mastodon else ())
+    found = {p.text: (on_x if p.platform == "twitter" else on_mastodon)[p.text] for p in posts}
+    assert found == {p.text: 1 for p in posts}
+    assert on_x.total() + on_mastodon.total() == len(posts)
     remote = {t.text: t.id for t in fake.tweets}
+    if mastodon:
+        remote.update({text: status_id for status_id, text in toots_on(mastodon).items()})
     for post in posts:
         queued = ledger.get(post.id)
         assert (queued.state, queued.remote_id) == ("sent", remote[post.text])
@@ -77,67 +102,138 @@ def assert_clean_logs(daemon: Daemon, fake: FakeX) -> list[dict[str, Any]]:
 
 
 def test_kill_9_at_random_points_never_loses_or_doubles_a_post(
-    sqlite_url: str, fake_x: FakeX, tmp_path: Path, spawn: Spawn
+    sqlite_url: str, fake_x: FakeX, fake_mastodon: FakeMastodon, tmp_path: Path, spawn: Spawn
 ):
-    """A burst is due; the daemon is killed with SIGKILL mid-burst again and again. Posts it
-    published are found by look-back; the few it had claimed but not sent become unknown
-    (X's look-back cannot prove absence) and a person resolves them, as documented."""
+    """A burst is due on X and Mastodon at once; the daemon is killed with SIGKILL mid-burst
+    again and again. Posts it published are found by look-back (Mastodon's proves absence
+    too, so its posts go out again); the few X posts it had claimed but not sent become
+    unknown (X's look-back cannot prove absence) and a person resolves them, as documented."""
     now = datetime.now(UTC)
-    posts = [*x_posts(40, now), *make_thread(3, platform="twitter", event="t", at=now)]
+    posts = [
+        *x_posts(30, now),
+        *make_thread(3, platform="twitter", event="t", at=now),
+        *toots(20, now),
+        *make_thread(3, platform="mastodon", event="m", at=now),
+    ]
     ledger = seed(sqlite_url, posts)
-    env = daemon_env(sqlite_url, fake_x)
+    env = daemon_env(sqlite_url, fake_x, fake_mastodon)
     rng = random.Random(20260329)
     kills = resolved = 0
+
+    def published() -> int:
+        return len(fake_x.tweets) + len(fake_mastodon.statuses)
 
     def resolve_unknown() -> int:
         """What a person does with an unknown post: look on X, then resolve it."""
         unknown = ledger.list(state="unknown")
         for post in unknown:
+            assert post.platform == "twitter", "Mastodon's look-back settles its own posts"
             on_x = [t.id for t in fake_x.tweets if t.text == post.text]
             ledger.resolve(post.id, posted=on_x[0] if on_x else None)
         return len(unknown)
 
     while kills < 4 and states(ledger, posts)["sent"] < len(posts):
         daemon = spawn(env, tmp_path)
-        before = len(fake_x.tweets)
-        wait_for(lambda: len(fake_x.tweets) > before, 20, "the daemon to publish")  # noqa: B023
+        before = published()
+        wait_for(lambda: published() > before, 20, "the daemon to publish")  # noqa: B023
         time.sleep(rng.uniform(0, 0.04))
         daemon.kill()
         kills += 1
+        mine = f":{daemon.process.pid}:"
+        claims = [c for c in transitions.stuck_sending(ledger) if mine in (c.worker or "")]
+        assert Counter(c.post.platform for c in claims) <= Counter(twitter=1, mastodon=1)
         resolved += resolve_unknown()
     daemon = spawn(env, tmp_path)
-    settled = {"sent", "unknown"}
-    wait_for(lambda: set(states(ledger, posts)) <= settled, 30, "every post to be settled")
-    resolved += resolve_unknown()
-    wait_for(lambda: states(ledger, posts)["sent"] == len(posts), 30, "every post to be sent")
+
+    def all_sent() -> bool:
+        """Every post sent, unknown ones resolved as they appear (a later thread part waits
+        for its unknown predecessor)."""
+        nonlocal resolved
+        resolved += resolve_unknown()
+        return states(ledger, posts)["sent"] == len(posts)
+
+    wait_for(all_sent, 30, "every post to be sent")
+    # The burst may be over before this daemon even started: let it start before SIGTERM.
+    wait_for(lambda: '"event": "ready"' in daemon.stderr, 30, "the last daemon to be ready")
     assert daemon.stop() == 0
-    assert_each_once_and_recorded(ledger, fake_x, posts)
-    thread = [next(t for t in fake_x.tweets if t.text == p.text) for p in posts[-3:]]
-    assert [t.reply_to for t in thread] == [None, thread[0].id, thread[1].id]
-    assert resolved <= kills  # at most the one post in flight per kill needed a person
+    assert_each_once_and_recorded(ledger, fake_x, posts, fake_mastodon)
+    x_thread = [next(t for t in fake_x.tweets if t.text == p.text) for p in posts[30:33]]
+    assert [t.reply_to for t in x_thread] == [None, x_thread[0].id, x_thread[1].id]
+    statuses = {s["text"]: s for s in fake_mastodon.statuses}
+    m_thread = [statuses[p.text] for p in posts[-3:]]
+    assert [s["in_reply_to_id"] for s in m_thread] == [None, m_thread[0]["id"], m_thread[1]["id"]]
+    assert resolved <= kills  # at most the one X post in flight per kill needed a person
     ledger.close()
+
+
+class ScriptedMastodon(FakeMastodon):
+    """The fake Mastodon, failing its next status posts with ``script``'s faults in turn."""
+
+    def __init__(self, *script: str) -> None:
+        super().__init__()
+        self.script = list(script)
+
+    def take_fault(self, endpoint: str) -> str | None:
+        if endpoint == "POST /api/v1/statuses" and self.script:
+            return self.script.pop(0)
+        return super().take_fault(endpoint)
 
 
 def test_faults_end_with_no_duplicate_and_no_silent_loss(
     sqlite_url: str, fake_x: FakeX, tmp_path: Path, spawn: Spawn
 ):
-    """429 (with reset), two 503s and a connection dropped after X created the post."""
-    posts = x_posts(12, datetime.now(UTC))
+    """On X and on Mastodon at once: 429 (with reset), two 503s and a connection dropped
+    after the platform created the post."""
+    now = datetime.now(UTC)
+    posts = [*x_posts(12, now), *toots(8, now)]
     fake_x.rate_limit_reset = int(time.time()) + 2
     fake_x.inject("create_tweet", "rate_limit")
     fake_x.inject("create_tweet", "server_error", times=2)
     fake_x.inject("create_tweet", "drop")
     ledger = seed(sqlite_url, posts)
-    daemon = spawn(daemon_env(sqlite_url, fake_x), tmp_path)
-    wait_for(lambda: states(ledger, posts)["sent"] == len(posts), 30, "every post to be sent")
-    assert daemon.stop() == 0
-    assert_each_once_and_recorded(ledger, fake_x, posts)
+    with ScriptedMastodon("ratelimit", "unavailable", "unavailable", "drop") as mastodon:
+        mastodon.reset_in = timedelta(seconds=2)
+        daemon = spawn(daemon_env(sqlite_url, fake_x, mastodon), tmp_path)
+        wait_for(lambda: states(ledger, posts)["sent"] == len(posts), 30, "every post to be sent")
+        assert daemon.stop() == 0
+        assert_each_once_and_recorded(ledger, fake_x, posts, mastodon)
     table = AttemptRow.__table__
     with ledger.engine.connect() as connection:
         outcomes = Counter(connection.execute(select(table.c.outcome)).scalars())
-    assert outcomes == {"sent": 11, "rate_limited": 1, "retry": 2, "found": 1}
+    assert outcomes == {"sent": 11 + 7, "rate_limited": 2, "retry": 2 + 2, "found": 1 + 1}
     events = Counter(e["event"] for e in assert_clean_logs(daemon, fake_x))
-    assert (events["rate_limited"], events["retry"], events["sent"]) == (1, 2, 12)
+    assert (events["rate_limited"], events["retry"], events["sent"]) == (2, 4, 20)
+    ledger.close()
+
+
+def test_a_rate_limited_platform_does_not_hold_the_others_back(
+    sqlite_url: str, fake_x: FakeX, fake_mastodon: FakeMastodon, tmp_path: Path, spawn: Spawn
+):
+    """X answers 429 until a reset 4 s ahead; the Mastodon posts due meanwhile go out on
+    time, and the X posts go out once each after the reset."""
+    ledger = Ledger.open(sqlite_url)
+    daemon = spawn(daemon_env(sqlite_url, fake_x, fake_mastodon), tmp_path)
+    wait_for(lambda: len(transitions.heartbeats(ledger)) == 1, 30, "the daemon to start")
+    now = datetime.now(UTC)
+    reset = int(now.timestamp()) + 4
+    fake_x.rate_limit_reset = reset
+    fake_x.inject("create_tweet", "rate_limit")
+    on_x = x_posts(5, now)
+    on_mastodon = [
+        make_post(f"toot{n}", platform="mastodon", at=now + timedelta(seconds=1 + n / 2))
+        for n in range(4)
+    ]
+    ledger.sync([*on_x, *on_mastodon], now=now - timedelta(minutes=1))
+    wait_for(lambda: states(ledger, on_x)["sent"] == len(on_x), 30, "the X posts after the reset")
+    assert daemon.stop() == 0
+    assert_each_once_and_recorded(ledger, fake_x, [*on_x, *on_mastodon], fake_mastodon)
+    for post in on_mastodon:
+        sent_at = ledger.get(post.id).sent_at
+        assert sent_at is not None
+        assert timedelta(0) <= sent_at - post.scheduled_at < timedelta(seconds=1)
+        assert sent_at.timestamp() < reset
+    assert min(ledger.get(p.id).sent_at for p in on_x) >= datetime.fromtimestamp(reset, UTC)
+    assert fake_x.requests.count(("POST", "/2/tweets")) == len(on_x) + 1
     ledger.close()
 
 

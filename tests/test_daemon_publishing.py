@@ -7,7 +7,7 @@ Time is the daemon's injectable clock: each test sets "now" to the instant it ne
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ from campaign.daemon.runtime import Runtime, run_once
 from campaign.store import transitions
 from campaign.store.queued import QueuedPost
 from tests.daemon_helpers import texts_on, x_posts
-from tests.fakes.mastodon_api import TOKEN, FakeMastodon
+from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.ledger_helpers import make_post, make_thread
 
@@ -39,15 +39,6 @@ def post_in(runtime: Runtime, post_id: str) -> QueuedPost:
     post = transitions.get(runtime.ledger, post_id)
     assert post is not None
     return post
-
-
-@pytest.fixture
-def fake_mastodon(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMastodon]:
-    """A fake Mastodon instance whose address and token are in the environment."""
-    with FakeMastodon() as fake:
-        monkeypatch.setenv("CAMPAIGN_MASTODON_API_BASE_URL", fake.url)
-        monkeypatch.setenv("CAMPAIGN_MASTODON_ACCESS_TOKEN", TOKEN)
-        yield fake
 
 
 def error_lines(caplog: pytest.LogCaptureFixture, event: str) -> list[logging.LogRecord]:
@@ -240,6 +231,31 @@ class TestErrors:
         assert "stay scheduled" in error.getMessage()
 
 
+class TestSentAgainByAPerson:
+    @pytest.mark.parametrize("stuck", ["missed", "unknown"])
+    def test_a_retried_or_resolved_post_goes_out_however_old_its_plan(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX, stuck: str
+    ):
+        """``campaign retry`` (or ``resolve --not-posted``) an hour after the plan: the post
+        goes out, its lateness measured from the person's decision, not missed again."""
+        (post,) = x_posts(1, T0)
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=T0 - timedelta(hours=1))
+        if stuck == "unknown":  # a crash in sending, and X's look-back cannot prove absence
+            assert transitions.claim(runtime.ledger, post_in(runtime, post.id), DEAD, T0)
+        set_now(runtime, T0 + timedelta(hours=1))
+        run_once(runtime)
+        assert post_in(runtime, post.id).state == stuck
+        if stuck == "missed":
+            runtime.ledger.retry(post.id, now=runtime.clock.now())
+        else:
+            runtime.ledger.resolve(post.id, posted=None, now=runtime.clock.now())
+        set_now(runtime, T0 + timedelta(hours=1, minutes=5))
+        run_once(runtime)
+        assert post_in(runtime, post.id).state == "sent"
+        assert texts_on(fake_x) == [post.text]
+
+
 class TestThreads:
     def test_parts_reply_to_the_previous_part_in_order(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
@@ -271,7 +287,8 @@ class TestThreads:
         with caplog.at_level(logging.INFO, logger="campaign"):
             run_once(runtime)
         assert [post_in(runtime, p.id).state for p in parts] == ["failed", "missed", "missed"]
-        assert "previous thread part is failed" in error_lines(caplog, "missed")[0].getMessage()
+        (second,) = [r for r in error_lines(caplog, "missed") if r.fields["post_id"] == parts[1].id]
+        assert "previous thread part is failed" in second.getMessage()
         assert fake_x.tweets == []
 
 
@@ -323,6 +340,64 @@ class TestCrashRecovery:
         run_once(runtime)
         assert post_in(runtime, toot.id).state == state
         assert len(fake_mastodon.statuses) == (1 if state == "sent" else 0)
+
+    @pytest.mark.parametrize("fault", ["unavailable", "ratelimit"])
+    def test_a_look_back_that_fails_for_now_is_made_again_later_never_a_blind_repost(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_mastodon: FakeMastodon,
+        fault: str,
+    ):
+        """Mastodon answers the look-back with 503 (or 429 with a reset 30 s ahead): the post
+        stays in ``sending`` untouched until a later look-back (after the reset) settles it."""
+        now = datetime.now(UTC)
+        toot = make_post("toot", platform="mastodon", at=now)
+        runtime = open_runtime(daemon_settings())
+        runtime.ledger.sync([toot], now=now - timedelta(hours=1))
+        self.leave_sending(runtime, toot.id, DEAD, now)
+        fake_mastodon.reset_in = timedelta(seconds=30)
+        fake_mastodon.fail("POST /api/v1/statuses", fault)
+        run_once(runtime)
+        assert post_in(runtime, toot.id).state == "sending"
+        run_once(runtime)  # a 503 is over, so this looks again; a rate limit is not yet
+        if fault == "ratelimit":
+            assert post_in(runtime, toot.id).state == "sending"
+            assert len(fake_mastodon.calls("POST /api/v1/statuses")) == 1
+            set_now(runtime, now + timedelta(seconds=31))
+            run_once(runtime)
+        assert post_in(runtime, toot.id).state == "sent"
+        assert len(fake_mastodon.statuses) == 1
+
+    @pytest.mark.parametrize(
+        ("trouble", "says"),
+        [
+            ("token revoked", "access token"),  # PermanentError from the look-back
+            ("key expired", "idempotency key for one hour"),  # OutcomeUnknown from it
+        ],
+    )
+    def test_a_look_back_that_cannot_tell_leaves_the_post_unknown_for_a_person(
+        self,
+        daemon_settings: Settings,
+        open_runtime: Open,
+        fake_mastodon: FakeMastodon,
+        trouble: str,
+        says: str,
+    ):
+        now = datetime.now(UTC)
+        at = now - timedelta(hours=2) if trouble == "key expired" else now
+        toot = make_post("toot", platform="mastodon", at=at)
+        runtime = open_runtime(daemon_settings(grace_minutes=180))
+        runtime.ledger.sync([toot], now=at - timedelta(hours=1))
+        self.leave_sending(runtime, toot.id, DEAD, at)
+        assert runtime.publisher.connections.get("mastodon") is not None
+        if trouble == "token revoked":
+            fake_mastodon.token = "revoked"
+        run_once(runtime)
+        unknown = post_in(runtime, toot.id)
+        assert unknown.state == "unknown"
+        assert says in (unknown.last_error or "")
+        assert fake_mastodon.statuses == []
 
     def test_a_live_workers_post_is_left_alone(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX

@@ -92,7 +92,7 @@ class TestReading:
     def test_outgoing_carries_text_media_links_and_thread_ids(self, ledger: Ledger) -> None:
         post = make_post(media=(image(),), links=("https://example.org/",))
         ledger.sync([post], now=NOW)
-        outgoing = ledger.get(post.id).outgoing(reply_to="r2", thread_root="r1")
+        outgoing = Outgoing.of(ledger.get(post.id), reply_to="r2", thread_root="r1")
         assert outgoing == Outgoing(
             post_id=post.id,
             text=post.text,
@@ -100,6 +100,7 @@ class TestReading:
             reply_to="r2",
             thread_root="r1",
             links=post.links,
+            scheduled_at=post.scheduled_at,
         )
 
     def test_session_commits_at_the_end_of_the_block(self, ledger: Ledger) -> None:
@@ -143,7 +144,8 @@ def _act(ledger: Ledger, action: str, post_id: str) -> object:
         return ledger.cancel(post_id, now=NOW)
     if action == "retry":
         return ledger.retry(post_id, now=NOW)
-    return ledger.resolve(post_id, posted="remote-9" if action == "resolve-posted" else None)
+    posted = "remote-9" if action == "resolve-posted" else None
+    return ledger.resolve(post_id, posted=posted, now=NOW)
 
 
 class TestTransitions:
@@ -161,7 +163,7 @@ class TestTransitions:
             assert after.state == RESULT[action]
             assert after.attempts == 3, "attempt count is kept"
             if RESULT[action] == SCHEDULED:
-                assert after.not_before is None
+                assert after.not_before == NOW, "due from the retry: not missed again at once"
         else:
             with pytest.raises(LedgerError, match=f"cannot {action.split('-')[0]} post {post.id}"):
                 _act(ledger, action, post.id)

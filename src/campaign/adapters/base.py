@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
 
@@ -28,6 +28,21 @@ class MediaItem:
     path: Path
     alt: str
     mime_type: str
+
+
+class Publishable(Protocol):
+    """A planned or queued post, as far as publishing it is concerned."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def media(self) -> tuple[MediaItem, ...]: ...
+    @property
+    def links(self) -> tuple[str, ...]: ...
+    @property
+    def scheduled_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,22 @@ class Outgoing:
     thread_root: str | None = None
     links: tuple[str, ...] = ()
     scheduled_at: datetime | None = None
+
+    @classmethod
+    def of(
+        cls, post: Publishable, reply_to: str | None = None, thread_root: str | None = None
+    ) -> Outgoing:
+        """What the adapter is asked to publish for ``post``, a part of a thread when
+        ``reply_to`` and ``thread_root`` name the remote ids before it."""
+        return cls(
+            post_id=post.id,
+            text=post.text,
+            media=post.media,
+            reply_to=reply_to,
+            thread_root=thread_root,
+            links=post.links,
+            scheduled_at=post.scheduled_at,
+        )
 
 
 @dataclass(frozen=True)

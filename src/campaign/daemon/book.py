@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol
 
 from campaign.adapters.base import Receipt
+from campaign.daemon.identity import WorkerId
 from campaign.daemon.logs import event
 from campaign.store import transitions
 from campaign.store.ledger import Ledger
@@ -23,7 +24,9 @@ from campaign.store.transitions import Claim, Heartbeat
 
 
 class Book(Protocol):
-    """What the publisher and the scheduler need from the ledger."""
+    """What the publisher and the scheduler need from the ledger, as worker ``worker``."""
+
+    worker: WorkerId
 
     def get(self, post_id: str) -> QueuedPost | None: ...
     def next_part(self, post: QueuedPost) -> QueuedPost | None: ...
@@ -32,32 +35,26 @@ class Book(Protocol):
     def platforms_due(self, until: datetime) -> set[str]: ...
     def stuck_sending(self) -> list[Claim]: ...
     def heartbeats(self) -> list[Heartbeat]: ...
-    def beat(self, worker: str, host: str, pid: int, now: datetime) -> None: ...
-    def stop(self, worker: str, now: datetime) -> None: ...
-    def claim(self, post: QueuedPost, worker: str, now: datetime) -> bool: ...
-    def take_over(self, stuck: Claim, worker: str, now: datetime) -> bool: ...
-    def mark_sent(
-        self, post: QueuedPost, worker: str, now: datetime, receipt: Receipt, found: bool = False
-    ) -> bool: ...
+    def beat(self, now: datetime) -> None: ...
+    def stop(self, now: datetime) -> None: ...
+    def claim(self, post: QueuedPost, now: datetime) -> bool: ...
+    def take_over(self, stuck: Claim, now: datetime) -> bool: ...
+    def mark_sent(self, post: QueuedPost, now: datetime, receipt: Receipt, found: bool) -> bool: ...
     def reschedule(
-        self,
-        post: QueuedPost,
-        worker: str,
-        now: datetime,
-        not_before: datetime,
-        error: str,
-        counts: bool = True,
+        self, post: QueuedPost, now: datetime, until: datetime, error: str, counts: bool = True
     ) -> bool: ...
-    def mark_failed(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool: ...
-    def mark_unknown(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool: ...
+    def mark_failed(self, post: QueuedPost, now: datetime, error: str) -> bool: ...
+    def mark_unknown(self, post: QueuedPost, now: datetime, error: str) -> bool: ...
     def mark_missed(self, post: QueuedPost, now: datetime, reason: str) -> bool: ...
 
 
 class LedgerBook:
-    """The ledger itself: every move is a transaction in the database."""
+    """The ledger itself: every move is a transaction in the database, made as ``worker``."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, worker: WorkerId) -> None:
         self.ledger = ledger
+        self.worker = worker
+        self._me = str(worker)
 
     def get(self, post_id: str) -> QueuedPost | None:
         return transitions.get(self.ledger, post_id)
@@ -80,39 +77,31 @@ class LedgerBook:
     def heartbeats(self) -> list[Heartbeat]:
         return transitions.heartbeats(self.ledger)
 
-    def beat(self, worker: str, host: str, pid: int, now: datetime) -> None:
-        transitions.beat(self.ledger, worker, host, pid, now)
+    def beat(self, now: datetime) -> None:
+        transitions.beat(self.ledger, self._me, self.worker.host, self.worker.pid, now)
 
-    def stop(self, worker: str, now: datetime) -> None:
-        transitions.stop(self.ledger, worker, now)
+    def stop(self, now: datetime) -> None:
+        transitions.stop(self.ledger, self._me, now)
 
-    def claim(self, post: QueuedPost, worker: str, now: datetime) -> bool:
-        return transitions.claim(self.ledger, post, worker, now)
+    def claim(self, post: QueuedPost, now: datetime) -> bool:
+        return transitions.claim(self.ledger, post, self._me, now)
 
-    def take_over(self, stuck: Claim, worker: str, now: datetime) -> bool:
-        return transitions.take_over(self.ledger, stuck, worker, now)
+    def take_over(self, stuck: Claim, now: datetime) -> bool:
+        return transitions.take_over(self.ledger, stuck, self._me, now)
 
-    def mark_sent(
-        self, post: QueuedPost, worker: str, now: datetime, receipt: Receipt, found: bool = False
-    ) -> bool:
-        return transitions.mark_sent(self.ledger, post, worker, now, receipt, found)
+    def mark_sent(self, post: QueuedPost, now: datetime, receipt: Receipt, found: bool) -> bool:
+        return transitions.mark_sent(self.ledger, post, self._me, now, receipt, found)
 
     def reschedule(
-        self,
-        post: QueuedPost,
-        worker: str,
-        now: datetime,
-        not_before: datetime,
-        error: str,
-        counts: bool = True,
+        self, post: QueuedPost, now: datetime, until: datetime, error: str, counts: bool = True
     ) -> bool:
-        return transitions.reschedule(self.ledger, post, worker, now, not_before, error, counts)
+        return transitions.reschedule(self.ledger, post, self._me, now, until, error, counts)
 
-    def mark_failed(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool:
-        return transitions.mark_failed(self.ledger, post, worker, now, error)
+    def mark_failed(self, post: QueuedPost, now: datetime, error: str) -> bool:
+        return transitions.mark_failed(self.ledger, post, self._me, now, error)
 
-    def mark_unknown(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool:
-        return transitions.mark_unknown(self.ledger, post, worker, now, error)
+    def mark_unknown(self, post: QueuedPost, now: datetime, error: str) -> bool:
+        return transitions.mark_unknown(self.ledger, post, self._me, now, error)
 
     def mark_missed(self, post: QueuedPost, now: datetime, reason: str) -> bool:
         return transitions.mark_missed(self.ledger, post, now, reason)
@@ -125,8 +114,8 @@ class DryRunBook(LedgerBook):
     heartbeat is written, so ``campaign status`` never mistakes a dry run for the daemon.
     """
 
-    def __init__(self, ledger: Ledger) -> None:
-        super().__init__(ledger)
+    def __init__(self, ledger: Ledger, worker: WorkerId) -> None:
+        super().__init__(ledger, worker)
         self._lock = threading.Lock()
         self._notes: dict[str, QueuedPost] = {}
 
@@ -151,43 +140,35 @@ class DryRunBook(LedgerBook):
     def stuck_sending(self) -> list[Claim]:
         return []
 
-    def beat(self, worker: str, host: str, pid: int, now: datetime) -> None:
+    def beat(self, now: datetime) -> None:
         """A dry run leaves no heartbeat."""
 
-    def stop(self, worker: str, now: datetime) -> None:
+    def stop(self, now: datetime) -> None:
         """A dry run leaves no heartbeat."""
 
-    def claim(self, post: QueuedPost, worker: str, now: datetime) -> bool:
+    def claim(self, post: QueuedPost, now: datetime) -> bool:
         with self._lock:
             if post.id in self._notes:
                 return False
             self._notes[post.id] = dataclasses.replace(post, state=SENDING)
         return True
 
-    def take_over(self, stuck: Claim, worker: str, now: datetime) -> bool:
+    def take_over(self, stuck: Claim, now: datetime) -> bool:
         return False
 
-    def mark_sent(
-        self, post: QueuedPost, worker: str, now: datetime, receipt: Receipt, found: bool = False
-    ) -> bool:
+    def mark_sent(self, post: QueuedPost, now: datetime, receipt: Receipt, found: bool) -> bool:
         note = {"remote_id": receipt.remote_id, "remote_url": receipt.url, "sent_at": now}
         return self._note(post, SENT, "would be published", **note)
 
     def reschedule(
-        self,
-        post: QueuedPost,
-        worker: str,
-        now: datetime,
-        not_before: datetime,
-        error: str,
-        counts: bool = True,
+        self, post: QueuedPost, now: datetime, until: datetime, error: str, counts: bool = True
     ) -> bool:
         return self._note(post, SCHEDULED, f"would be retried: {error}", last_error=error)
 
-    def mark_failed(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool:
+    def mark_failed(self, post: QueuedPost, now: datetime, error: str) -> bool:
         return self._note(post, "failed", f"would fail: {error}", last_error=error)
 
-    def mark_unknown(self, post: QueuedPost, worker: str, now: datetime, error: str) -> bool:
+    def mark_unknown(self, post: QueuedPost, now: datetime, error: str) -> bool:
         return self._note(post, "unknown", f"would be unknown: {error}", last_error=error)
 
     def mark_missed(self, post: QueuedPost, now: datetime, reason: str) -> bool:

@@ -75,44 +75,48 @@ def _iso(created: float) -> str:
     return datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
 
-class TextFormatter(logging.Formatter):
+class _Formatter(logging.Formatter):
+    """A log line from a record's event, fields and message, with every secret redacted."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self._redact = redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = {k: v for k, v in _fields(record).items() if v is not None}
+        event = str(fields.pop("event", record.name))
+        return self._redact(self.line(record, event, fields))
+
+    def line(self, record: logging.LogRecord, event: str, fields: dict[str, Any]) -> str:
+        """The line for ``record`` (its ``event`` and other ``fields`` taken apart)."""
+        raise NotImplementedError
+
+
+class TextFormatter(_Formatter):
     """``2025-03-30T07:00:00.012+00:00 INFO  sent post_id=… platform=twitter: message``."""
 
-    def __init__(self, redact: Redactor) -> None:
-        super().__init__()
-        self._redact = redact
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = _fields(record)
-        event = fields.pop("event", record.name)
-        pairs = " ".join(f"{k}={v}" for k, v in fields.items() if v is not None)
-        line = f"{_iso(record.created)} {record.levelname:<7} {event}"
-        line += f" {pairs}" if pairs else ""
-        line += f": {record.getMessage()}"
+    def line(self, record: logging.LogRecord, event: str, fields: dict[str, Any]) -> str:
+        pairs = "".join(f" {k}={v}" for k, v in fields.items())
+        line = f"{_iso(record.created)} {record.levelname:<7} {event}{pairs}: {record.getMessage()}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return self._redact(line)
+        return line
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_Formatter):
     """One JSON object per line: ``ts``, ``level``, ``event``, ``message`` and the fields."""
 
-    def __init__(self, redact: Redactor) -> None:
-        super().__init__()
-        self._redact = redact
-
-    def format(self, record: logging.LogRecord) -> str:
-        fields = _fields(record)
+    def line(self, record: logging.LogRecord, event: str, fields: dict[str, Any]) -> str:
         body: dict[str, Any] = {
             "ts": _iso(record.created),
             "level": record.levelname,
-            "event": fields.pop("event", record.name),
-            **{k: v for k, v in fields.items() if v is not None},
+            "event": event,
+            **fields,
             "message": record.getMessage(),
         }
         if record.exc_info:
             body["traceback"] = self.formatException(record.exc_info)
-        return self._redact(json.dumps(body, default=str, ensure_ascii=False))
+        return json.dumps(body, default=str, ensure_ascii=False)
 
 
 def configure(log_format: LogFormat, stream: TextIO | None = None) -> None:

@@ -9,19 +9,20 @@ The rules that make a post go out exactly once and on time live here:
 - errors map to moves: retryable → back off and retry (bounded, then ``failed``), rate
   limited → the account waits until its reset time, permanent → ``failed``, unknown outcome
   (or a crash in ``sending``) → look back: found → ``sent``; not found → retried where the
-  platform's look-back is reliable, else ``unknown`` for a person. Never a blind repost.
+  platform's look-back is reliable, else ``unknown`` for a person. Never a blind repost;
+- a look-back that fails for a while (retryable, rate limited) keeps the post in ``sending``
+  and is made again later; one that cannot tell (outcome unknown, permanent) → ``unknown``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.base import Adapter, Outgoing
 from campaign.daemon.backoff import retry_delay
 from campaign.daemon.book import Book
 from campaign.daemon.clock import Clock
@@ -44,11 +45,12 @@ class Publisher:
     connections: Connections
     settings: DaemonSettings
     clock: Clock
-    worker: WorkerId
     stopping: threading.Event = field(default_factory=threading.Event)
     gate: AccountGate = field(default_factory=AccountGate)
     rng: random.Random = field(default_factory=random.Random)
     _inflight: set[str] = field(default_factory=set)
+    # Posts this worker holds in ``sending`` whose look-back must be made again.
+    _look_again: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, post_id: str) -> datetime | None:
@@ -72,8 +74,8 @@ class Publisher:
         return None
 
     def recover_stuck(self) -> None:
-        """Settle every post left in ``sending`` by a worker that is gone (or by this one
-        after a look-back that could not be made); posts of live workers are left alone."""
+        """Settle every post left in ``sending`` by a worker that is gone, or by this one after
+        a look-back that could not be made yet; posts of live workers are left alone."""
         claims = self.book.stuck_sending()
         if not claims:
             return
@@ -84,7 +86,8 @@ class Publisher:
         for claim in claims:
             if self.stopping.is_set():
                 return
-            if claim.post.id not in busy and is_gone(claim.worker, self.worker, live):
+            mine = claim.worker == self.me and claim.post.id in self._look_again
+            if claim.post.id not in busy and (mine or is_gone(claim.worker, self.worker, live)):
                 self._recover(claim)
 
     # --- one post ------------------------------------------------------------------------
@@ -111,7 +114,7 @@ class Publisher:
         adapter = self.connections.get(post.platform)
         if adapter is None:
             return False
-        return self._send(post, adapter, _outgoing(post, reply_to, thread_root))
+        return self._send(post, adapter, Outgoing.of(post, reply_to, thread_root))
 
     def _send(self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing) -> bool | datetime:
         account = adapter.account_key
@@ -122,25 +125,27 @@ class Publisher:
             blocked = self.gate.blocked_until(account, self.clock.now())
             if blocked is not None:
                 return blocked
-            if self.stopping.is_set() or not self.book.claim(post, self.me, self.clock.now()):
+            if self.stopping.is_set() or not self.book.claim(post, self.clock.now()):
                 return False
             self._track(post.id, True)
             try:
-                receipt: Receipt | None = adapter.publish(outgoing)
-                failure: Exception | None = None
-            except RateLimited as exc:
-                receipt, failure = None, exc
-                self.gate.block(account, exc.reset_at or self._retry_at(1))
-            except Exception as exc:  # any other failure, even an adapter bug, is settled below
-                receipt, failure = None, exc
+                return self._publish_claimed(post, adapter, outgoing)
+            finally:
+                self._track(post.id, False)
+
+    def _publish_claimed(self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing) -> bool:
+        """Call the platform for a post this worker holds in ``sending``, and record what
+        happened; the caller holds the account's lane throughout."""
         try:
-            if receipt is not None:
-                return self.book.mark_sent(post, self.me, self.clock.now(), receipt)
-            assert failure is not None
-            self._settle(post, adapter, outgoing, failure)
+            receipt = adapter.publish(outgoing)
+        except RateLimited as exc:
+            self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))
+            self._settle(post, adapter, outgoing, exc)
             return False
-        finally:
-            self._track(post.id, False)
+        except Exception as exc:  # any other failure, even an adapter bug, is settled
+            self._settle(post, adapter, outgoing, exc)
+            return False
+        return self.book.mark_sent(post, self.clock.now(), receipt, found=False)
 
     def _settle(
         self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception
@@ -150,11 +155,11 @@ class Publisher:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, RateLimited):
             until = self.gate.blocked_until(adapter.account_key, now) or now
-            self.book.reschedule(post, self.me, now, until, message, counts=False)
+            self.book.reschedule(post, now, until, message, counts=False)
         elif isinstance(exc, RetryableError):
             self._retry_or_fail(post, message)
         elif isinstance(exc, PermanentError):
-            self.book.mark_failed(post, self.me, now, message)
+            self.book.mark_failed(post, now, message)
             self.connections.forget(post.platform)  # credentials are checked again before use
         else:
             if not isinstance(exc, OutcomeUnknown):
@@ -165,16 +170,16 @@ class Publisher:
                     post_id=post.id,
                     platform=post.platform,
                 )
-            self._look_back(post, adapter, outgoing, message, since=now, retry_at=None)
+            self._look_back(post, adapter, outgoing, message, retry_at=None)
 
     def _retry_or_fail(self, post: QueuedPost, message: str, at: datetime | None = None) -> None:
         """Back off and retry ``post``, or fail it once it used up its attempts."""
         tries = post.attempts + 1
         now = self.clock.now()
         if tries >= self.settings.max_attempts:
-            self.book.mark_failed(post, self.me, now, f"{message} (gave up after {tries} attempts)")
+            self.book.mark_failed(post, now, f"{message} (gave up after {tries} attempts)")
         else:
-            self.book.reschedule(post, self.me, now, at or self._retry_at(tries), message)
+            self.book.reschedule(post, now, at or self._retry_at(tries), message)
 
     def _look_back(
         self,
@@ -182,78 +187,95 @@ class Publisher:
         adapter: Adapter,
         outgoing: Outgoing,
         reason: str,
-        since: datetime,
         retry_at: datetime | None,
     ) -> None:
         """Find out whether ``post`` (held in ``sending``) reached its platform, and record it.
 
-        ``retry_at``: when to send it again if it provably did not (``None``: back off).
+        ``retry_at``: when to send it again if it provably did not (``None``: back off). A
+        look-back that fails for now leaves the post in ``sending``, to be made again at the
+        next poll (after the reset time when rate-limited); one that cannot tell makes it
+        ``unknown``: a failed look-back is never taken for "not there".
         """
+        account = adapter.account_key
+        self._look_again.discard(post.id)
         try:
-            with self.gate.lane(adapter.account_key):
+            with self.gate.lane(account):
                 found = adapter.look_back(outgoing)
         except OutcomeUnknown as exc:  # the adapter says only a person can tell
-            self.book.mark_unknown(post, self.me, self.clock.now(), f"{reason}; {exc}")
+            self.book.mark_unknown(post, self.clock.now(), f"{reason}; {exc}")
             return
-        except Exception as exc:
-            now = self.clock.now()
-            if now - since > self.settings.grace:
-                self.book.mark_unknown(
-                    post, self.me, now, f"{reason}; looking for it failed: {exc}"
-                )
-            else:
-                event(
-                    logging.WARNING,
-                    "look_back_failed",
-                    f"could not look for the post yet ({exc}); it stays in sending and is "
-                    "looked for again at the next poll",
-                    post_id=post.id,
-                    platform=post.platform,
-                    state="sending",
-                )
+        except (RetryableError, RateLimited) as exc:
+            when = "at the next poll"
+            if isinstance(exc, RateLimited):
+                self.gate.block(account, exc.reset_at or self._retry_at(1))
+                when = "once the rate limit resets"
+            self._look_again.add(post.id)
+            event(
+                logging.WARNING,
+                "look_back_failed",
+                f"{reason}; could not look for it on {adapter.spec.title} yet ({exc}); it stays "
+                f"in sending and is looked for again {when}",
+                post_id=post.id,
+                platform=post.platform,
+                state="sending",
+            )
+            return
+        except Exception as exc:  # a permanent refusal (e.g. no read permission) or a bug
+            message = f"{reason}; looking for it failed: {exc}"
+            self.book.mark_unknown(post, self.clock.now(), message)
             return
         now = self.clock.now()
         if found is not None:
-            self.book.mark_sent(post, self.me, now, found, found=True)
+            self.book.mark_sent(post, now, found, found=True)
         elif adapter.look_back_reliable:
             self._retry_or_fail(post, f"{reason}; it is not on {post.platform}", retry_at)
         else:
             self.book.mark_unknown(
                 post,
-                self.me,
                 now,
                 f"{reason}; it was not found on {adapter.spec.title}, whose look-back cannot "
                 "prove it never arrived",
             )
 
     def _recover(self, claim: Claim) -> None:
-        """Settle one post a gone worker left in ``sending``, by looking it up."""
+        """Settle one post left in ``sending`` (by a gone worker, or by this one after a failed
+        look-back) by looking it up, holding its account's lane throughout."""
         post = claim.post
         adapter = self.connections.get(post.platform)
         if adapter is None:
             return
-        now = self.clock.now()
-        if claim.worker != self.me and not self.book.take_over(claim, self.me, now):
-            return
-        reply_to = thread_root = None
-        if post.previous_id is not None:
-            previous = self.book.get(post.previous_id)
-            if previous is not None:
-                reply_to, thread_root = self._thread_ids(post, previous)
-        since = claim.claimed_at or now
-        self._track(post.id, True)
-        try:
+        if self.gate.blocked_until(adapter.account_key, self.clock.now()) is not None:
+            return  # rate-limited: looked for after the reset
+        with self.gate.lane(adapter.account_key):
+            now = self.clock.now()
+            if claim.worker != self.me and not self.book.take_over(claim, now):
+                return
+            reply_to = thread_root = None
+            if post.previous_id is not None:
+                previous = self.book.get(post.previous_id)
+                if previous is not None:
+                    reply_to, thread_root = self._thread_ids(post, previous)
             reason = (
-                f"the worker publishing it ({claim.worker}) stopped before recording the outcome"
+                "its outcome was not recorded and an earlier look-back failed"
+                if claim.worker == self.me
+                else f"the worker publishing it ({claim.worker}) stopped before recording the "
+                "outcome"
             )
-            # Not found on a reliable platform: due again from when it was claimed, so the
-            # grace window still decides whether it may go out this late.
-            outgoing = _outgoing(post, reply_to, thread_root)
-            self._look_back(post, adapter, outgoing, reason, since, since)
-        finally:
-            self._track(post.id, False)
+            self._track(post.id, True)
+            try:
+                # Not found on a reliable platform: due again from when it was claimed, so
+                # the grace window still decides whether it may go out this late.
+                outgoing = Outgoing.of(post, reply_to, thread_root)
+                self._look_back(post, adapter, outgoing, reason, claim.claimed_at or now)
+            finally:
+                self._track(post.id, False)
 
     # --- helpers -------------------------------------------------------------------------
+
+    @property
+    def worker(self) -> WorkerId:
+        """Who this publisher is in the ledger: its book's worker."""
+        return self.book.worker
 
     @property
     def me(self) -> str:
@@ -287,11 +309,6 @@ class Publisher:
                 self._inflight.add(post_id)
             else:
                 self._inflight.discard(post_id)
-
-
-def _outgoing(post: QueuedPost, reply_to: str | None, thread_root: str | None) -> Outgoing:
-    """What the adapter gets; ``scheduled_at`` lets it date idempotency keys and searches."""
-    return dataclasses.replace(post.outgoing(reply_to, thread_root), scheduled_at=post.scheduled_at)
 
 
 def _duration(delta: timedelta) -> str:

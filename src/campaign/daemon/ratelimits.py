@@ -15,17 +15,18 @@ class AccountGate:
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._lanes: dict[str, threading.Lock] = {}
+        self._lanes: dict[str, threading.RLock] = {}
         self._until: dict[str, datetime] = {}
 
-    def lane(self, account: str) -> threading.Lock:
-        """The lock to hold while talking to ``account``.
+    def lane(self, account: str) -> threading.RLock:
+        """The lock to hold while talking to ``account`` (re-entrant within a thread).
 
-        Holding it from claim to answer keeps at most one post per account in ``sending``,
-        so a crash leaves the fewest posts whose fate must be looked up.
+        Holding it from claim until the outcome is recorded keeps at most one post per
+        account in ``sending``, so a crash leaves the fewest posts whose fate must be looked
+        up.
         """
         with self._guard:
-            return self._lanes.setdefault(account, threading.Lock())
+            return self._lanes.setdefault(account, threading.RLock())
 
     def blocked_until(self, account: str, now: datetime) -> datetime | None:
         """When ``account`` may be used again, or ``None`` if it may be used now."""

@@ -52,14 +52,14 @@ class Runtime:
         :class:`~campaign.errors.LedgerError` when the ledger cannot be opened.
         """
         ledger = Ledger.open(settings.ledger_url(), grace=settings.grace)
-        book: Book = DryRunBook(ledger) if dry_run else LedgerBook(ledger)
+        worker = WorkerId.mine()
+        book: Book = DryRunBook(ledger, worker) if dry_run else LedgerBook(ledger, worker)
         stop = threading.Event()
         publisher = Publisher(
             book=book,
             connections=Connections(dry_run=dry_run, echo=echo),
             settings=settings,
             clock=Clock(timedelta(seconds=settings.clock_offset_seconds)),
-            worker=WorkerId.mine(),
             stopping=stop,
         )
         return cls(settings, ledger, book, publisher, stop)
@@ -80,14 +80,13 @@ class Runtime:
     @contextmanager
     def alive(self) -> Iterator[None]:
         """Beat this worker's heartbeat every poll while the block runs; mark it stopped after."""
-        worker = self.worker
-        self.book.beat(str(worker), worker.host, worker.pid, self.clock.now())
+        self.book.beat(self.clock.now())
         done = threading.Event()
 
         def beat_until_done() -> None:
             while not done.wait(self.settings.poll_seconds):
                 try:
-                    self.book.beat(str(worker), worker.host, worker.pid, self.clock.now())
+                    self.book.beat(self.clock.now())
                 except SQLAlchemyError as exc:
                     event(logging.ERROR, "heartbeat_failed", f"cannot reach the ledger: {exc}")
 
@@ -98,7 +97,7 @@ class Runtime:
         finally:
             done.set()
             thread.join()
-            self.book.stop(str(worker), self.clock.now())
+            self.book.stop(self.clock.now())
 
     @contextmanager
     def stop_on_signals(self) -> Iterator[None]:

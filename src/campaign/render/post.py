@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.adapters.base import MediaItem, Outgoing
+from campaign.adapters.base import MediaItem
 
 
 def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
@@ -85,18 +85,6 @@ class Post:
             "media": [(str(m.path), m.alt, m.mime_type) for m in self.media],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-    def outgoing(self, reply_to: str | None = None, thread_root: str | None = None) -> Outgoing:
-        """What the adapter is asked to publish for this post."""
-        return Outgoing(
-            post_id=self.id,
-            text=self.text,
-            media=self.media,
-            reply_to=reply_to,
-            thread_root=thread_root,
-            links=self.links,
-            scheduled_at=self.scheduled_at,
-        )
 
     def to_json(self) -> dict[str, Any]:
         """The post as the JSON object ``campaign preview --json`` prints."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.adapters.base import MediaItem, Outgoing
+from campaign.adapters.base import MediaItem
 
 
 @dataclass(frozen=True)
@@ -78,21 +78,6 @@ class QueuedPost:
     def local_time(self) -> datetime:
         """``scheduled_at`` in the zone the campaign planned it in."""
         return self.scheduled_at.astimezone(ZoneInfo(self.timezone))
-
-    def outgoing(self, reply_to: str | None = None, thread_root: str | None = None) -> Outgoing:
-        """What the adapter is asked to publish for this post.
-
-        ``reply_to`` and ``thread_root`` are the remote ids of the previous and the first
-        thread part (``None`` for a single post or a first part).
-        """
-        return Outgoing(
-            post_id=self.id,
-            text=self.text,
-            media=self.media,
-            reply_to=reply_to,
-            thread_root=thread_root,
-            links=self.links,
-        )
 
     def to_json(self) -> dict[str, Any]:
         """The post as ``campaign queue --json`` prints it (times in ISO 8601, UTC)."""

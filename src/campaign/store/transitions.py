@@ -7,23 +7,31 @@ changed a row goes on. Each move writes or closes an ``attempts`` row and logs o
 logger ``campaign.daemon``.
 
 The functions take a ``ledger`` (anything with an ``engine``, e.g.
-:class:`~campaign.store.ledger.Ledger`) and the :class:`QueuedPost` they act on.
+:class:`~campaign.store.ledger.Ledger`) and the :class:`QueuedPost` they act on. The
+statements a publishing daemon runs per post are built once, with bound parameters, and on
+SQLite the threads of one process take turns through a lock (see :func:`_transaction`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Engine, Table, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Update
+from sqlalchemy.sql.elements import BindParameter
 
 from campaign.adapters.base import Receipt
 from campaign.render.post import post_id
+from campaign.store.engine import is_sqlite
 from campaign.store.queued import QueuedPost
-from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow
+from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow, UTCDateTime
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
 
 log = logging.getLogger("campaign.daemon")
@@ -31,6 +39,11 @@ log = logging.getLogger("campaign.daemon")
 _posts = cast(Table, PostRow.__table__)
 _attempts = cast(Table, AttemptRow.__table__)
 _beats = cast(Table, HeartbeatRow.__table__)
+
+# SQLite lets one writer in at a time and makes the others sleep and retry (1 ms, then
+# longer); every transaction of ours begins IMMEDIATE (see campaign.store.engine), so the
+# threads of this process queue here instead and each goes in the moment it is free.
+_SQLITE_TURN = threading.Lock()
 
 
 class HasEngine(Protocol):
@@ -66,13 +79,50 @@ def _log(level: int, event: str, post: QueuedPost, state: str, message: str, **e
     log.log(level, message, extra={"fields": {**fields, **extra}})
 
 
+@contextmanager
+def _transaction(ledger: HasEngine) -> Iterator[Connection]:
+    """One transaction on ``ledger``, committed when the block ends (rolled back on error)."""
+    turn = _SQLITE_TURN if is_sqlite(ledger.engine) else nullcontext()
+    with turn, ledger.engine.begin() as connection:
+        yield connection
+
+
+# --- the statements run for every post, built once ----------------------------------------
+
+
+def _ready(before: Any) -> ColumnElement[bool]:
+    """Scheduled posts whose time (and retry time, if any) is at or before ``before``."""
+    return and_(
+        _posts.c.state == SCHEDULED,
+        _posts.c.scheduled_at <= before,
+        or_(_posts.c.not_before.is_(None), _posts.c.not_before <= before),
+    )
+
+
+_NOW = bindparam("b_now", type_=UTCDateTime())
+_GET = select(_posts).where(_posts.c.id == bindparam("b_post_id"))
+_CLAIM = (
+    update(_posts)
+    .where(_posts.c.id == bindparam("b_post_id"), _ready(_NOW))
+    .values(state=SENDING, claimed_by=bindparam("b_worker"), claimed_at=_NOW, updated_at=_NOW)
+)
+_OPEN_ATTEMPT = insert(_attempts).values(
+    post_id=bindparam("b_post_id"), worker=bindparam("b_worker"), started_at=_NOW
+)
+_CLOSE_ATTEMPT = (
+    update(_attempts)
+    .where(_attempts.c.post_id == bindparam("b_post_id"), _attempts.c.finished_at.is_(None))
+    .values(finished_at=_NOW, outcome=bindparam("b_outcome"), error=bindparam("b_error"))
+)
+
+
 # --- reads -------------------------------------------------------------------------------
 
 
 def get(ledger: HasEngine, post_id: str) -> QueuedPost | None:
     """The post with id ``post_id``, or ``None``."""
-    with ledger.engine.connect() as connection:
-        row = connection.execute(select(_posts).where(_posts.c.id == post_id)).mappings().first()
+    with _transaction(ledger) as connection:
+        row = connection.execute(_GET, {"b_post_id": post_id}).mappings().first()
     return QueuedPost.from_row(row) if row else None
 
 
@@ -84,19 +134,10 @@ def next_part(ledger: HasEngine, post: QueuedPost) -> QueuedPost | None:
     return get(ledger, post_id(*plan, post.thread + 1))
 
 
-def _ready(before: datetime) -> Any:
-    """Scheduled posts whose time (and retry time, if any) is at or before ``before``."""
-    return and_(
-        _posts.c.state == SCHEDULED,
-        _posts.c.scheduled_at <= before,
-        or_(_posts.c.not_before.is_(None), _posts.c.not_before <= before),
-    )
-
-
 def due(ledger: HasEngine, now: datetime, limit: int | None = None) -> list[QueuedPost]:
     """Scheduled posts due at ``now``, oldest first, thread parts in order."""
     query = select(_posts).where(_ready(now)).order_by(_posts.c.scheduled_at, _posts.c.thread)
-    with ledger.engine.connect() as connection:
+    with _transaction(ledger) as connection:
         rows = connection.execute(query.limit(limit)).mappings().all()
     return [QueuedPost.from_row(row) for row in rows]
 
@@ -112,7 +153,7 @@ def upcoming(ledger: HasEngine, until: datetime, limit: int | None = None) -> di
         .order_by(_posts.c.scheduled_at, _posts.c.id)  # the same window every poll
         .limit(limit)
     )
-    with ledger.engine.connect() as connection:
+    with _transaction(ledger) as connection:
         return {
             row.id: max(row.scheduled_at, row.not_before or row.scheduled_at)
             for row in connection.execute(query)
@@ -122,14 +163,14 @@ def upcoming(ledger: HasEngine, until: datetime, limit: int | None = None) -> di
 def platforms_due(ledger: HasEngine, until: datetime) -> set[str]:
     """The platforms of the scheduled posts due by ``until`` (to connect before they are)."""
     query = select(_posts.c.platform).where(_ready(until)).distinct()
-    with ledger.engine.connect() as connection:
+    with _transaction(ledger) as connection:
         return set(connection.execute(query).scalars())
 
 
 def stuck_sending(ledger: HasEngine) -> list[Claim]:
     """Every post in ``sending`` with the worker that claimed it."""
     query = select(_posts).where(_posts.c.state == SENDING).order_by(_posts.c.claimed_at)
-    with ledger.engine.connect() as connection:
+    with _transaction(ledger) as connection:
         rows = connection.execute(query).mappings().all()
     return [Claim(QueuedPost.from_row(r), r["claimed_by"], r["claimed_at"]) for r in rows]
 
@@ -143,15 +184,11 @@ def claim(ledger: HasEngine, post: QueuedPost, worker: str, now: datetime) -> bo
     The conditional update is the lock: of two daemons racing for one post, exactly one
     sees a changed row. A post whose retry time is still ahead is not claimed either.
     """
-    with ledger.engine.begin() as connection:
-        changed = connection.execute(
-            update(_posts)
-            .where(_posts.c.id == post.id, _ready(now))
-            .values(state=SENDING, claimed_by=worker, claimed_at=now, updated_at=now)
-        ).rowcount
-        if changed != 1:
+    with _transaction(ledger) as connection:
+        params = {"b_post_id": post.id, "b_worker": worker, "b_now": now}
+        if connection.execute(_CLAIM, params).rowcount != 1:
             return False
-        connection.execute(insert(_attempts).values(post_id=post.id, worker=worker, started_at=now))
+        connection.execute(_OPEN_ATTEMPT, params)
     _log(logging.INFO, "claimed", post, SENDING, "publishing", worker=worker, thread=post.thread)
     return True
 
@@ -163,7 +200,7 @@ def take_over(ledger: HasEngine, stuck: Claim, worker: str, now: datetime) -> bo
     """
     holder = _posts.c.claimed_by
     held = holder.is_(None) if stuck.worker is None else holder == stuck.worker
-    with ledger.engine.begin() as connection:
+    with _transaction(ledger) as connection:
         changed = connection.execute(
             update(_posts)
             .where(_posts.c.id == stuck.post.id, _posts.c.state == SENDING, held)
@@ -181,36 +218,67 @@ def take_over(ledger: HasEngine, stuck: Claim, worker: str, now: datetime) -> bo
     return changed == 1
 
 
+def _finishing(**values: Any) -> Update:
+    """The update moving a post out of ``sending``, if the worker given still holds it."""
+    held = and_(
+        _posts.c.id == bindparam("b_post_id"),
+        _posts.c.state == SENDING,
+        _posts.c.claimed_by == bindparam("b_worker"),
+    )
+    return (
+        update(_posts)
+        .where(held)
+        .values(claimed_by=None, claimed_at=None, updated_at=_NOW, **values)
+    )
+
+
+_ERROR: BindParameter[str | None] = bindparam("b_error")
+_SENT = _finishing(
+    state=SENT,
+    remote_id=bindparam("b_remote_id"),
+    remote_url=bindparam("b_remote_url"),
+    sent_at=_NOW,
+    last_error=None,
+)
+_RESCHEDULED = _finishing(
+    state=SCHEDULED,
+    not_before=bindparam("b_not_before", type_=UTCDateTime()),
+    last_error=_ERROR,
+    attempts=_posts.c.attempts + bindparam("b_counts"),
+)
+_FAILED = _finishing(state=FAILED, last_error=_ERROR, attempts=_posts.c.attempts + 1)
+_UNKNOWN = _finishing(state=UNKNOWN, last_error=_ERROR)
+
+
 def _finish(
-    connection: Connection,
+    ledger: HasEngine,
+    move: Update,
     post: QueuedPost,
     worker: str,
     now: datetime,
-    values: dict[str, Any],
     outcome: str,
-    error: str | None,
+    **params: Any,
 ) -> bool:
-    """Move a post ``worker`` holds out of ``sending`` and close its open attempt."""
-    changed = connection.execute(
-        update(_posts)
-        .where(_posts.c.id == post.id, _posts.c.state == SENDING, _posts.c.claimed_by == worker)
-        .values(claimed_by=None, claimed_at=None, updated_at=now, **values)
-    ).rowcount
-    if changed != 1:
-        _log(
-            logging.ERROR,
-            "claim_lost",
-            post,
-            SENDING,
-            f"no longer held by {worker}; its outcome ({outcome}) was not recorded here",
-        )
-        return False
-    connection.execute(
-        update(_attempts)
-        .where(_attempts.c.post_id == post.id, _attempts.c.finished_at.is_(None))
-        .values(finished_at=now, outcome=outcome, error=error)
+    """Make ``move`` (one of the statements above) and close the post's open attempt.
+
+    False, logged at ERROR, when ``worker`` no longer holds ``post`` (another daemon took it
+    over): then nothing is recorded here.
+    """
+    values = {"b_post_id": post.id, "b_worker": worker, "b_now": now, "b_outcome": outcome}
+    values.update({f"b_{name}": value for name, value in params.items()})
+    values.setdefault("b_error", None)
+    with _transaction(ledger) as connection:
+        if connection.execute(move, values).rowcount == 1:
+            connection.execute(_CLOSE_ATTEMPT, values)
+            return True
+    _log(
+        logging.ERROR,
+        "claim_lost",
+        post,
+        SENDING,
+        f"no longer held by {worker}; its outcome ({outcome}) was not recorded here",
     )
-    return True
+    return False
 
 
 def mark_sent(
@@ -222,20 +290,13 @@ def mark_sent(
     found: bool = False,
 ) -> bool:
     """Record ``post`` as published with ``receipt`` (``found``: by a look-back)."""
-    values = {
-        "state": SENT,
-        "remote_id": receipt.remote_id,
-        "remote_url": receipt.url,
-        "sent_at": now,
-        "last_error": None,
-    }
     outcome = "found" if found else "sent"
-    with ledger.engine.begin() as connection:
-        done = _finish(connection, post, worker, now, values, outcome, None)
-    if done:
-        how = "found on the platform by look-back" if found else "published"
-        _log(logging.INFO, "sent", post, SENT, how, remote_id=receipt.remote_id, url=receipt.url)
-    return done
+    remote = {"remote_id": receipt.remote_id, "remote_url": receipt.url}
+    if not _finish(ledger, _SENT, post, worker, now, outcome, **remote):
+        return False
+    how = "found on the platform by look-back" if found else "published"
+    _log(logging.INFO, "sent", post, SENT, how, remote_id=receipt.remote_id, url=receipt.url)
+    return True
 
 
 def reschedule(
@@ -252,56 +313,41 @@ def reschedule(
     ``counts`` adds one to the post's failed attempts (a retryable error); a rate limit is
     the account's, not the post's, and does not count.
     """
-    values = {
-        "state": SCHEDULED,
-        "not_before": not_before,
-        "last_error": error,
-        "attempts": _posts.c.attempts + (1 if counts else 0),
-    }
     outcome = "retry" if counts else "rate_limited"
-    with ledger.engine.begin() as connection:
-        done = _finish(connection, post, worker, now, values, outcome, error)
-    if done:
-        _log(
-            logging.WARNING,
-            outcome,
-            post,
-            SCHEDULED,
-            f"{error}; next try at {not_before.isoformat(timespec='seconds')}",
-            not_before=not_before.isoformat(),
-            attempts=post.attempts + (1 if counts else 0),
-        )
-    return done
+    params = {"not_before": not_before, "error": error, "counts": int(counts)}
+    if not _finish(ledger, _RESCHEDULED, post, worker, now, outcome, **params):
+        return False
+    _log(
+        logging.WARNING,
+        outcome,
+        post,
+        SCHEDULED,
+        f"{error}; next try at {not_before.isoformat(timespec='seconds')}",
+        not_before=not_before.isoformat(),
+        attempts=post.attempts + int(counts),
+    )
+    return True
 
 
 def mark_failed(
     ledger: HasEngine, post: QueuedPost, worker: str, now: datetime, error: str
 ) -> bool:
     """Record that ``post`` cannot be published (``error`` says what a person should do)."""
-    values = {"state": FAILED, "last_error": error, "attempts": _posts.c.attempts + 1}
-    with ledger.engine.begin() as connection:
-        done = _finish(connection, post, worker, now, values, "failed", error)
-    if done:
-        _log(logging.ERROR, "failed", post, FAILED, error, attempts=post.attempts + 1)
-    return done
+    if not _finish(ledger, _FAILED, post, worker, now, "failed", error=error):
+        return False
+    _log(logging.ERROR, "failed", post, FAILED, error, attempts=post.attempts + 1)
+    return True
 
 
 def mark_unknown(
     ledger: HasEngine, post: QueuedPost, worker: str, now: datetime, error: str
 ) -> bool:
     """Record that ``post`` may or may not be on its platform: a person must look."""
-    values = {"state": UNKNOWN, "last_error": error}
-    with ledger.engine.begin() as connection:
-        done = _finish(connection, post, worker, now, values, "unknown", error)
-    if done:
-        _log(
-            logging.ERROR,
-            "unknown",
-            post,
-            UNKNOWN,
-            f"{error}; check the account, then run 'campaign resolve {post.id}'",
-        )
-    return done
+    if not _finish(ledger, _UNKNOWN, post, worker, now, "unknown", error=error):
+        return False
+    message = f"{error}; check the account, then run 'campaign resolve {post.id}'"
+    _log(logging.ERROR, "unknown", post, UNKNOWN, message)
+    return True
 
 
 def mark_missed(ledger: HasEngine, post: QueuedPost, now: datetime, reason: str) -> bool:
@@ -309,7 +355,7 @@ def mark_missed(ledger: HasEngine, post: QueuedPost, now: datetime, reason: str)
 
     Only from ``scheduled``; logged at ERROR so that nobody learns of it days later.
     """
-    with ledger.engine.begin() as connection:
+    with _transaction(ledger) as connection:
         changed = connection.execute(
             update(_posts)
             .where(_posts.c.id == post.id, _posts.c.state == SCHEDULED)
@@ -343,7 +389,7 @@ def mark_missed(ledger: HasEngine, post: QueuedPost, now: datetime, reason: str)
 
 def beat(ledger: HasEngine, worker: str, host: str, pid: int, now: datetime) -> None:
     """Say that ``worker`` is alive at ``now`` (creating its row on the first beat)."""
-    with ledger.engine.begin() as connection:
+    with _transaction(ledger) as connection:
         changed = connection.execute(
             update(_beats).where(_beats.c.worker == worker).values(beat_at=now, stopped=False)
         ).rowcount
@@ -357,7 +403,7 @@ def beat(ledger: HasEngine, worker: str, host: str, pid: int, now: datetime) -> 
 
 def stop(ledger: HasEngine, worker: str, now: datetime) -> None:
     """Record that ``worker`` exited cleanly (so it is not taken for a crashed one)."""
-    with ledger.engine.begin() as connection:
+    with _transaction(ledger) as connection:
         connection.execute(
             update(_beats).where(_beats.c.worker == worker).values(beat_at=now, stopped=True)
         )
@@ -366,5 +412,5 @@ def stop(ledger: HasEngine, worker: str, now: datetime) -> None:
 def heartbeats(ledger: HasEngine) -> list[Heartbeat]:
     """Every worker that has beaten on this ledger, most recent first."""
     query = select(_beats).order_by(_beats.c.beat_at.desc())
-    with ledger.engine.connect() as connection:
+    with _transaction(ledger) as connection:
         return [Heartbeat(**row) for row in connection.execute(query).mappings()]
