@@ -14,8 +14,9 @@ import uvicorn
 from sqlalchemy import Engine, create_engine, text
 
 from campaign.links.redirector import create_app
-from campaign.links.shortlinks import ShortLink, store_short_links
+from campaign.links.shortlinks import ShortLink
 from campaign.store.ledger import Ledger
+from campaign.store.shortlinks import store_short_links
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

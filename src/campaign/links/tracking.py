@@ -27,7 +27,7 @@ class TrackedLink:
     """One tracked link of a post: as written, as tagged, and its short form when shortened.
 
     The renderer keeps these on ``Post.extra["tracked_links"]`` (a tuple of ``TrackedLink``),
-    from which :func:`campaign.links.shortlinks.register` stores the short codes.
+    from which :func:`campaign.store.shortlinks.register` stores the short codes.
     """
 
     original: str

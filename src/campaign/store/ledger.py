@@ -20,12 +20,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from campaign.errors import LedgerError
-from campaign.links.shortlinks import register as register_short_links
 from campaign.render.post import Post
 from campaign.settings import Settings
 from campaign.store import migrate, states
 from campaign.store.engine import open_engine, parse_url
 from campaign.store.queued import QueuedPost
+from campaign.store.shortlinks import register as register_short_links
 from campaign.store.sync import SyncReport, posts_table, sync_posts
 
 MIN_PREFIX = 6
