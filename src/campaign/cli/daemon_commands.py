@@ -113,16 +113,24 @@ def _print_health(health: daemon.Health) -> None:
     out.print(verdict[health.exit_code])
 
 
+SECTION_MOST = 10
+
+
 def _section(title: str, posts: list[QueuedPost], show_error: bool = False) -> None:
+    """A titled list of posts for people: the first SECTION_MOST, then how many more."""
     if not posts:
         return
     out.print(f"{title}:")
-    for post in posts:
+    for post in posts[:SECTION_MOST]:
         when = post.local_time.strftime("%Y-%m-%d %H:%M %Z")
         line = f"  {post.id} {post.state:<9} {post.platform:<9} {when}"
         if show_error and post.last_error:
             line += f": {post.last_error}"
         out.print(escape(line))
+    if len(posts) > SECTION_MOST:
+        states = sorted({post.state for post in posts[SECTION_MOST:]})
+        where = f"`campaign queue --state {states[0]}`" if len(states) == 1 else "`campaign queue`"
+        out.print(f"  … and {len(posts) - SECTION_MOST} more: see {where} or `status --json`")
 
 
 def _ago(now: datetime, then: datetime) -> str:
