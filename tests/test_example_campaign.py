@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 from typer.testing import CliRunner
 
 from campaign.cli import app
 from campaign.render.planner import plan_files
+from campaign.render.post import Post
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "schedules" / "darkweb-2017.yaml"
@@ -94,3 +96,11 @@ def test_every_site_link_is_utm_tagged_for_its_platform() -> None:
             assert f"utm_source={post.platform}" in link
             assert f"utm_content={post.announcement}" in link
             assert link in post.text
+
+
+def test_planned_posts_are_the_posts_their_fields_make() -> None:
+    """The planner's quick ``Post.planned`` sets every field as ``Post(...)`` does."""
+    for post in plan_files([EXAMPLE]):
+        rebuilt = Post(**{field.name: getattr(post, field.name) for field in fields(Post)})
+        assert rebuilt == post
+        assert vars(rebuilt) == vars(post)

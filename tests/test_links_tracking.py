@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from campaign.errors import ConfigurationError
 from campaign.links import LinkPolicy, TrackedLink, tag_url, track_text
 from campaign.links.shortcodes import CODE_LENGTH, is_code
+from campaign.links.tracking import LinkTagger
 from campaign.render.length import x_weighted_length
 
 SITE = "https://www.media4sec.eu/"
@@ -238,3 +239,19 @@ class TestTrackText:
 
     def test_secret_never_shows_in_the_policy_repr(self) -> None:
         assert SECRET.get_secret_value() not in repr(shortening())
+
+
+@pytest.mark.parametrize("policy", [POLICY, shortening()], ids=["tagging", "shortening"])
+def test_a_tagger_reused_across_posts_tracks_each_as_track_text_does(policy: LinkPolicy) -> None:
+    tagger = LinkTagger(
+        platform="twitter", campaign="darkweb-2017", content="save_the_date", policy=policy
+    )
+    texts = [
+        "See https://www.media4sec.eu/events/ and https://example.org/x",
+        "Again https://www.media4sec.eu/events/, then https://blog.media4sec.eu/a?b=1#c",
+        "No links here.",
+        "https://www.media4sec.eu/events/ https://www.media4sec.eu/events/",
+    ]
+    for number, text in enumerate(texts * 2):
+        post_id = f"p{number}"
+        assert tagger.track(text, post_id) == track(text, policy, post_id)

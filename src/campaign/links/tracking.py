@@ -19,7 +19,7 @@ from campaign.links.shortcodes import link_secret, short_code, short_url
 from campaign.links.urls import url_spans
 from campaign.links.utm import add_utm
 
-__all__ = ["LinkPolicy", "TrackedLink", "tag_url", "track_text"]
+__all__ = ["LinkPolicy", "LinkTagger", "TrackedLink", "tag_url", "track_text"]
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,59 @@ def track_text(
     Raises :class:`~campaign.errors.ConfigurationError` when ``shorten`` is on, a link needs
     a code and ``CAMPAIGN_LINKS_SECRET`` is missing or too short.
     """
-    pieces: list[str] = []
-    tracked: list[TrackedLink] = []
-    secret: SecretStr | None = policy.secret
-    cursor = 0
-    for url, start, end in url_spans(text, without_protocol=False):
-        if not policy.tracks(url):
-            continue
-        tagged = tag_url(url, platform=platform, campaign=campaign, content=content, policy=policy)
-        link = TrackedLink(original=url, tagged=tagged)
-        if policy.shorten and policy.base:
-            secret = secret or link_secret()
-            code = short_code(secret, post_id, tagged)
-            link = TrackedLink(url, tagged, short_url(policy.base, code), code)
-        pieces += [text[cursor:start], link.final]
-        tracked.append(link)
-        cursor = end
-    pieces.append(text[cursor:])
-    return "".join(pieces), tuple(tracked)
+    tagger = LinkTagger(platform=platform, campaign=campaign, content=content, policy=policy)
+    return tagger.track(text, post_id)
+
+
+class LinkTagger:
+    """:func:`track_text` for the many posts of one announcement on one platform.
+
+    A plan meets the same few links in post after post, so whether a link is tracked and
+    its tagged form are worked out once per link, not once per post.
+    """
+
+    def __init__(self, *, platform: str, campaign: str, content: str, policy: LinkPolicy) -> None:
+        self.platform = platform
+        self.campaign = campaign
+        self.content = content
+        self.policy = policy
+        self._links: dict[str, TrackedLink | None] = {}
+
+    def tag(self, url: str) -> str:
+        """:func:`tag_url` for this announcement and platform (the ``track(url)`` helper)."""
+        return tag_url(
+            url,
+            platform=self.platform,
+            campaign=self.campaign,
+            content=self.content,
+            policy=self.policy,
+        )
+
+    def track(self, text: str, post_id: str) -> tuple[str, tuple[TrackedLink, ...]]:
+        """:func:`track_text` of ``text``, the post ``post_id``; raises as it does."""
+        spans = url_spans(text, without_protocol=False)
+        if not spans:
+            return text, ()
+        policy = self.policy
+        pieces: list[str] = []
+        tracked: list[TrackedLink] = []
+        secret: SecretStr | None = policy.secret
+        cursor = 0
+        for url, start, end in spans:
+            if url in self._links:
+                link = self._links[url]
+            else:
+                link = self._links[url] = (
+                    TrackedLink(original=url, tagged=self.tag(url)) if policy.tracks(url) else None
+                )
+            if link is None:
+                continue
+            if policy.shorten and policy.base:
+                secret = secret or link_secret()
+                code = short_code(secret, post_id, link.tagged)
+                link = TrackedLink(url, link.tagged, short_url(policy.base, code), code)
+            pieces += [text[cursor:start], link.final]
+            tracked.append(link)
+            cursor = end
+        pieces.append(text[cursor:])
+        return "".join(pieces), tuple(tracked)

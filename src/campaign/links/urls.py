@@ -38,11 +38,38 @@ def url_spans(text: str, *, without_protocol: bool = True) -> list[UrlSpan]:
     ``without_protocol`` as in twitter-text: whether ``example.org`` counts as a URL.
     """
     spans: list[UrlSpan] = []
-    for word_start, word_end in _dotted_words(text):
-        start = max(word_start - 1, 0)
-        for url, begin, end in _piece_spans(text[start:word_end], without_protocol):
-            spans.append(UrlSpan(url, start + begin, start + end))
+    if "." not in text:
+        return spans
+    if not _only_ascii_spaces(text):
+        for start, end in _pieces(text):
+            for url, begin, stop in _piece_spans(text[start:end], without_protocol):
+                spans.append(UrlSpan(url, start + begin, start + stop))
+        return spans
+    # The same, for the usual text whose only spaces are " " and "\n": str.find is quicker.
+    size = len(text)
+    rfind, find = text.rfind, text.find
+    dot = find(".")
+    while dot != -1:
+        start = max(rfind(" ", 0, dot), rfind("\n", 0, dot), 0)  # the space before the word
+        end = find(" ", dot)
+        newline = find("\n", dot)
+        if end == -1 or -1 < newline < end:
+            end = size if newline == -1 else newline
+        for url, begin, stop in _piece_spans(text[start:end], without_protocol):
+            spans.append(UrlSpan(url, start + begin, start + stop))
+        dot = find(".", end)
     return spans
+
+
+def _only_ascii_spaces(text: str) -> bool:
+    """Whether the only twitter-text spaces ``text`` can hold are " " and "\n"."""
+    return text.isascii() and not ("\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text)
+
+
+def _pieces(text: str) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` of each dotted word of ``text`` with the character before it."""
+    for word_start, word_end in _dotted_words(text):
+        yield max(word_start - 1, 0), word_end
 
 
 def _dotted_words(text: str) -> Iterator[tuple[int, int]]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, NamedTuple
 
 from jinja2 import FileSystemLoader, StrictUndefined, Template
 from jinja2.exceptions import UndefinedError
@@ -72,6 +73,33 @@ def handle_helper(handles: dict[str, str], platform: str, event_id: str) -> Call
     return handle
 
 
+class Compiled(NamedTuple):
+    """A compiled template with its globals (Jinja2's ``range``, ``dict``…) as one dict."""
+
+    template: Template
+    globals: dict[str, Any]
+
+    def render(self, variables: dict[str, Any]) -> str:
+        """What ``template.render(variables)`` returns; ``variables`` must hold the globals.
+
+        ``Template.render`` merges the globals into a copy of the variables and iterates
+        the template's chain of globals twice for every render; this takes the variables as
+        they are. Everything the sandbox checks happens inside the compiled code (every
+        attribute, item and call goes through the sandboxed environment), so it is
+        unchanged. Errors are re-raised as ``Template.render`` does, with the template's
+        own line numbers in the traceback.
+        """
+        template = self.template
+        env = template.environment
+        context = env.context_class(
+            env, variables, template.name, template.blocks, globals=self.globals
+        )
+        try:
+            return env.concat(template.root_render_func(context))
+        except Exception:
+            env.handle_exception()
+
+
 class TemplateSet:
     """The compiled templates of one templates folder, with per-platform overrides.
 
@@ -82,19 +110,21 @@ class TemplateSet:
     def __init__(self, templates_dir: Path) -> None:
         self.dir = templates_dir
         self.env = make_environment(templates_dir)
-        self._cache: dict[tuple[str, str], Template] = {}
+        self._cache: dict[tuple[str, str], Compiled] = {}
 
     def candidates(self, name: str, platform: str) -> list[str]:
         """The template names tried, in order, for ``name`` on ``platform``."""
         file = name if name.endswith(".j2") else f"{name}.j2"
         return [f"{platform}/{file}", file]
 
-    def get(self, name: str, platform: str) -> Template:
+    def get(self, name: str, platform: str) -> Compiled:
         """The template for ``name`` on ``platform``; raises jinja2's TemplateNotFound."""
-        key = (name, platform)
-        if key not in self._cache:
-            self._cache[key] = self.env.select_template(self.candidates(name, platform))
-        return self._cache[key]
+        compiled = self._cache.get((name, platform))
+        if compiled is None:
+            template = self.env.select_template(self.candidates(name, platform))
+            compiled = Compiled(template, dict(template.globals))
+            self._cache[(name, platform)] = compiled
+        return compiled
 
     def available(self) -> list[str]:
         """Names of the templates in the folder (without ``.j2``), for error hints."""

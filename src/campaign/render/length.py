@@ -42,7 +42,7 @@ def x_weighted_length(text: str) -> int:
     normalized = unicodedata.normalize("NFC", text)
     if "\r" in normalized:  # without one, convert_line_ending changes nothing
         normalized = convert_line_ending(normalized)
-    if _BEYOND_LATIN1_PLAIN.search(normalized):
+    if not normalized.isascii() and _BEYOND_LATIN1_PLAIN.search(normalized):
         return x_weighted_length_reference(text)
     urls = url_spans(normalized)
     return len(normalized) - sum(len(url.url) for url in urls) + X_URL_LENGTH * len(urls)

@@ -8,10 +8,11 @@ what people preview is exactly what gets queued and published.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from campaign.adapters.base import MediaItem, PlatformSpec
 from campaign.adapters.registry import platform as platform_spec
 from campaign.errors import InvalidCampaign, PermanentError, Problem
-from campaign.links.tracking import LinkPolicy, tag_url, track_text
+from campaign.links.tracking import LinkPolicy, LinkTagger
 from campaign.records import timespec
 from campaign.records.campaign_file import AnnouncementSpec, Campaign, load_campaign
 from campaign.records.events import EventRecord
@@ -62,7 +63,7 @@ def plan_files(paths: Sequence[Path]) -> list[Post]:
         plans = collect(files, lambda path: plan_campaign(load_campaign(path)))
         posts = [post for plan in plans for post in plan]
         _check_unique_ids(posts)
-        return sorted(posts, key=lambda p: (p.scheduled_at, p.platform, p.event, p.thread))
+        return sorted(posts, key=attrgetter("scheduled_at", "platform", "event", "thread"))
 
 
 @contextmanager
@@ -107,6 +108,7 @@ class _Context:
     index: int
     announcement: AnnouncementSpec
     source: str
+    key: str
 
     def problem(
         self, message: str, hint: str = "", loc: tuple[str | int, ...] = ()
@@ -129,7 +131,7 @@ class _CampaignPlanner:
         spec = campaign.spec
         self.campaign = campaign
         self.announcements = [
-            _Context(campaign, index, announcement, _source(campaign, index))
+            _Context(campaign, index, announcement, _source(campaign, index), announcement.name)
             for index, announcement in enumerate(spec.announcements)
         ]
         self.zone = ZoneInfo(spec.timezone)
@@ -141,30 +143,50 @@ class _CampaignPlanner:
             shorten=spec.links.shorten,
             base=spec.links.base,
         )
-        self.campaign_view = {
-            "slug": spec.campaign,
-            "site": spec.site,
-            "timezone": spec.timezone,
+        # The template variables every post of the campaign shares.
+        self.shared_view: dict[str, Any] = {
+            "campaign": {
+                "slug": spec.campaign,
+                "site": spec.site,
+                "timezone": spec.timezone,
+                "vars": spec.vars,
+            },
             "vars": spec.vars,
+            "site": spec.site,
         }
         self._media: dict[int, tuple[MediaItem, ...]] = {}
         self._images_checked: set[tuple[int, str]] = set()
+        self._taggers: dict[tuple[int, str], LinkTagger] = {}
         self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
             None
         )
+        # Events often share dates and times: each is resolved in its zone once.
+        self._wall_clock: dict[tuple[datetime, str], datetime] = {}
+        self._times: dict[tuple[str, datetime, datetime], tuple[timespec.Resolved, datetime]] = {}
 
     def posts_for(self, record: EventRecord, where: _Context) -> Iterator[Post]:
         """The posts of one announcement for one event, one per platform and thread part."""
         announcement = where.announcement
         starts, ends, event_view = self._event(record)
-        when = timespec.resolve(announcement.at, self.zone, starts, ends)
+        when, local = self._when(announcement.at, starts, ends)
         media = self._media_for(where)
         for name in announcement.platforms or self.campaign.spec.platforms:
             spec = platform_spec(name)
             if media:
                 self._check_images(where, spec, media)
-            parts = self._render(where, record, spec, event_view, when.utc)
+            parts = self._render(where, record, spec, event_view, local)
             yield from self._posts(where, record, spec, parts, when, media)
+
+    def _when(
+        self, at: str, starts: datetime, ends: datetime
+    ) -> tuple[timespec.Resolved, datetime]:
+        """``at`` for an event (``starts``, ``ends`` in UTC), and as a local time in the zone."""
+        key = (at, starts, ends)
+        known = self._times.get(key)
+        if known is None:
+            when = timespec.resolve(at, self.zone, starts, ends)
+            known = self._times[key] = (when, when.utc.astimezone(self.zone))
+        return known
 
     def _render(
         self,
@@ -172,21 +194,19 @@ class _CampaignPlanner:
         record: EventRecord,
         spec: PlatformSpec,
         event_view: dict[str, Any],
-        utc: datetime,
+        local: datetime,
     ) -> list[str]:
         announcement = where.announcement
         context = {
+            **self.shared_view,
             "event": event_view,
-            "campaign": self.campaign_view,
-            "vars": self.campaign.spec.vars,
-            "site": self.campaign.spec.site,
             "platform": spec.name,
-            "announcement": announcement.name,
-            "when": utc.astimezone(self.zone),
+            "announcement": where.key,
+            "when": local,
         }
         try:
             parts = self.renderer.render(
-                announcement.template, spec.name, context, record, self._tagger(spec, announcement)
+                announcement.template, spec.name, context, record, self._tagger(where, spec).tag
             )
         except RenderFailure as failure:
             raise InvalidCampaign([failure.located(where.problem)]) from None
@@ -194,19 +214,17 @@ class _CampaignPlanner:
             parts = ["\n\n".join(parts)]
         return parts
 
-    def _tagger(self, spec: PlatformSpec, announcement: AnnouncementSpec) -> Callable[[str], str]:
-        """The ``track(url)`` template helper for one announcement on one platform."""
-
-        def track(url: str) -> str:
-            return tag_url(
-                url,
+    def _tagger(self, where: _Context, spec: PlatformSpec) -> LinkTagger:
+        """Link tagging for one announcement on one platform, remembering each link."""
+        tagger = self._taggers.get((where.index, spec.name))
+        if tagger is None:
+            tagger = self._taggers[(where.index, spec.name)] = LinkTagger(
                 platform=spec.name,
                 campaign=self.campaign.spec.campaign,
-                content=announcement.name,
+                content=where.key,
                 policy=self.policy,
             )
-
-        return track
+        return tagger
 
     def _posts(
         self,
@@ -218,19 +236,15 @@ class _CampaignPlanner:
         media: tuple[MediaItem, ...],
     ) -> Iterator[Post]:
         slug = self.campaign.spec.campaign
-        key = where.announcement.name
+        zone = self.campaign.spec.timezone
+        key = where.key
+        name, limit, count = spec.name, spec.limit, spec.count
+        tagger = self._tagger(where, spec)
         for position, raw in enumerate(parts, start=1):
-            ident = post_id(slug, record.id, key, spec.name, position)
-            text, tracked = track_text(
-                raw,
-                post_id=ident,
-                platform=spec.name,
-                campaign=slug,
-                content=key,
-                policy=self.policy,
-            )
-            length = spec.count(text)
-            if length > spec.limit:
+            ident = post_id(slug, record.id, key, name, position)
+            text, tracked = tagger.track(raw, ident)
+            length = count(text)
+            if length > limit:
                 part = f" (part {position} of {len(parts)})" if len(parts) > 1 else ""
                 template = where.announcement.template
                 raise where.problem(
@@ -240,20 +254,20 @@ class _CampaignPlanner:
                     f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
                     ("template",),
                 )
-            yield Post(
+            yield Post.planned(
                 id=ident,
                 campaign=slug,
                 event=record.id,
                 announcement=key,
-                platform=spec.name,
+                platform=name,
                 scheduled_at=when.utc,
-                timezone=self.campaign.spec.timezone,
+                timezone=zone,
                 text=text,
                 length=length,
-                limit=spec.limit,
+                limit=limit,
                 thread=position,
                 thread_size=len(parts),
-                links=tuple(link.final for link in tracked),
+                links=tuple([link.final for link in tracked]) if tracked else (),
                 media=media if position == 1 else (),
                 source=where.source,
                 time_note=when.note,
@@ -264,10 +278,19 @@ class _CampaignPlanner:
     def _event(self, record: EventRecord) -> tuple[datetime, datetime, dict[str, Any]]:
         """The event's start and end in UTC and its template view, computed once per event."""
         if self._last_event is None or self._last_event[0] is not record:
-            starts = timespec.wall_clock(record.starts, record.zone).utc
-            ends = timespec.wall_clock(record.ends, record.zone).utc
-            self._last_event = (record, (starts, ends, _event_view(record, starts, ends)))
+            zone = record.zone
+            starts = self._utc(record.starts, zone)
+            ends = self._utc(record.ends, zone)
+            self._last_event = (record, (starts, ends, _event_view(record, zone, starts, ends)))
         return self._last_event[1]
+
+    def _utc(self, naive: datetime, zone: ZoneInfo) -> datetime:
+        """The UTC instant of the local time ``naive`` in ``zone`` (see timespec.wall_clock)."""
+        key = (naive, zone.key)
+        utc = self._wall_clock.get(key)
+        if utc is None:
+            utc = self._wall_clock[key] = timespec.wall_clock(naive, zone).utc
+        return utc
 
     def _check_images(
         self, where: _Context, spec: PlatformSpec, media: tuple[MediaItem, ...]
@@ -305,11 +328,13 @@ def _source(campaign: Campaign, index: int) -> str:
     return f"{campaign.path}:{line}" if line else str(campaign.path)
 
 
-def _event_view(record: EventRecord, starts: datetime, ends: datetime) -> dict[str, Any]:
-    """The record as templates see it: every field, with times in the event's zone."""
+def _event_view(
+    record: EventRecord, zone: ZoneInfo, starts: datetime, ends: datetime
+) -> dict[str, Any]:
+    """The record as templates see it: every field, with times in the event's ``zone``."""
     view = record.model_dump()
-    view["starts"] = starts.astimezone(record.zone)
-    view["ends"] = ends.astimezone(record.zone)
+    view["starts"] = starts.astimezone(zone)
+    view["ends"] = ends.astimezone(zone)
     return view
 
 

@@ -54,7 +54,7 @@ class Renderer:
     def file_of(self, name: str, platform: str) -> str:
         """The template file that ``name`` resolves to on ``platform`` (for messages)."""
         try:
-            return self.templates.get(name, platform).filename or name
+            return self.templates.get(name, platform).template.filename or name
         except TemplateNotFound:
             return name
 
@@ -68,11 +68,12 @@ class Renderer:
     ) -> list[str]:
         """The texts of the posts that template ``name`` makes on ``platform``.
 
+        ``context`` holds the template's variables other than the helpers.
         Raises :class:`RenderFailure` for a missing template, a syntax error, an undefined
         variable, a sandbox violation, or any other failure inside the template.
         """
         try:
-            template = self.templates.get(name, platform)
+            compiled = self.templates.get(name, platform)
         except (TemplatesNotFound, TemplateNotFound):
             tried = " or ".join(
                 f"{self.templates.dir}/{c}" for c in self.templates.candidates(name, platform)
@@ -93,9 +94,12 @@ class Renderer:
                     "check the {{ }} and {% %} tags on this line",
                 )
             ) from None
-        helpers = {"handle": handle_helper(record.handles, platform, record.id), "track": track}
+        template = compiled.template
+        variables = {**compiled.globals, **context}
+        variables["handle"] = handle_helper(record.handles, platform, record.id)
+        variables["track"] = track
         try:
-            text = template.render({**context, **helpers})
+            text = compiled.render(variables)
         except UndefinedError as exc:
             raise self._failure(
                 template.filename, exc, "undefined variable", _VARIABLES_HINT
@@ -116,7 +120,7 @@ class Renderer:
         """Cut ``text`` into thread parts at ``---`` lines and trim each part."""
         pieces = THREAD_BREAK.split(text) if "---" in text else [text]
         parts = [_trim(part) for part in pieces]
-        if any(not part for part in parts):
+        if "" in parts:
             empty = "an empty post part" if len(parts) > 1 else "an empty post"
             raise RenderFailure(
                 None,
