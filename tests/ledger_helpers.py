@@ -14,6 +14,20 @@ from campaign.store import Ledger
 from campaign.store.sync import posts_table
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
+# The fields `campaign queue --json` promises (issue: "at least" these).
+QUEUE_JSON_FIELDS = frozenset(
+    {
+        "id",
+        "campaign",
+        "platform",
+        "state",
+        "scheduled_at",
+        "text",
+        "attempts",
+        "remote_id",
+        "last_error",
+    }
+)
 
 
 def make_post(

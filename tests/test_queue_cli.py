@@ -11,19 +11,7 @@ from typer.testing import CliRunner, Result
 from campaign.cli import app
 from campaign.store import Ledger
 from campaign.store.states import CANCELLED, FAILED, SCHEDULED, SENT, UNKNOWN
-from tests.ledger_helpers import NOW, force_state, make_post
-
-JSON_FIELDS = {
-    "id",
-    "campaign",
-    "platform",
-    "state",
-    "scheduled_at",
-    "text",
-    "attempts",
-    "remote_id",
-    "last_error",
-}
+from tests.ledger_helpers import NOW, QUEUE_JSON_FIELDS, force_state, make_post
 
 
 @pytest.fixture
@@ -81,7 +69,7 @@ def test_queue_text_is_shown_as_written_not_as_markup(
 def test_queue_json_has_the_documented_fields(ledger_env: Ledger) -> None:
     posts = queue_json()
     assert [p["id"] for p in posts] == [p.id for p in ledger_env.list()]
-    assert all(post.keys() >= JSON_FIELDS for post in posts)
+    assert all(post.keys() >= QUEUE_JSON_FIELDS for post in posts)
     failed = next(p for p in posts if p["state"] == FAILED)
     assert (failed["attempts"], failed["last_error"]) == (5, "server error 503")
     assert posts[0]["scheduled_at"] == "2030-05-01T13:00:00+00:00"

@@ -249,7 +249,7 @@ class _CampaignPlanner:
                 template = where.announcement.template
                 raise where.problem(
                     f"the {spec.name} post for event {record.id!r}{part} is {length} "
-                    f"{spec.unit}, {length - spec.limit} over {spec.title}'s limit of {spec.limit}",
+                    f"{spec.unit}, {length - limit} over {spec.title}'s limit of {limit}",
                     f"shorten the template {self.renderer.file_of(template, spec.name)} or add a"
                     f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
                     ("template",),
