@@ -131,18 +131,30 @@ def loading(path: Path) -> Callable[[], int]:
     return run
 
 
-def measure(fn: Callable[[], int], repeats: int = 3) -> tuple[float, float, int]:
-    """Seconds (best of ``repeats``) and peak traced memory in MiB of ``fn``."""
-    best = float("inf")
+def best_times(runs: dict[str, Callable[[], int]], repeats: int) -> dict[str, tuple[float, int]]:
+    """Best seconds and count of each of ``runs`` over ``repeats`` rounds, taking turns.
+
+    Taking turns, a moment when the shared machine is slower falls on all of them alike;
+    each run starts with the garbage of the ones before it collected.
+    """
+    best = dict.fromkeys(runs, float("inf"))
+    counts = dict.fromkeys(runs, 0)
     for _ in range(repeats):
-        start = time.perf_counter()
-        count = fn()
-        best = min(best, time.perf_counter() - start)
+        for name, fn in runs.items():
+            gc.collect()
+            start = time.perf_counter()
+            counts[name] = fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: (best[name], counts[name]) for name in runs}
+
+
+def peak_mib(fn: Callable[[], int]) -> float:
+    """Peak traced memory in MiB of one run of ``fn``."""
     tracemalloc.start()
     fn()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return best, peak, count
+    return peak
 
 
 def main() -> None:
@@ -150,32 +162,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--platform", default="twitter")
+    parser.add_argument("--repeats", type=int, default=7, help="rounds; the best of each counts")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        path = build_project(Path(tmp), args.records, args.platform)
-        ours = measure(lambda: len(plan_files([path])))
-        loaded = measure(loading(path))
-        bare = measure(bare_jinja(Path(tmp), args.records, args.platform))
-        bare_loading = measure(
-            bare_jinja(Path(tmp), args.records, args.platform, load_records=True)
-        )
-        checked = measure(
-            bare_jinja(Path(tmp), args.records, args.platform, measure_length=True), repeats=1
-        )
-    rows = [
-        ("campaign preview", "texts", ours),
-        ("  of which loading records", "records", loaded),
-        ("bare Jinja2 render", "texts", bare),
-        ("bare Jinja2 load + render", "texts", bare_loading),
-        ("bare Jinja2 + parse_tweet", "texts", checked),
-    ]
-    for name, unit, (seconds, peak, count) in rows:
-        print(f"{name:<26}: {count:>6} {unit:<7} {seconds:7.3f} s  peak {peak:7.1f} MiB")
-    planning = ours[0] - loaded[0]
-    print(f"ratio ours / bare Jinja2              : {ours[0] / bare[0]:6.2f}x (goal <= 3x)")
-    print(f"ratio ours without loading / bare     : {planning / bare[0]:6.2f}x")
-    print(f"ratio ours / bare load + render       : {ours[0] / bare_loading[0]:6.2f}x")
-    print(f"ratio ours / bare Jinja2 + parse_tweet: {ours[0] / checked[0]:6.2f}x")
+        folder = Path(tmp)
+        path = build_project(folder, args.records, args.platform)
+        runs = {
+            "campaign preview": lambda: len(plan_files([path])),
+            "  of which loading records": loading(path),
+            "bare Jinja2 render": bare_jinja(folder, args.records, args.platform),
+            "bare Jinja2 load + render": bare_jinja(
+                folder, args.records, args.platform, load_records=True
+            ),
+        }
+        timed = best_times(runs, args.repeats)
+        checked = bare_jinja(folder, args.records, args.platform, measure_length=True)
+        timed["bare Jinja2 + parse_tweet"] = best_times({"": checked}, 1)[""]
+        runs["bare Jinja2 + parse_tweet"] = checked
+        peaks = {name: peak_mib(fn) for name, fn in runs.items()}
+    for name, (seconds, count) in timed.items():
+        unit = "records" if "loading" in name else "texts"
+        print(f"{name:<26}: {count:>6} {unit:<7} {seconds:7.3f} s  peak {peaks[name]:7.1f} MiB")
+    ours, loaded = timed["campaign preview"][0], timed["  of which loading records"][0]
+    bare, bare_loading = timed["bare Jinja2 render"][0], timed["bare Jinja2 load + render"][0]
+    checked_seconds = timed["bare Jinja2 + parse_tweet"][0]
+    print(f"ratio ours / bare Jinja2              : {ours / bare:6.2f}x (goal <= 3x)")
+    print(f"ratio ours without loading / bare     : {(ours - loaded) / bare:6.2f}x")
+    print(f"ratio ours / bare load + render       : {ours / bare_loading:6.2f}x")
+    print(f"ratio ours / bare Jinja2 + parse_tweet: {ours / checked_seconds:6.2f}x")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaign.adapters.registry import platforms
+from campaign.links.urls import url_spans
 from campaign.render.length import (
     characters,
     graphemes,
@@ -47,8 +48,10 @@ _PIECES = st.one_of(
         [
             "https://www.media4sec.eu/events/?utm_source=twitter#x",
             "http://t.co/abc",
+            "HTTPS://Example.COM/a_(b)?c=d.",
             "example.com",
             "www.example.org/path",
+            "@media4sec@eupolicy.social",
             " \r\n",
             "e\u0301",
             "#DarkWeb",
@@ -71,6 +74,14 @@ _PIECES = st.one_of(
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_fast_path_is_identical_to_twitter_text_parser(text: str) -> None:
     assert x_weighted_length(text) == x_weighted_length_reference(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_measures_given_the_urls_count_as_they_do_finding_them(text: str) -> None:
+    urls = url_spans(text)
+    assert x_weighted_length(text, urls) == x_weighted_length_reference(text)
+    assert mastodon_length(text, urls) == mastodon_length(text)
 
 
 def test_x_counts_urls_as_23_and_cjk_and_emoji_as_2() -> None:

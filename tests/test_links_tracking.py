@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
@@ -14,6 +14,7 @@ from campaign.errors import ConfigurationError
 from campaign.links import LinkPolicy, TrackedLink, tag_url, track_text
 from campaign.links.shortcodes import CODE_LENGTH, is_code
 from campaign.links.tracking import LinkTagger
+from campaign.links.urls import url_spans
 from campaign.render.length import x_weighted_length
 
 SITE = "https://www.media4sec.eu/"
@@ -255,3 +256,61 @@ def test_a_tagger_reused_across_posts_tracks_each_as_track_text_does(policy: Lin
     for number, text in enumerate(texts * 2):
         post_id = f"p{number}"
         assert tagger.track(text, post_id) == track(text, policy, post_id)
+
+
+_WORDS = st.one_of(
+    st.text(alphabet=st.characters(max_codepoint=0x2100), max_size=8),
+    st.sampled_from(
+        [
+            "https://www.media4sec.eu/events/x/",
+            "https://blog.media4sec.eu/a?b=1#c",
+            "(https://www.media4sec.eu/a).",
+            "https://www.media4sec.eu/a,https://www.media4sec.eu/b",
+            "HTTPS://WWW.MEDIA4SEC.EU/x?utm_source=mine",
+            "https://example.org/x",
+            "media4sec.eu/bare",
+            "www.example.org",
+            "http://t.co/abc",
+            "x.co",
+            "...",
+            " ",
+            "\n",
+            "\t",
+            "\u3000",
+            "é",
+        ]
+    ),
+)
+
+
+def _replaced_span_by_span(text: str, tagger: LinkTagger) -> tuple[str, tuple[TrackedLink, ...]]:
+    """What tagging does, link by link over the whole text (as it was done before words)."""
+    pieces, tracked, cursor = [], [], 0
+    for url, start, end in url_spans(text, without_protocol=False):
+        if POLICY.tracks(url):
+            link = TrackedLink(url, tagger.tag_url(url))
+            pieces += [text[cursor:start], link.tagged]
+            tracked.append(link)
+            cursor = end
+    return "".join([*pieces, text[cursor:]]), tuple(tracked)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=12).map("".join))
+def test_tagging_word_by_word_matches_link_by_link_and_knows_the_result_urls(text: str) -> None:
+    tagger = LinkTagger(
+        platform="twitter", campaign="darkweb-2017", content="save_the_date", policy=POLICY
+    )
+    for _ in range(2):  # the second time from the tagger's memory of each word
+        tagged = tagger.tag(text, "p1")
+        assert (tagged.text, tagged.links) == _replaced_span_by_span(text, tagger)
+        assert tagged.urls == url_spans(tagged.text)
+
+
+def test_shortened_links_leave_the_urls_to_the_length_check() -> None:
+    tagger = LinkTagger(
+        platform="twitter", campaign="darkweb-2017", content="save_the_date", policy=shortening()
+    )
+    tagged = tagger.tag("Programme: https://www.media4sec.eu/events/x/", "p1")
+    assert tagged.urls is None
+    assert tagged.text.startswith("Programme: https://go.example.org/")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from jinja2 import StrictUndefined, Undefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaign.errors import InvalidCampaign
+from campaign.render.environment import make_environment
 from campaign.render.planner import plan_files
 from tests.planfiles import campaign_data, write_project
 
@@ -76,3 +82,40 @@ def test_changing_a_template_keeps_ids_but_changes_the_digest(tmp_path: Path) ->
     after = plan_files([path])[0]
     assert before.id == after.id
     assert before.content_digest() != after.content_digest()
+
+
+_NAMES = ["title", "missing", "items", "keys", "get", "copy", "__class__", "__init__", "mro", "_x"]
+
+
+@pytest.mark.parametrize("name", _NAMES)
+def test_attributes_of_plain_dicts_resolve_as_in_jinja2s_own_sandbox(
+    tmp_path: Path, name: str
+) -> None:
+    ours = make_environment(tmp_path)
+    theirs = ImmutableSandboxedEnvironment(undefined=StrictUndefined)
+    for view in ({"title": "Dark Web", "items": "key wins?", "_x": 1}, {}):
+        mine, reference = ours.getattr(view, name), theirs.getattr(view, name)
+        assert type(mine) is type(reference)
+        if isinstance(reference, Undefined):  # both raise the same error when used
+            with pytest.raises(Exception) as caught:  # noqa: PT011
+                str(mine)
+            with pytest.raises(type(caught.value), match="^" + re.escape(str(caught.value)) + "$"):
+                str(reference)
+        else:
+            assert mine == reference
+
+
+def test_dates_print_in_their_own_zone_and_fold_whatever_was_printed_before(
+    tmp_path: Path,
+) -> None:
+    env = make_environment(tmp_path)
+    template = env.from_string('{% for t in times %}{{ t | time("%H:%M %Z") }}|{% endfor %}')
+    amsterdam = datetime(2027, 9, 26, 9, 0, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    london = amsterdam.astimezone(ZoneInfo("Europe/London"))  # the same instant
+    first = datetime(2027, 10, 31, 2, 30, tzinfo=ZoneInfo("Europe/Amsterdam"))
+    second = first.replace(fold=1)  # the clock goes back: the same 02:30 an hour later
+    times = [amsterdam, london, first, second] * 2
+    assert template.render(times=times).split("|")[:8] == [
+        "09:00 CEST", "08:00 BST", "02:30 CEST", "02:30 CET",
+        "09:00 CEST", "08:00 BST", "02:30 CEST", "02:30 CET",
+    ]  # fmt: skip

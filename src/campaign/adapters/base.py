@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import ClassVar, Protocol
 
+from campaign.links.urls import UrlSpan
+
 IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
 
 
@@ -106,6 +108,17 @@ class Receipt:
     url: str | None = None
 
 
+class Measure(Protocol):
+    """How a platform measures a post's text; ``urls``, when given, are ``url_spans(text)``.
+
+    The renderer finds a post's URLs while tagging its links and passes them on, so
+    measures that count URLs need not look for them again.
+    """
+
+    def __call__(self, text: str, urls: Sequence[UrlSpan] | None = None, /) -> int:
+        """The length of ``text`` as the platform counts it."""
+
+
 @dataclass(frozen=True)
 class PlatformSpec:
     """Everything the rest of `campaign` needs to know about one platform.
@@ -121,7 +134,7 @@ class PlatformSpec:
     title: str
     limit: int
     unit: str
-    count: Callable[[str], int]
+    count: Measure
     connect: Callable[[Mapping[str, str] | None], Adapter]
     images: ImageRules
     threads: bool = True

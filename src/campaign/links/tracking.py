@@ -11,15 +11,16 @@ or a database, so previews stay side-effect free.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import SecretStr
 
 from campaign.links.policy import LinkPolicy, url_host
 from campaign.links.shortcodes import link_secret, short_code, short_url
-from campaign.links.urls import url_spans
+from campaign.links.urls import UrlSpan, dotted_pieces, piece_urls, shifted, url_spans
 from campaign.links.utm import add_utm
 
-__all__ = ["LinkPolicy", "LinkTagger", "TrackedLink", "tag_url", "track_text"]
+__all__ = ["LinkPolicy", "LinkTagger", "Tagged", "TrackedLink", "tag_url", "track_text"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,18 @@ class TrackedLink:
     def final(self) -> str:
         """The URL that appears in the post's text."""
         return self.short or self.tagged
+
+
+class Tagged(NamedTuple):
+    """A post's text with its links tracked: what goes out, the tracked links, all its URLs.
+
+    ``urls`` are the URLs of ``text`` as :func:`~campaign.links.urls.url_spans` finds them
+    (bare domains too), for length checks that count URLs; ``None`` when not worked out.
+    """
+
+    text: str
+    links: tuple[TrackedLink, ...]
+    urls: list[UrlSpan] | None
 
 
 def tag_url(url: str, *, platform: str, campaign: str, content: str, policy: LinkPolicy) -> str:
@@ -81,8 +94,9 @@ class LinkTagger:
         self.content = content
         self.policy = policy
         self._links: dict[str, TrackedLink | None] = {}
+        self._pieces: dict[str, tuple[str, tuple[TrackedLink, ...], tuple[UrlSpan, ...]]] = {}
 
-    def tag(self, url: str) -> str:
+    def tag_url(self, url: str) -> str:
         """:func:`tag_url` for this announcement and platform (the ``track(url)`` helper)."""
         return tag_url(
             url,
@@ -94,29 +108,84 @@ class LinkTagger:
 
     def track(self, text: str, post_id: str) -> tuple[str, tuple[TrackedLink, ...]]:
         """:func:`track_text` of ``text``, the post ``post_id``; raises as it does."""
-        spans = url_spans(text, without_protocol=False)
-        if not spans:
-            return text, ()
+        tagged = self.tag(text, post_id)
+        return tagged.text, tagged.links
+
+    def tag(self, text: str, post_id: str) -> Tagged:
+        """:meth:`track` of ``text``, with every URL of the result as ``url_spans`` finds them.
+
+        Works word by word (:func:`~campaign.links.urls.dotted_pieces`). A link is replaced
+        by another without spaces inside its own word, so the result's words are those of
+        ``text`` with their links replaced, and its URLs are those of each rewritten word.
+        Words repeat from post to post: each is rewritten once. Short links are made for
+        each post, and then the URLs are left for the length check to find.
+        """
+        base = self.policy.base
+        if self.policy.shorten and base:
+            return self._shortened(text, post_id, base)
+        pieces: list[str] = []
+        tracked: list[TrackedLink] = []
+        urls: list[UrlSpan] = []
+        cursor = 0  # text[:cursor] is in pieces
+        grown = 0  # how much longer the result is than text, up to here
+        for start, end in dotted_pieces(text):
+            piece = text[start:end]
+            done = self._pieces.get(piece)
+            if done is None:
+                done = self._pieces[piece] = self._rewrite(piece)
+            rewritten, links, found = done
+            if found:
+                urls += shifted(found, start + grown)
+            if links:
+                pieces += [text[cursor:start], rewritten]
+                tracked += links
+                cursor = end
+                grown += len(rewritten) - len(piece)
+        if not tracked:
+            return Tagged(text, (), urls)
+        pieces.append(text[cursor:])
+        return Tagged("".join(pieces), tuple(tracked), urls)
+
+    def _rewrite(self, piece: str) -> tuple[str, tuple[TrackedLink, ...], tuple[UrlSpan, ...]]:
+        """One word with its tracked links tagged, those links, and the new word's URLs."""
+        parts: list[str] = []
+        links: list[TrackedLink] = []
+        cursor = 0
+        for url, start, end in piece_urls(piece, False):
+            link = self._link(url)
+            if link is not None:
+                parts += [piece[cursor:start], link.tagged]
+                links.append(link)
+                cursor = end
+        if not links:
+            return piece, (), piece_urls(piece, True)
+        parts.append(piece[cursor:])
+        rewritten = "".join(parts)
+        return rewritten, tuple(links), piece_urls(rewritten, True)
+
+    def _link(self, url: str) -> TrackedLink | None:
+        """``url`` tagged when the policy tracks it, else ``None``; worked out once per link."""
+        if url not in self._links:
+            tracked = self.policy.tracks(url)
+            self._links[url] = TrackedLink(url, self.tag_url(url)) if tracked else None
+        return self._links[url]
+
+    def _shortened(self, text: str, post_id: str, base: str) -> Tagged:
+        """:meth:`tag` with each tracked link replaced by its short URL at ``base``."""
         policy = self.policy
         pieces: list[str] = []
         tracked: list[TrackedLink] = []
         secret: SecretStr | None = policy.secret
         cursor = 0
-        for url, start, end in spans:
-            if url in self._links:
-                link = self._links[url]
-            else:
-                link = self._links[url] = (
-                    TrackedLink(original=url, tagged=self.tag(url)) if policy.tracks(url) else None
-                )
+        for url, start, end in url_spans(text, without_protocol=False):
+            link = self._link(url)
             if link is None:
                 continue
-            if policy.shorten and policy.base:
-                secret = secret or link_secret()
-                code = short_code(secret, post_id, link.tagged)
-                link = TrackedLink(url, link.tagged, short_url(policy.base, code), code)
+            secret = secret or link_secret()
+            code = short_code(secret, post_id, link.tagged)
+            link = TrackedLink(url, link.tagged, short_url(base, code), code)
             pieces += [text[cursor:start], link.final]
             tracked.append(link)
             cursor = end
         pieces.append(text[cursor:])
-        return "".join(pieces), tuple(tracked)
+        return Tagged("".join(pieces), tuple(tracked), None)

@@ -13,7 +13,7 @@ check the result against :func:`twitter_text.extract_urls.extract_urls_with_indi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -38,38 +38,53 @@ def url_spans(text: str, *, without_protocol: bool = True) -> list[UrlSpan]:
     ``without_protocol`` as in twitter-text: whether ``example.org`` counts as a URL.
     """
     spans: list[UrlSpan] = []
+    for start, end in dotted_pieces(text):
+        found = piece_urls(text[start:end], without_protocol)
+        if found:
+            spans += shifted(found, start)
+    return spans
+
+
+def dotted_pieces(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` of each word of ``text`` holding a dot, with the space before it.
+
+    Every URL twitter-text finds in ``text`` lies inside one of these pieces, and
+    :func:`piece_urls` of the piece finds it (see the module's docstring).
+    """
     if "." not in text:
-        return spans
+        return []
     if not _only_ascii_spaces(text):
-        for start, end in _pieces(text):
-            for url, begin, stop in _piece_spans(text[start:end], without_protocol):
-                spans.append(UrlSpan(url, start + begin, start + stop))
-        return spans
+        return [(max(start - 1, 0), end) for start, end in _dotted_words(text)]
     # The same, for the usual text whose only spaces are " " and "\n": str.find is quicker.
+    pieces: list[tuple[int, int]] = []
     size = len(text)
     rfind, find = text.rfind, text.find
     dot = find(".")
     while dot != -1:
+        if dot + 1 == size or text[dot + 1] in " \n":
+            # A word whose only dot ends it, as a sentence's full stop does: every URL holds
+            # a dot followed by its top-level domain, so there is none here.
+            dot = find(".", dot + 1)
+            continue
         start = max(rfind(" ", 0, dot), rfind("\n", 0, dot), 0)  # the space before the word
         end = find(" ", dot)
         newline = find("\n", dot)
         if end == -1 or -1 < newline < end:
             end = size if newline == -1 else newline
-        for url, begin, stop in _piece_spans(text[start:end], without_protocol):
-            spans.append(UrlSpan(url, start + begin, start + stop))
+        pieces.append((start, end))
         dot = find(".", end)
-    return spans
+    return pieces
+
+
+def shifted(spans: Iterable[UrlSpan], offset: int) -> list[UrlSpan]:
+    """``spans`` found in a piece, as offsets in a text where the piece starts at ``offset``."""
+    new = tuple.__new__  # UrlSpan(...) would run NamedTuple's __new__, written in Python
+    return [new(UrlSpan, (url, start + offset, end + offset)) for url, start, end in spans]
 
 
 def _only_ascii_spaces(text: str) -> bool:
     """Whether the only twitter-text spaces ``text`` can hold are " " and "\n"."""
     return text.isascii() and not ("\t" in text or "\r" in text or "\x0b" in text or "\x0c" in text)
-
-
-def _pieces(text: str) -> Iterator[tuple[int, int]]:
-    """``[start, end)`` of each dotted word of ``text`` with the character before it."""
-    for word_start, word_end in _dotted_words(text):
-        yield max(word_start - 1, 0), word_end
 
 
 def _dotted_words(text: str) -> Iterator[tuple[int, int]]:
@@ -91,7 +106,7 @@ def _word_end(text: str, position: int) -> int:
 
 
 @lru_cache(maxsize=8192)
-def _piece_spans(piece: str, without_protocol: bool) -> tuple[UrlSpan, ...]:
+def piece_urls(piece: str, without_protocol: bool) -> tuple[UrlSpan, ...]:
     """twitter-text's URLs in one piece (a dotted word and the space before it)."""
     return tuple(
         UrlSpan(found["url"], *found["indices"])

@@ -17,23 +17,10 @@ from typing import Any
 import yaml
 
 from campaign.errors import InvalidCampaign
+from campaign.records.linedata import LineDict, LineList
+from campaign.records.yamlstream import STR_TAG, Unusual, build
 
-
-class LineDict(dict[str, Any]):
-    """A mapping from YAML that knows the line of each of its keys."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class LineList(list[Any]):
-    """A sequence from YAML that knows the line of each of its items."""
-
-    line: int = 0
-    item_lines: list[int]
-
-
-_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_OR_VALUE = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -41,7 +28,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """A plain string is its node's text: most nodes skip the generic machinery."""
-        if node.tag == _STR_TAG and isinstance(node, yaml.ScalarNode):
+        if node.tag == STR_TAG and isinstance(node, yaml.ScalarNode):
             return node.value
         return super().construct_object(node, deep)
 
@@ -56,7 +43,7 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                 for tag, regexp in self.yaml_implicit_resolvers.get(value[:1], ()):
                     if regexp.match(value):
                         return str(tag)
-            return _STR_TAG
+            return STR_TAG
         return str(super().resolve(kind, value, implicit))
 
 
@@ -74,9 +61,6 @@ _INT = re.compile(
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", _INT, list("-+0123456789"))
 
 
-_MERGE_OR_VALUE = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
-
-
 def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     for key_node, _ in node.value:
         if key_node.tag in _MERGE_OR_VALUE:  # a `<<` or `=` key: PyYAML rewrites the node
@@ -89,7 +73,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     scalar = yaml.ScalarNode
     for key_node, value_node in node.value:
         # Plain strings inline, as in _Loader.construct_object.
-        if key_node.tag == _STR_TAG and type(key_node) is scalar:
+        if key_node.tag == STR_TAG and type(key_node) is scalar:
             key = key_node.value
         else:
             key = loader.construct_object(key_node, deep=True)
@@ -99,7 +83,7 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
             raise yaml.constructor.ConstructorError(
                 None, None, f"the key {key!r} appears twice", key_node.start_mark
             )
-        if value_node.tag == _STR_TAG and type(value_node) is scalar:
+        if value_node.tag == STR_TAG and type(value_node) is scalar:
             result[key] = value_node.value
         else:
             result[key] = loader.construct_object(value_node, deep=True)
@@ -137,7 +121,7 @@ def load(path: Path) -> Any:
 def loads(text: str, path: Path | str) -> Any:
     """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`."""
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return parse(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -151,6 +135,26 @@ def loads(text: str, path: Path | str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidCampaign.one(path, None, "", f"malformed YAML: {exc}") from None
+
+
+def parse(text: str) -> Any:
+    """The data in ``text``, built as libyaml reads it; raises PyYAML's errors.
+
+    Text the streaming build leaves alone goes through :func:`parse_by_nodes`; both give
+    the same values, lines and errors (see :mod:`campaign.records.yamlstream`).
+    """
+    loader = _Loader(text)
+    try:
+        return build(loader)
+    except Unusual:
+        return parse_by_nodes(text)
+    finally:
+        loader.dispose()
+
+
+def parse_by_nodes(text: str) -> Any:
+    """The data in ``text`` through PyYAML's tree of nodes (what :func:`parse` matches)."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:

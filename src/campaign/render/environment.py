@@ -15,7 +15,7 @@ variables are errors (a typo never posts an empty string), and only these helper
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -24,16 +24,31 @@ from jinja2.exceptions import UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 
-def _date(value: datetime, fmt: str = "%-d %B %Y") -> str:
-    """Format a date-time for people (default ``26 September 2017``)."""
-    if not isinstance(value, datetime):
-        raise TypeError(f"date needs a date-time such as event.starts, not {value!r}")
-    return value.strftime(fmt)
+class _DateFilters:
+    """The ``date`` and ``time`` filters of one environment, remembering what they printed.
 
+    A plan prints the same few event dates in post after post, and ``strftime`` is the slow
+    part. The memo lives as long as its environment, one plan.
+    """
 
-def _time(value: datetime, fmt: str = "%H:%M") -> str:
-    """Format the time of day of a date-time (default ``09:30``)."""
-    return _date(value, fmt)
+    def __init__(self) -> None:
+        self._printed: dict[tuple[str, datetime, tzinfo | None, int], str] = {}
+
+    def date(self, value: datetime, fmt: str = "%-d %B %Y") -> str:
+        """Format a date-time for people (default ``26 September 2017``)."""
+        if not isinstance(value, datetime):
+            raise TypeError(f"date needs a date-time such as event.starts, not {value!r}")
+        # Equal instants in two zones, or the two readings of an hour a clock goes back over,
+        # print differently: the zone and fold are part of the key.
+        key = (fmt, value, value.tzinfo, value.fold)
+        text = self._printed.get(key)
+        if text is None:
+            text = self._printed[key] = value.strftime(fmt)
+        return text
+
+    def time(self, value: datetime, fmt: str = "%H:%M") -> str:
+        """Format the time of day of a date-time (default ``09:30``)."""
+        return self.date(value, fmt)
 
 
 def _hashtags(tags: Iterable[str]) -> str:
@@ -43,9 +58,32 @@ def _hashtags(tags: Iterable[str]) -> str:
     return " ".join(f"#{tag.lstrip('#')}" for tag in tags)
 
 
+# Every attribute a plain dict has; any other name is one it can only hold as a key.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class CampaignSandbox(ImmutableSandboxedEnvironment):
+    """Jinja2's immutable sandbox, quicker at ``event.title`` when ``event`` is a plain dict."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        """What the sandbox's ``getattr`` returns, without its exception for dict keys.
+
+        The sandbox tries ``getattr(obj, attribute)`` first and, when that raises
+        AttributeError, ``obj[attribute]``. A plain dict has no attributes of its own, so
+        for a name that is not one of dict's the lookup must fail: go to the key at once.
+        Template views are plain dicts, and this is most of what templates do.
+        """
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except (TypeError, LookupError):
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
     """A sandboxed environment loading ``templates_dir``, strict about undefined names."""
-    env = ImmutableSandboxedEnvironment(
+    env = CampaignSandbox(
         loader=FileSystemLoader(templates_dir),
         undefined=StrictUndefined,
         autoescape=False,
@@ -54,7 +92,8 @@ def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
-    env.filters.update(date=_date, time=_time, hashtags=_hashtags)
+    dates = _DateFilters()
+    env.filters.update(date=dates.date, time=dates.time, hashtags=_hashtags)
     return env
 
 

@@ -8,12 +8,13 @@ grapheme clusters; LinkedIn counts characters.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 import regex
 from twitter_text import parse_tweet
 from twitter_text.parse_tweet import convert_line_ending
 
-from campaign.links.urls import url_spans
+from campaign.links.urls import UrlSpan, url_spans
 
 MASTODON_URL_LENGTH = 23
 X_URL_LENGTH = 23
@@ -29,7 +30,7 @@ _MASTODON_MENTION = regex.compile(
 )
 
 
-def x_weighted_length(text: str) -> int:
+def x_weighted_length(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
     """X's weighted length of ``text``, as twitter-text v3 computes it.
 
     Texts made only of code points below U+00A9 take a fast path (about 300 times faster on
@@ -37,15 +38,21 @@ def x_weighted_length(text: str) -> int:
     :func:`twitter_text.parse_tweet` counts them, with the URLs found by
     :func:`campaign.links.urls.url_spans`; any other text goes to ``parse_tweet`` itself.
     The test suite checks the two agree on the official conformance cases and on generated
-    texts.
+    texts. ``urls``, when given, must be ``url_spans(text)``: an ASCII text then needs no
+    search at all (ASCII is its own NFC form).
     """
+    if urls is not None and text.isascii() and "\r" not in text:
+        return _with_urls_as_23(text, urls)
     normalized = unicodedata.normalize("NFC", text)
     if "\r" in normalized:  # without one, convert_line_ending changes nothing
         normalized = convert_line_ending(normalized)
     if not normalized.isascii() and _BEYOND_LATIN1_PLAIN.search(normalized):
         return x_weighted_length_reference(text)
-    urls = url_spans(normalized)
-    return len(normalized) - sum(len(url.url) for url in urls) + X_URL_LENGTH * len(urls)
+    return _with_urls_as_23(normalized, url_spans(normalized))
+
+
+def _with_urls_as_23(text: str, urls: Sequence[UrlSpan]) -> int:
+    return len(text) - sum([len(url.url) for url in urls]) + X_URL_LENGTH * len(urls)
 
 
 def x_weighted_length_reference(text: str) -> int:
@@ -53,16 +60,27 @@ def x_weighted_length_reference(text: str) -> int:
     return int(parse_tweet(text).weightedLength)
 
 
-def graphemes(text: str) -> int:
-    """The number of user-perceived characters (extended grapheme clusters) in ``text``."""
+def graphemes(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
+    """The number of user-perceived characters (extended grapheme clusters) in ``text``.
+
+    ``urls`` is accepted, as by every platform's measure, and not needed.
+    """
     return len(_GRAPHEME.findall(text))
 
 
-def mastodon_length(text: str) -> int:
-    """Mastodon's length: graphemes, with each URL counted as 23 and remote mentions as local."""
+def mastodon_length(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
+    """Mastodon's length: graphemes, with each URL counted as 23 and remote mentions as local.
+
+    Mastodon's links are those written with their protocol: of ``urls`` (``url_spans(text)``,
+    when known) the ones starting ``http://`` or ``https://``.
+    """
+    if urls is None:
+        links = url_spans(text, without_protocol=False)
+    else:
+        links = [url for url in urls if url.url[:8].lower().startswith(("http://", "https://"))]
     pieces: list[str] = []
     cursor = 0
-    for span in url_spans(text, without_protocol=False):
+    for span in links:
         pieces.append(text[cursor : span.start])
         pieces.append("x" * MASTODON_URL_LENGTH)
         cursor = span.end
@@ -71,6 +89,6 @@ def mastodon_length(text: str) -> int:
     return graphemes(countable)
 
 
-def characters(text: str) -> int:
-    """Plain character (code point) count."""
+def characters(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
+    """Plain character (code point) count; ``urls`` is accepted and not needed."""
     return len(text)

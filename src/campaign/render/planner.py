@@ -206,7 +206,7 @@ class _CampaignPlanner:
         }
         try:
             parts = self.renderer.render(
-                announcement.template, spec.name, context, record, self._tagger(where, spec).tag
+                announcement.template, spec.name, context, record, self._tagger(where, spec).tag_url
             )
         except RenderFailure as failure:
             raise InvalidCampaign([failure.located(where.problem)]) from None
@@ -242,8 +242,8 @@ class _CampaignPlanner:
         tagger = self._tagger(where, spec)
         for position, raw in enumerate(parts, start=1):
             ident = post_id(slug, record.id, key, name, position)
-            text, tracked = tagger.track(raw, ident)
-            length = count(text)
+            text, tracked, urls = tagger.tag(raw, ident)
+            length = count(text, urls)
             if length > limit:
                 part = f" (part {position} of {len(parts)})" if len(parts) > 1 else ""
                 template = where.announcement.template
