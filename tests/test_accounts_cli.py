@@ -85,6 +85,8 @@ def test_unreachable_platform_fails(configured: FakeX) -> None:
 
     assert code == 1
     assert "503" in output
+    assert "the credentials were not checked: try again in a few minutes" in output
+    assert "tried again later" not in output  # what the daemon does is not this command's
 
 
 def test_unknown_platform_is_an_error() -> None:

@@ -136,6 +136,7 @@ class TestErrors:
         assert failed.state == "failed"
         assert "gave up after 3 attempts" in (failed.last_error or "")
         assert "503" in (failed.last_error or "")
+        assert "tried again" not in (failed.last_error or "")  # it is not: it failed
         assert fake_x.tweets == []
 
     def test_rate_limit_pauses_that_account_while_other_platforms_go_on(

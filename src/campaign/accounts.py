@@ -13,7 +13,7 @@ from typing import Any
 
 from campaign.adapters.base import PlatformSpec
 from campaign.adapters.registry import platform, platforms
-from campaign.errors import CampaignError, ConfigurationError
+from campaign.errors import CampaignError, ConfigurationError, RateLimited, RetryableError
 
 
 class Status(StrEnum):
@@ -71,6 +71,9 @@ def check_account(
         )
     try:
         handle = adapter.check_credentials()
+    except (RetryableError, RateLimited) as exc:  # the platform could not answer just now
+        message = f"{exc}; the credentials were not checked: try again in a few minutes"
+        return AccountCheck(spec.name, spec.title, Status.FAILED, message=message, named=named)
     except CampaignError as exc:
         return AccountCheck(spec.name, spec.title, Status.FAILED, message=str(exc), named=named)
     finally:

@@ -98,8 +98,7 @@ def api_error(exc: BaseException, action: str, *, creates_post: bool = False) ->
         )
     if answer.status >= 500:
         return RetryableError(
-            f"Bluesky answered {answer.status} ({answer.text}) when asked to {action}; "
-            "it will be tried again later"
+            f"Bluesky answered {answer.status} ({answer.text}) when asked to {action}"
         )
     if answer.session_refused:
         return PermanentError(
@@ -137,7 +136,7 @@ def transport_error(exc: BaseException, action: str, *, creates_post: bool) -> P
             f"Bluesky may have published this post: the request was sent but no answer came "
             f"back ({reason}); look for it on the account before trying again"
         )
-    return RetryableError(f"could not {action} on Bluesky ({reason}); it will be tried again later")
+    return RetryableError(f"could not {action} on Bluesky ({reason})")
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:

@@ -85,7 +85,7 @@ def error_for(response: requests.Response, action: str, now: datetime) -> Publis
         when = reset_at(response, now)
         return RateLimited(f"{said}. Waiting until {when:%Y-%m-%d %H:%M} UTC", when)
     if status >= 500:
-        return RetryableError(f"{said}. LinkedIn is having trouble; it will be tried again")
+        return RetryableError(f"{said}. LinkedIn is having trouble")
     if status == 413:
         return PermanentError(f"{said}. The image is too large; scale it down")
     return PermanentError(f"{said}. Fix the post as the message says")

@@ -101,9 +101,7 @@ def _answer_error(status: int, said: str, action: str) -> PublishError:
     """The error for Mastodon's ``status`` answer to ``action``, Mastodon's text ``said``."""
     quoted = f"{status}: {said}" if said else str(status)
     if status >= 500:
-        return RetryableError(
-            f"Mastodon answered {quoted} when asked to {action}; it will be tried again later"
-        )
+        return RetryableError(f"Mastodon answered {quoted} when asked to {action}")
     if status == 401:
         return PermanentError(
             f"Mastodon refused the access token ({quoted}); {NEW_CREDENTIAL_ADVICE}"
@@ -125,9 +123,7 @@ def _answer_error(status: int, said: str, action: str) -> PublishError:
         )
     lowered = said.lower()
     if "not finished processing" in lowered:
-        return RetryableError(
-            f"Mastodon refused to {action} ({quoted}); it will be tried again later"
-        )
+        return RetryableError(f"Mastodon refused to {action} ({quoted})")
     if "character limit" in lowered:
         return PermanentError(
             f"Mastodon refused to {action} ({quoted}): shorten the template ('campaign "
@@ -152,9 +148,7 @@ def _transport_error(
             f"Mastodon may have published this post: the request was sent but no answer came "
             f"back ({failure_reason(cause)}); look for it on the account before trying again"
         )
-    return RetryableError(
-        f"could not {action} on Mastodon ({failure_reason(cause)}); it will be tried again later"
-    )
+    return RetryableError(f"could not {action} on Mastodon ({failure_reason(cause)})")
 
 
 def _said(exc: MastodonAPIError) -> str:

@@ -43,7 +43,7 @@ def upload(api: Mastodon, image: Image, sleep: Callable[[float], None]) -> str:
             if checks == MAX_CHECKS:
                 raise RetryableError(
                     f"Mastodon is still processing image {image.name} after "
-                    f"{MAX_CHECKS * CHECK_SECONDS:.0f} s; it will be tried again later"
+                    f"{MAX_CHECKS * CHECK_SECONDS:.0f} s"
                 )
             sleep(CHECK_SECONDS)
             media = api.media(media["id"])

@@ -164,10 +164,7 @@ class XAdapter(Adapter):
                 body = self._client.get_me(user_auth=True)
             data = body.get("data") or {}
             if not data.get("id") or not data.get("username"):
-                raise RetryableError(
-                    "X's answer about the account had no id or username; "
-                    "it will be tried again later"
-                )
+                raise RetryableError("X's answer about the account had no id or username")
             self._account = (str(data["id"]), str(data["username"]))
         return self._account
 

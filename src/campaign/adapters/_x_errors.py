@@ -92,8 +92,7 @@ def http_error(response: requests.Response, action: str) -> PublishError:
         )
     if status >= 500:
         return RetryableError(
-            f"X answered {status} {problem.title} when asked to {action}; "
-            "nothing was created, it will be tried again later"
+            f"X answered {status} {problem.title} when asked to {action}; nothing was created"
         )
     if status == 401:
         return PermanentError(
@@ -164,4 +163,4 @@ def transport_error(
             f"X may have published this post: the request was sent but no answer came back "
             f"({reason}); look for it on the account before trying again"
         )
-    return RetryableError(f"could not {action} on X ({reason}); it will be tried again later")
+    return RetryableError(f"could not {action} on X ({reason})")

@@ -93,4 +93,4 @@ def _wait_until_processed(
             params={"command": "STATUS", "media_id": media_id},
         )
         media = body.get("data") or {}
-    raise RetryableError(f"X is still processing image {name}; it will be tried again later")
+    raise RetryableError(f"X is still processing image {name}")
