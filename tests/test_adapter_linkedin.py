@@ -52,10 +52,11 @@ def png(width: int = 2, height: int = 1) -> bytes:
 
 
 def jpeg_header(width: int, height: int) -> bytes:
-    """The start of a JPEG: SOI, an APP0 segment, then a baseline start-of-frame."""
+    """A JPEG's frame: SOI, APP0, a baseline start-of-frame, a start of scan, one byte, EOI."""
     app0 = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app0 + sof + b"\xff\xd9"
+    sos = b"\xff\xda" + struct.pack(">HB", 8, 1) + b"\x01\x00\x00\x3f\x00"
+    return b"\xff\xd8" + app0 + sof + sos + b"\x00\xff\xd9"
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from campaign.adapters.base import IMAGE_FORMATS, ImageRules, MediaItem
 from campaign.errors import PermanentError
+from campaign.records.media import sniff
 
 MB = 1024 * 1024
 # Formats people try that platforms do not take, to name them in the error.
@@ -87,25 +88,6 @@ def load_image(item: MediaItem, rules: ImageRules) -> Image:
             f"takes at most {rules.max_alt}: shorten it"
         )
     return Image(name=path.name, data=data, mime_type=mime_type, alt=item.alt)
-
-
-def sniff(data: bytes) -> str | None:
-    """The MIME type of a complete JPEG, PNG, WebP or GIF in ``data``, else ``None``.
-
-    Truncated PNG, GIF and WebP files are caught by their end markers and sizes; JPEG only by
-    its start marker, since valid JPEGs often carry bytes after their end marker.
-    """
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        complete = data[12:16] == b"IHDR" and data[-8:-4] == b"IEND"
-        return "image/png" if complete else None
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif" if data.rstrip(b"\x00").endswith(b";") else None
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        declared = int.from_bytes(data[4:8], "little") + 8
-        return "image/webp" if declared <= len(data) else None
-    return None
 
 
 def _not_an_image(name: str, data: bytes, rules: ImageRules) -> str:
