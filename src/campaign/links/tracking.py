@@ -10,10 +10,9 @@ or a database, so previews stay side-effect free.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
-
-from pydantic import SecretStr
 
 from campaign.links.policy import LinkPolicy, url_host
 from campaign.links.shortcodes import link_secret, short_code, short_url
@@ -148,20 +147,30 @@ class LinkTagger:
 
     def _rewrite(self, piece: str) -> tuple[str, tuple[TrackedLink, ...], tuple[UrlSpan, ...]]:
         """One word with its tracked links tagged, those links, and the new word's URLs."""
+        rewritten, links = self._replaced(piece, piece_urls(piece, False))
+        return rewritten, links, piece_urls(rewritten, True)
+
+    def _replaced(
+        self,
+        text: str,
+        spans: Iterable[UrlSpan],
+        final: Callable[[TrackedLink], TrackedLink] | None = None,
+    ) -> tuple[str, tuple[TrackedLink, ...]]:
+        """``text`` with each tracked link of ``spans`` in its ``final`` form, and the links."""
         parts: list[str] = []
         links: list[TrackedLink] = []
         cursor = 0
-        for url, start, end in piece_urls(piece, False):
+        for url, start, end in spans:
             link = self._link(url)
-            if link is not None:
-                parts += [piece[cursor:start], link.tagged]
-                links.append(link)
-                cursor = end
-        if not links:
-            return piece, (), piece_urls(piece, True)
-        parts.append(piece[cursor:])
-        rewritten = "".join(parts)
-        return rewritten, tuple(links), piece_urls(rewritten, True)
+            if link is None:
+                continue
+            if final is not None:
+                link = final(link)
+            parts += [text[cursor:start], link.final]
+            links.append(link)
+            cursor = end
+        parts.append(text[cursor:])
+        return "".join(parts), tuple(links)
 
     def _link(self, url: str) -> TrackedLink | None:
         """``url`` tagged when the policy tracks it, else ``None``; worked out once per link."""
@@ -172,20 +181,11 @@ class LinkTagger:
 
     def _shortened(self, text: str, post_id: str, base: str) -> Tagged:
         """:meth:`tag` with each tracked link replaced by its short URL at ``base``."""
-        policy = self.policy
-        pieces: list[str] = []
-        tracked: list[TrackedLink] = []
-        secret: SecretStr | None = policy.secret
-        cursor = 0
-        for url, start, end in url_spans(text, without_protocol=False):
-            link = self._link(url)
-            if link is None:
-                continue
-            secret = secret or link_secret()
-            code = short_code(secret, post_id, link.tagged)
-            link = TrackedLink(url, link.tagged, short_url(base, code), code)
-            pieces += [text[cursor:start], link.final]
-            tracked.append(link)
-            cursor = end
-        pieces.append(text[cursor:])
-        return Tagged("".join(pieces), tuple(tracked), None)
+
+        def short(link: TrackedLink) -> TrackedLink:
+            code = short_code(self.policy.secret or link_secret(), post_id, link.tagged)
+            return TrackedLink(link.original, link.tagged, short_url(base, code), code)
+
+        spans = url_spans(text, without_protocol=False)
+        shortened, links = self._replaced(text, spans, short)
+        return Tagged(shortened, links, None)
