@@ -35,7 +35,12 @@ def sniff(data: bytes) -> str | None:
     accepts is one the adapters upload.
     """
     mime = image_type(data)
-    return mime if mime is not None and _COMPLETE[mime](data) else None
+    return mime if mime is not None and is_complete(data, mime) else None
+
+
+def is_complete(data: bytes, mime: str) -> bool:
+    """Whether ``data``, an image of type ``mime`` by its first bytes, is all there."""
+    return _COMPLETE[mime](data)
 
 
 def _png_complete(data: bytes) -> bool:
@@ -97,7 +102,7 @@ def load_media(path: Path, alt: str) -> MediaItem:
         raise MediaProblem(
             f"{path.name} is not a PNG, JPEG, GIF or WebP image; export it as PNG or JPEG"
         )
-    if sniff(data) is None:
+    if not is_complete(data, mime):
         raise MediaProblem(
             f"{path.name} is a broken {mime} file (it is cut short); export it again"
         )
