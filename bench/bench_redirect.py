@@ -33,10 +33,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from campaign.links.shortlinks import ShortLink
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ClickRow
-from campaign.store.shortlinks import store_short_links
+from campaign.store.shortlinks import ShortLink, store_short_links
 
 CODE = "BenchBenchBench0"
 TARGET = "https://www.media4sec.eu/events/dark-web-workshop/?utm_source=twitter&utm_medium=social"

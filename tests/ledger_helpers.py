@@ -8,10 +8,11 @@ from typing import Any
 
 from sqlalchemy import update
 
-from campaign.adapters.base import MediaItem
+from campaign.platforms.images import Image
 from campaign.render.post import Post, post_id
 from campaign.store import Ledger
 from campaign.store.sync import posts_table
+from tests.fakes.x_fixtures import png_bytes
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
 # The fields `campaign queue --json` promises (issue: "at least" these).
@@ -41,7 +42,7 @@ def make_post(
     thread: int = 1,
     thread_size: int = 1,
     links: tuple[str, ...] = (),
-    media: tuple[MediaItem, ...] = (),
+    media: tuple[Image, ...] = (),
 ) -> Post:
     """A planned post, one hour after ``NOW`` unless ``at`` says otherwise."""
     body = text if text is not None else f"{announcement} for {event} on {platform}, part {thread}"
@@ -69,9 +70,9 @@ def make_thread(size: int, **kwargs: Any) -> list[Post]:
     return [make_post(thread=n, thread_size=size, **kwargs) for n in range(1, size + 1)]
 
 
-def image(name: str = "banner.png") -> MediaItem:
-    """A media item (the file need not exist: the ledger stores only its path)."""
-    return MediaItem(Path("media") / name, "A banner", "image/png")
+def image(name: str = "banner.png") -> Image:
+    """An image as planning reads it from ``media/<name>``: a small complete PNG."""
+    return Image.of(str(Path("media") / name), png_bytes(), "A banner")
 
 
 def force_state(ledger: Ledger, post_id: str, state: str, **values: Any) -> None:

@@ -13,10 +13,9 @@ from pathlib import Path
 import uvicorn
 from sqlalchemy import Engine, create_engine, text
 
-from campaign.links.redirector import create_app
-from campaign.links.shortlinks import ShortLink
+from campaign.clicks.redirector import create_app
 from campaign.store.ledger import Ledger
-from campaign.store.shortlinks import store_short_links
+from campaign.store.shortlinks import ShortLink, store_short_links
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign.adapters.registry import platforms
 from campaign.cli import app
+from campaign.platforms.registry import platforms
 from tests.fakes.x_api import FakeX
 
 runner = CliRunner()

@@ -16,10 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaign.adapters import registry
 from campaign.adapters._bluesky_records import record_key
-from campaign.adapters.base import Adapter, MediaItem, Outgoing
-from campaign.adapters.bluesky import SPEC
-from campaign.adapters.registry import platform
+from campaign.adapters.base import Adapter, Outgoing
 from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
@@ -28,6 +27,9 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
+from campaign.platforms.bluesky import SPEC
+from campaign.platforms.images import Image
+from campaign.platforms.registry import platform
 from tests.fakes.bluesky_api import (
     CREATE_RECORD,
     CREATE_SESSION,
@@ -58,7 +60,7 @@ def connect(pds: FakeBluesky) -> Iterator[Connect]:
     made: list[Adapter] = []
 
     def make(**overrides: str) -> Adapter:
-        made.append(SPEC.connect(pds.env(**overrides)))
+        made.append(registry.connect(SPEC.name, pds.env(**overrides)))
         return made[-1]
 
     yield make
@@ -92,10 +94,10 @@ def png_bytes(padding: int = 0) -> bytes:
     )
 
 
-def image(tmp_path: Path, name: str = "room.png", alt: str = "A full room", **kw: Any) -> MediaItem:
+def image(tmp_path: Path, name: str = "room.png", alt: str = "A full room", **kw: Any) -> Image:
     path = tmp_path / name
     path.write_bytes(kw.get("data", png_bytes()))
-    return MediaItem(path=path, alt=alt, mime_type="image/png")
+    return Image.of(str(path), path.read_bytes(), alt)
 
 
 def only_record(pds: FakeBluesky) -> FakeRecord:
@@ -207,7 +209,7 @@ class TestPublish:
         assert embed["$type"] == "app.bsky.embed.images"
         assert [i["alt"] for i in embed["images"]] == [m.alt for m in media]
         blobs = [pds.blobs[i["image"]["ref"]["$link"]] for i in embed["images"]]
-        assert [b.data for b in blobs] == [m.path.read_bytes() for m in media]
+        assert [b.data for b in blobs] == [m.data for m in media]
         assert {b.mime_type for b in blobs} == {"image/png"}
         assert pds.calls(UPLOAD_BLOB) == 2
 
@@ -366,12 +368,13 @@ class TestErrors:
         with socket.socket() as unused:
             unused.bind(("127.0.0.1", 0))
             port = unused.getsockname()[1]
-        adapter = SPEC.connect(
+        adapter = registry.connect(
+            SPEC.name,
             {
                 "CAMPAIGN_BLUESKY_HANDLE": "campaign.test",
                 "CAMPAIGN_BLUESKY_APP_PASSWORD": "abcd-efgh-ijkl-mnop",
                 "CAMPAIGN_BLUESKY_SERVICE_URL": f"http://127.0.0.1:{port}",
-            }
+            },
         )
         try:
             with pytest.raises(RetryableError, match="connection refused"):
@@ -407,7 +410,6 @@ class TestCheckedBeforeSending:
     @pytest.mark.parametrize(
         ("make_media", "message"),
         [
-            (lambda d: (MediaItem(d / "gone.png", "A room", "image/png"),), "image not found"),
             (lambda d: (image(d, "notes.png", data=b"just text"),), "not a valid PNG file"),
             (lambda d: (image(d, data=png_bytes(1_000_000)),), "Bluesky takes at most 1,000,000"),
             (lambda d: (image(d, alt="  "),), "has no alt text"),
@@ -419,7 +421,7 @@ class TestCheckedBeforeSending:
         pds: FakeBluesky,
         adapter: Adapter,
         tmp_path: Path,
-        make_media: Callable[[Path], tuple[MediaItem, ...]],
+        make_media: Callable[[Path], tuple[Image, ...]],
         message: str,
     ) -> None:
         with pytest.raises(PermanentError, match=message):
@@ -467,7 +469,7 @@ class TestCredentials:
 
     def test_missing_credentials_are_all_named_before_any_request(self, pds: FakeBluesky) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            SPEC.connect({"CAMPAIGN_BLUESKY_SERVICE_URL": pds.url})
+            registry.connect(SPEC.name, {"CAMPAIGN_BLUESKY_SERVICE_URL": pds.url})
 
         assert "CAMPAIGN_BLUESKY_HANDLE" in str(caught.value)
         assert "CAMPAIGN_BLUESKY_APP_PASSWORD" in str(caught.value)
@@ -483,7 +485,7 @@ class TestCredentials:
     )
     def test_invalid_settings_are_named(self, pds: FakeBluesky, variable: str, value: str) -> None:
         with pytest.raises(ConfigurationError, match=variable):
-            SPEC.connect(pds.env(**{variable: value}))
+            registry.connect(SPEC.name, pds.env(**{variable: value}))
 
     def test_the_registry_finds_the_adapter(self) -> None:
         assert platform("bluesky") is SPEC

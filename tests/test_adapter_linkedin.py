@@ -19,9 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaign.adapters import _linkedin_text
-from campaign.adapters.base import Adapter, MediaItem, Outgoing
-from campaign.adapters.linkedin import SPEC, connect
-from campaign.adapters.registry import platform
+from campaign.adapters._linkedin_adapter import connect
+from campaign.adapters.base import Adapter, Outgoing
 from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
@@ -30,6 +29,9 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
+from campaign.platforms.images import Image
+from campaign.platforms.linkedin import SPEC
+from campaign.platforms.registry import platform
 from campaign.render.planner import plan_files
 from tests.fakes.linkedin_api import FakeLinkedIn, render_little
 
@@ -97,12 +99,10 @@ def outgoing(text: str = "Doors open at 19:00 (Hall B).", **kw: Any) -> Outgoing
     return Outgoing(post_id="launch/2026-12-01/linkedin", text=text, **kw)
 
 
-def image(
-    tmp_path: Path, data: bytes, name: str = "poster.png", mime: str = "image/png"
-) -> MediaItem:
+def image(tmp_path: Path, data: bytes, name: str = "poster.png", mime: str = "image/png") -> Image:
     path = tmp_path / name
     path.write_bytes(data)
-    return MediaItem(path=path, alt="Poster: the hall with the stage lit blue", mime_type=mime)
+    return Image.of(str(path), path.read_bytes(), "Poster: the hall with the stage lit blue")
 
 
 def post_requests(fake: FakeLinkedIn) -> list[str]:
@@ -261,7 +261,6 @@ class TestImages:
     @pytest.mark.parametrize(
         ("name", "data", "mime", "alt", "message"),
         [
-            ("gone.png", None, "image/png", "a poster", "image not found"),
             ("notes.png", b"just some text", "image/png", "a poster", "not a valid PNG file"),
             ("clip.webp", b"RIFF\x04\x00\x00\x00WEBP", "image/webp", "a poster", "PNG or GIF"),
             ("cut.png", b"\x89PNG\r\n\x1a\n\x00", "image/png", "a poster", "not a valid PNG"),
@@ -285,7 +284,7 @@ class TestImages:
         path = tmp_path / name
         if data is not None:
             path.write_bytes(data)
-        item = MediaItem(path=path, alt=alt, mime_type=mime)
+        item = Image.of(str(path), path.read_bytes(), alt)
         with pytest.raises(PermanentError, match=message) as caught:
             adapter.publish(outgoing(media=(item,)))
         assert name in str(caught.value)

@@ -12,9 +12,9 @@ import pytest
 
 from campaign.adapters._mastodon_adapter import MastodonAdapter, comparable, text_of
 from campaign.adapters._mastodon_media import CHECK_SECONDS, MAX_CHECKS
-from campaign.adapters.base import MediaItem, Outgoing
-from campaign.adapters.mastodon import IMAGES, SPEC, MastodonSettings
-from campaign.adapters.registry import platform
+from campaign.adapters.base import Outgoing
+from campaign.adapters.mastodon import MastodonSettings
+from campaign.adapters.registry import connect
 from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
@@ -23,6 +23,8 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
+from campaign.platforms.images import Image
+from campaign.platforms.mastodon import IMAGES, SPEC
 from tests.fakes.mastodon_api import TOKEN, FakeMastodon, to_html
 from tests.fakes.x_fixtures import png_bytes
 
@@ -45,10 +47,10 @@ def post(text: str = TEXT, post_id: str = "p-1", **kwargs: object) -> Outgoing:
     return Outgoing(post_id=post_id, text=text, **kwargs)
 
 
-def image(tmp_path: Path, name: str = "photo.png", alt: str = "A full room") -> MediaItem:
+def image(tmp_path: Path, name: str = "photo.png", alt: str = "A full room") -> Image:
     path = tmp_path / name
     path.write_bytes(png_bytes())
-    return MediaItem(path=path, alt=alt, mime_type="image/png")
+    return Image.of(str(path), path.read_bytes(), alt)
 
 
 @pytest.fixture
@@ -100,7 +102,7 @@ class TestPublish:
     def test_connect_builds_the_adapter_without_asking_the_instance_anything(
         self, fake: FakeMastodon
     ) -> None:
-        live = platform("mastodon").connect(env(fake))
+        live = connect("mastodon", env(fake))
 
         assert isinstance(live, MastodonAdapter)
         assert fake.requests == []
@@ -311,7 +313,6 @@ class TestMediaChecks:
     @pytest.mark.parametrize(
         ("name", "data", "alt", "message"),
         [
-            ("missing.png", None, "A room", "image not found"),
             ("notes.png", b"just some text", "A room", "not a valid PNG file"),
             ("cut.png", png_bytes()[:-6], "A room", "cut short"),
             ("room.png", png_bytes(), "  ", "no alt text"),
@@ -336,7 +337,7 @@ class TestMediaChecks:
             path.write_bytes(data)
 
         with pytest.raises(PermanentError, match=message):
-            adapter.publish(post(media=(MediaItem(path, alt, "image/png"),)))
+            adapter.publish(post(media=(Image.of(str(path), path.read_bytes(), alt),)))
         assert fake.requests == []
 
     def test_more_than_four_images_are_refused_before_any_request(
@@ -469,7 +470,7 @@ class TestCredentials:
 
     def test_missing_credentials_name_every_variable_before_any_request(self) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            SPEC.connect({})
+            connect(SPEC.name, {})
 
         assert "CAMPAIGN_MASTODON_API_BASE_URL" in str(caught.value)
         assert "CAMPAIGN_MASTODON_ACCESS_TOKEN" in str(caught.value)
@@ -478,7 +479,7 @@ class TestCredentials:
         self, fake: FakeMastodon
     ) -> None:
         with pytest.raises(ConfigurationError, match="CAMPAIGN_MASTODON_ACCESS_TOKEN"):
-            SPEC.connect({"CAMPAIGN_MASTODON_API_BASE_URL": fake.url})
+            connect(SPEC.name, {"CAMPAIGN_MASTODON_API_BASE_URL": fake.url})
         assert fake.requests == []
 
     @pytest.mark.parametrize(
@@ -493,7 +494,7 @@ class TestCredentials:
         self, fake: FakeMastodon, variable: str, value: str, message: str
     ) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            SPEC.connect({**env(fake), variable: value})
+            connect(SPEC.name, {**env(fake), variable: value})
 
         assert variable in str(caught.value)
         assert message in str(caught.value)
@@ -521,7 +522,7 @@ class TestSecrets:
             live.check_credentials()
         errors.append(refused.value)
         with pytest.raises(ConfigurationError) as bad:
-            SPEC.connect({**env(fake), "CAMPAIGN_MASTODON_VISIBILITY": "x"})
+            connect(SPEC.name, {**env(fake), "CAMPAIGN_MASTODON_VISIBILITY": "x"})
         errors.append(bad.value)
 
         settings = MastodonSettings.load(env(fake))

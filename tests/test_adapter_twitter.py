@@ -14,8 +14,9 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from campaign.adapters._x_adapter import XAdapter, comparable
-from campaign.adapters.base import Adapter, MediaItem, Outgoing
-from campaign.adapters.twitter import SPEC, XSettings
+from campaign.adapters.base import Adapter, Outgoing
+from campaign.adapters.registry import connect
+from campaign.adapters.twitter import XSettings
 from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
@@ -24,6 +25,8 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
+from campaign.platforms.images import Image
+from campaign.platforms.twitter import SPEC
 from tests.fakes.x_api import FakeX
 from tests.fakes.x_fixtures import gif_bytes, png_bytes
 
@@ -39,10 +42,10 @@ def post(text: str = "Doors open at 19:00 https://example.org/meetup", **kwargs:
     return Outgoing(post_id=kwargs.pop("post_id", "p-1"), text=text, **kwargs)
 
 
-def image(tmp_path: Path, data: bytes, name: str = "photo.png", alt: str = "A room") -> MediaItem:
+def image(tmp_path: Path, data: bytes, name: str = "photo.png", alt: str = "A room") -> Image:
     path = tmp_path / name
     path.write_bytes(data)
-    return MediaItem(path=path, alt=alt, mime_type="image/png")
+    return Image.of(str(path), path.read_bytes(), alt)
 
 
 class TestPublish:
@@ -157,7 +160,9 @@ class TestErrors:
         with socket.socket() as sock:  # a port nobody listens on once closed
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        adapter = SPEC.connect(fake_x.env(CAMPAIGN_TWITTER_API_URL=f"http://127.0.0.1:{port}"))
+        adapter = connect(
+            SPEC.name, fake_x.env(CAMPAIGN_TWITTER_API_URL=f"http://127.0.0.1:{port}")
+        )
 
         with pytest.raises(RetryableError, match="connection refused"):
             adapter.publish(post())
@@ -271,7 +276,7 @@ class TestCredentials:
         self, fake_x: FakeX
     ) -> None:
         with pytest.raises(ConfigurationError) as caught:
-            SPEC.connect({"CAMPAIGN_TWITTER_API_URL": fake_x.url})
+            connect(SPEC.name, {"CAMPAIGN_TWITTER_API_URL": fake_x.url})
 
         assert all(variable in str(caught.value) for variable in VARIABLES)
         assert fake_x.requests == []
@@ -281,12 +286,12 @@ class TestCredentials:
         del env["CAMPAIGN_TWITTER_ACCESS_SECRET"]
 
         with pytest.raises(ConfigurationError, match="CAMPAIGN_TWITTER_ACCESS_SECRET") as caught:
-            SPEC.connect(env)
+            connect(SPEC.name, env)
         assert "CAMPAIGN_TWITTER_API_KEY" not in str(caught.value)
 
     def test_bad_api_url_is_a_configuration_error(self, fake_x: FakeX) -> None:
         with pytest.raises(ConfigurationError, match="CAMPAIGN_TWITTER_API_URL"):
-            SPEC.connect(fake_x.env(CAMPAIGN_TWITTER_API_URL="api.x.com"))
+            connect(SPEC.name, fake_x.env(CAMPAIGN_TWITTER_API_URL="api.x.com"))
 
     def test_settings_come_from_dotenv_when_no_mapping_is_given(
         self, fake_x: FakeX, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -296,7 +301,7 @@ class TestCredentials:
         monkeypatch.chdir(tmp_path)
         (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in fake_x.env().items()))
 
-        assert SPEC.connect(None).check_credentials() == "@campaignbot"
+        assert connect(SPEC.name, None).check_credentials() == "@campaignbot"
 
     def test_signing_before_rebasing_is_what_makes_the_signature_valid(self, fake_x: FakeX) -> None:
         """A transport adapter that rewrites the host after signing gets a 401 from the fake:
@@ -324,7 +329,6 @@ class TestMediaChecks:
     @pytest.mark.parametrize(
         ("name", "data", "message"),
         [
-            ("missing.png", None, "image not found"),
             ("empty.png", b"", "not a valid PNG file"),
             ("cut.png", png_bytes()[:-20], "not a valid PNG file"),
             ("scan.bmp", b"BM" + b"\x00" * 60, "is a BMP file; X takes JPEG, PNG, WebP or GIF"),
@@ -342,12 +346,10 @@ class TestMediaChecks:
         x_adapter: Adapter,
         tmp_path: Path,
         name: str,
-        data: bytes | None,
+        data: bytes,
         message: str,
     ) -> None:
-        media = MediaItem(path=tmp_path / name, alt="A picture", mime_type="image/png")
-        if data is not None:
-            media.path.write_bytes(data)
+        media = Image.of(str(tmp_path / name), data, "A picture")
 
         with pytest.raises(PermanentError, match=message):
             x_adapter.publish(post(media=(media,)))
@@ -380,7 +382,7 @@ def test_no_secret_reaches_logs_output_or_errors(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secrets = fake_x.credentials.values()
-    adapter = SPEC.connect(fake_x.env())
+    adapter = connect(SPEC.name, fake_x.env())
     messages = [adapter.check_credentials(), repr(adapter)]
     adapter.publish(post(media=(image(tmp_path, png_bytes()),)))
     adapter.publish(post())  # duplicate: look-back path

@@ -42,12 +42,12 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
 
 
 def _settings_classes() -> list[type[BaseSettings]]:
-    from campaign.adapters.registry import platforms
+    from campaign.adapters.registry import _CONNECTORS
 
-    for spec in platforms().values():
-        importlib.import_module(spec.connect.__module__)
+    for module in _CONNECTORS.values():
+        importlib.import_module(module)
     importlib.import_module("campaign.daemon.config")
-    importlib.import_module("campaign.links.shortcodes")
+    importlib.import_module("campaign.tagging.shortcodes")
     found: list[type[BaseSettings]] = []
     pending = [BaseSettings]
     while pending:

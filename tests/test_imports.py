@@ -30,3 +30,18 @@ def test_every_module_imports_first_in_a_fresh_interpreter() -> None:
     count, *failures = done.stdout.strip().split("\n")
     assert int(count) > 50
     assert [line for line in failures if line] == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import cycle anywhere in the package, however long (the layers contract in
+    pyproject.toml only forbids imports between layers)."""
+    import grimp
+
+    graph = grimp.build_graph("campaign")
+    cycles = sorted(
+        f"{importer} -> {' -> '.join(chain)}"
+        for importer in graph.modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if (chain := graph.find_shortest_chain(importer=imported, imported=importer))
+    )
+    assert cycles == []

@@ -10,15 +10,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaign.adapters.registry import platforms
-from campaign.links.urls import url_spans
-from campaign.render.length import (
+from campaign.platforms.length import (
     characters,
     graphemes,
     mastodon_length,
     x_weighted_length,
     x_weighted_length_reference,
 )
+from campaign.platforms.registry import platforms
+from campaign.platforms.urls import url_spans
 
 CONFORMANCE = Path(__file__).parent / "conformance" / "twitter-text-validate.yml"
 

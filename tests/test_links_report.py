@@ -13,7 +13,7 @@ import time_machine
 from typer.testing import CliRunner
 
 from campaign.cli import app
-from campaign.links.clicks import ClickRecorder
+from campaign.clicks.clicks import ClickRecorder
 from campaign.store.ledger import Ledger
 from tests.linkhelpers import ledger_on, seed, short_link
 

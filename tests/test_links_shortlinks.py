@@ -12,12 +12,11 @@ from typer.testing import CliRunner
 
 from campaign.cli import app
 from campaign.errors import LedgerError
-from campaign.links.shortlinks import short_links_of
 from campaign.render.planner import plan_files
 from campaign.render.post import Post
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ShortLinkRow
-from campaign.store.shortlinks import register, store_short_links
+from campaign.store.shortlinks import register, short_links_of, store_short_links
 from tests.linkhelpers import Redirector, ledger_on, short_link
 from tests.planfiles import campaign_data, write_project
 

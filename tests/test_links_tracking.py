@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from campaign.errors import ConfigurationError
-from campaign.links import LinkPolicy, TrackedLink, tag_url, track_text
-from campaign.links.shortcodes import CODE_LENGTH, is_code
-from campaign.links.tracking import LinkTagger
-from campaign.links.urls import url_spans
-from campaign.render.length import x_weighted_length
+from campaign.platforms.length import x_weighted_length
+from campaign.platforms.urls import url_spans
+from campaign.tagging import LinkPolicy, TrackedLink, tag_url, track_text
+from campaign.tagging.shortcodes import CODE_LENGTH, is_code
+from campaign.tagging.tracking import LinkTagger
 
 SITE = "https://www.media4sec.eu/"
 POLICY = LinkPolicy(site=SITE, track_domains=("blog.media4sec.eu",))

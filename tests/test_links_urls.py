@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from twitter_text.extract_urls import extract_urls_with_indices
 
-from campaign.links.urls import UrlSpan, url_spans
+from campaign.platforms.urls import UrlSpan, url_spans
 
 CONFORMANCE = Path(__file__).parent / "conformance" / "twitter-text-validate.yml"
 

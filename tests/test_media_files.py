@@ -8,10 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from campaign.adapters._images import load_image
-from campaign.adapters.base import ImageRules, MediaItem
 from campaign.errors import PermanentError
-from campaign.records.media import MediaProblem, load_media, sniff
+from campaign.platforms.images import Image, ImageRules, check_image, sniff
+from campaign.records.media import MediaProblem, load_media
 
 ANY_SIZE = ImageRules(
     platform="Anywhere",
@@ -87,7 +86,9 @@ def test_complete_images_are_taken_when_planning_and_publishing(
     path.write_bytes(data)
     assert sniff(data) == mime
     assert load_media(path, "alt").mime_type == mime
-    assert load_image(MediaItem(path, "alt", mime), ANY_SIZE).mime_type == mime
+    image = Image.of(str(path), data, "alt")
+    assert image.mime_type == mime
+    check_image(image, ANY_SIZE)
 
 
 @pytest.mark.parametrize(("name", "data"), BROKEN, ids=[b[0] for b in BROKEN])
@@ -100,4 +101,4 @@ def test_broken_images_are_refused_when_planning_and_publishing(
     with pytest.raises(MediaProblem, match=r"is a broken image/.* file .*export it again"):
         load_media(path, "alt")
     with pytest.raises(PermanentError):
-        load_image(MediaItem(path, "alt", "image/png"), ANY_SIZE)
+        check_image(Image.of(str(path), data, "alt"), ANY_SIZE)

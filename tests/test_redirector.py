@@ -17,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import func, inspect, select
 
-from campaign.links.clicks import ClickRecorder
+from campaign.clicks.clicks import ClickRecorder
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ClickRow
 from tests.linkhelpers import Redirector, ledger_on, seed, short_link
@@ -356,7 +356,7 @@ def test_the_server_process_quiets_the_collector_and_only_it() -> None:
     """serve-links freezes what start-up loaded and spaces out full GC passes (its p99 was
     the collector's); importing the redirector, as a library user does, changes nothing."""
     script = (
-        "import gc; from campaign.links import redirector as r; "
+        "import gc; from campaign.clicks import redirector as r; "
         "before = (gc.get_threshold()[2], gc.get_freeze_count()); r.quiet_collector(); "
         "print(before, (gc.get_threshold()[2], gc.get_freeze_count() > 0))"
     )

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from campaign.adapters.base import Outgoing
+from campaign.daemon.publisher import outgoing_of
 from campaign.errors import LedgerError
 from campaign.store import Ledger
 from campaign.store.schema import PostRow
@@ -88,11 +89,10 @@ class TestReading:
     def test_outgoing_carries_text_media_links_and_thread_ids(self, ledger: Ledger) -> None:
         post = make_post(media=(image(),), links=("https://example.org/",))
         ledger.sync([post], now=NOW)
-        outgoing = Outgoing.of(ledger.get(post.id), reply_to="r2", thread_root="r1")
+        outgoing = outgoing_of(ledger.get(post.id), "r2", "r1", with_media=False)
         assert outgoing == Outgoing(
             post_id=post.id,
             text=post.text,
-            media=post.media,
             reply_to="r2",
             thread_root="r1",
             links=post.links,

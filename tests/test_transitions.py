@@ -83,7 +83,7 @@ class TestOutcomes:
     ):
         assert transitions.claim(ledger, due_post, W1, NOW)
         receipt = Receipt("1800", "https://x.com/i/web/status/1800")
-        assert transitions.mark_sent(ledger, due_post, W1, NOW, receipt)
+        assert transitions.mark_sent(ledger, due_post, W1, NOW, receipt.remote_id, receipt.url)
         post = queued(ledger, due_post.id)
         assert (post.state, post.remote_id, post.remote_url) == ("sent", "1800", receipt.url)
         assert post.sent_at == NOW
@@ -96,9 +96,9 @@ class TestOutcomes:
         stuck = transitions.stuck_sending(ledger)[0]
         assert transitions.take_over(ledger, stuck, W2, NOW)
         assert not transitions.take_over(ledger, stuck, "host:3:cccc", NOW)
-        assert not transitions.mark_sent(ledger, due_post, W1, NOW, Receipt("1"))
+        assert not transitions.mark_sent(ledger, due_post, W1, NOW, "1")
         assert queued(ledger, due_post.id).state == "sending"
-        assert transitions.mark_sent(ledger, due_post, W2, NOW, Receipt("1"), found=True)
+        assert transitions.mark_sent(ledger, due_post, W2, NOW, "1", found=True)
         assert attempt_rows(ledger, due_post.id) == [(W1, "found", None)]
 
     def test_retryable_error_backs_off_and_counts_an_attempt(

@@ -1,7 +1,8 @@
 """Checking the platform accounts: are the credentials set, and does each platform accept them?
 
-Works over :func:`campaign.adapters.registry.platforms` and each ``PlatformSpec.connect``, so a
-new platform is covered without a line here. ``campaign accounts check`` prints the result.
+Works over :func:`campaign.platforms.registry.platforms` and
+:func:`campaign.adapters.registry.connect`, so a new platform is covered without a line here.
+``campaign accounts check`` prints the result.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
-from campaign.adapters.base import PlatformSpec
-from campaign.adapters.registry import platform, platforms
+from campaign.adapters.registry import connect
 from campaign.errors import CampaignError, ConfigurationError, RateLimited, RetryableError
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.registry import platform, platforms
 
 
 class Status(StrEnum):
@@ -64,7 +66,7 @@ def check_account(
 ) -> AccountCheck:
     """Connect to ``spec``'s platform and ask it whose credentials these are."""
     try:
-        adapter = spec.connect(env)
+        adapter = connect(spec.name, env)
     except ConfigurationError as exc:
         return AccountCheck(
             spec.name, spec.title, Status.NOT_CONFIGURED, message=str(exc), named=named

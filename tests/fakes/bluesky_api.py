@@ -12,7 +12,7 @@ with matching CIDs; an existing key refused with :attr:`FakeBluesky.conflict_sta
 Usage::
 
     with FakeBluesky() as pds:
-        adapter = SPEC.connect(pds.env())
+        adapter = connect("bluesky", pds.env())
         pds.inject(CREATE_RECORD, "rate_limit")   # the next createRecord answers 429
         ...
         assert pds.records[rkey].value["text"] == "hello"

@@ -9,7 +9,7 @@ links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids
 Usage::
 
     with FakeX() as x:
-        adapter = SPEC.connect(x.env())
+        adapter = connect("twitter", x.env())
         x.inject("create_tweet", "rate_limit")   # the next create answers 429
         ...
         assert x.tweets[0].text == "hello"

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from campaign.adapters.base import Adapter
-from campaign.adapters.twitter import SPEC
+from campaign.adapters.registry import connect
 
 from .x_api import FakeX
 
@@ -25,7 +25,7 @@ def fake_x() -> Iterator[FakeX]:
 @pytest.fixture
 def x_adapter(fake_x: FakeX) -> Iterator[Adapter]:
     """The real X adapter, connected to ``fake_x``."""
-    adapter = SPEC.connect(fake_x.env())
+    adapter = connect("twitter", fake_x.env())
     yield adapter
     adapter.close()
 

@@ -1,5 +1,10 @@
-"""Platform adapters: one module per platform, all behind :class:`.base.Adapter`."""
+"""How to talk to each platform: settings, connect, publish, look-back, error mapping.
 
-from campaign.adapters.base import Adapter, MediaItem, Outgoing, PlatformSpec, Receipt
+Imported only by the daemon and by ``campaign accounts``; what a platform *is* lives in
+:mod:`campaign.platforms`.
+"""
 
-__all__ = ["Adapter", "MediaItem", "Outgoing", "PlatformSpec", "Receipt"]
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.registry import connect
+
+__all__ = ["Adapter", "Outgoing", "Receipt", "connect"]

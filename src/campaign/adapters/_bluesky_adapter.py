@@ -7,7 +7,7 @@ stops accepting the session, and maps any failure into :mod:`campaign.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -27,10 +27,12 @@ from campaign.adapters._bluesky_records import (
     record_key,
     remote_id,
 )
-from campaign.adapters._images import Image, load_images
-from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.bluesky import IMAGES, SPEC, BlueskySettings
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.bluesky import BlueskySettings
 from campaign.errors import PermanentError, PublishError, RetryableError
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.bluesky import SPEC
+from campaign.platforms.images import Image
 
 if TYPE_CHECKING:
     from atproto_client.client.session import Session, SessionEvent
@@ -78,7 +80,8 @@ class BlueskyAdapter(Adapter):
                 f"the text has {length} graphemes; Bluesky takes at most {SPEC.limit}: shorten "
                 "the template ('campaign preview' shows each post's length)"
             )
-        images = load_images(post.media, IMAGES)
+        self.check_media(post)
+        images = post.media
         reply = _reply_ref(post)
         facets = self._call(
             "find the links, tags and mentions", lambda: self._client.detect_facets(post.text)
@@ -197,7 +200,7 @@ class BlueskyAdapter(Adapter):
             lambda: self._client.invoke_procedure(
                 "com.atproto.repo.uploadBlob",
                 content=image.data,
-                headers={"Content-Type": image.mime_type},
+                headers={"Content-Type": image.media_type},
                 output_encoding="application/json",
             ),
         )
@@ -257,3 +260,13 @@ def _first_link(facets: Sequence[models.AppBskyRichtextFacet.Main]) -> str | Non
             if isinstance(feature, models.AppBskyRichtextFacet.Link):
                 return str(feature.uri)
     return None
+
+
+def connect(env: Mapping[str, str] | None = None) -> Adapter:
+    """Build the adapter from ``CAMPAIGN_BLUESKY_*`` settings; nothing is sent until it is used.
+
+    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or invalid variable.
+    """
+    settings = BlueskySettings.load(env)
+    settings.require(SPEC.title)
+    return BlueskyAdapter(settings)

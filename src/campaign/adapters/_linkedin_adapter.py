@@ -8,6 +8,7 @@ how failures map is in :mod:`campaign.adapters.linkedin`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -15,13 +16,14 @@ from urllib.parse import urlsplit
 import requests
 
 from campaign.adapters import _linkedin_text
-from campaign.adapters._images import Image
 from campaign.adapters._linkedin_errors import duplicate_of, error_for
-from campaign.adapters._linkedin_media import read_images
 from campaign.adapters._transport import may_have_been_sent
-from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.linkedin import SPEC, LinkedInSettings
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.linkedin import LinkedInSettings
 from campaign.errors import ConfigurationError, OutcomeUnknown, PermanentError, RetryableError
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.images import Image
+from campaign.platforms.linkedin import SPEC
 
 PUBLIC_URL = "https://www.linkedin.com/feed/update/{urn}/"
 LOOK_BACK_COUNT = 20
@@ -127,7 +129,7 @@ class LinkedInAdapter(Adapter):
         upload_url, urn = (value.get("uploadUrl"), value.get("image")) if value else (None, None)
         if not (isinstance(upload_url, str) and isinstance(urn, str)):
             raise RetryableError("LinkedIn's image upload answer had no uploadUrl or image URN")
-        headers: dict[str, str | None] = {"Content-Type": image.mime_type}
+        headers: dict[str, str | None] = {"Content-Type": image.media_type}
         host = urlsplit(upload_url).hostname or ""
         if host != urlsplit(self._api).hostname and not host.endswith(".linkedin.com"):
             headers["Authorization"] = None  # never hand the token to a foreign host
@@ -144,7 +146,8 @@ class LinkedInAdapter(Adapter):
                 "has no threads: a thread template is published there as one post joining "
                 "its parts, so a reply part should never reach LinkedIn; re-plan the campaign"
             )
-        images = read_images(post.media)
+        self.check_media(post)
+        images = post.media
         body: dict[str, Any] = {
             "author": self._author,
             "commentary": _linkedin_text.commentary(post.text),
@@ -233,3 +236,15 @@ class LinkedInAdapter(Adapter):
                 "that member's token"
             )
         return f"{member.get('name') or self._author} ({self._author})"
+
+
+def connect(env: Mapping[str, str] | None = None) -> Adapter:
+    """Build the LinkedIn adapter from ``CAMPAIGN_LINKEDIN_*`` settings, sending nothing.
+
+    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
+    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or malformed
+    variable.
+    """
+    settings = LinkedInSettings.load(env)
+    settings.require(SPEC.title)
+    return LinkedInAdapter(settings)

@@ -11,19 +11,20 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonAPIError, MastodonError
 
-from campaign.adapters._images import load_images
 from campaign.adapters._mastodon_errors import map_error, mastodon_errors, status_code
 from campaign.adapters._mastodon_media import upload
-from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.mastodon import IMAGES, SPEC, MastodonSettings
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.mastodon import MastodonSettings
 from campaign.errors import OutcomeUnknown
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.mastodon import SPEC
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ class MastodonAdapter(Adapter):
         the status already made. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        images = load_images(post.media, IMAGES)
-        media_ids = [upload(self._api, image, self._sleep) for image in images]
+        self.check_media(post)
+        media_ids = [upload(self._api, image, self._sleep) for image in post.media]
         with mastodon_errors(self._api, "publish the post", creates_post=True):
             status = self._api.status_post(
                 post.text,
@@ -191,3 +192,15 @@ def _created(status: Any) -> datetime:
 
 def _receipt(status: Any) -> Receipt:
     return Receipt(remote_id=str(status["id"]), url=status.get("url") or status.get("uri"))
+
+
+def connect(env: Mapping[str, str] | None = None) -> Adapter:
+    """Build the Mastodon adapter from ``CAMPAIGN_MASTODON_*`` settings (see the module docstring).
+
+    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
+    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
+    any request is made.
+    """
+    settings = MastodonSettings.load(env)
+    settings.require(SPEC.title)
+    return MastodonAdapter(settings)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 from mastodon import Mastodon
 
-from campaign.adapters._images import Image
 from campaign.adapters._mastodon_errors import mastodon_errors
 from campaign.errors import RetryableError
+from campaign.platforms.images import Image
 
 # Asking whether a background upload is processed: every CHECK_SECONDS, at most MAX_CHECKS
 # times (a minute), after which the post is retried later rather than holding the daemon.
@@ -34,7 +34,7 @@ def upload(api: Mastodon, image: Image, sleep: Callable[[float], None]) -> str:
     with mastodon_errors(api, action):
         media = api.media_post(
             io.BytesIO(image.data),
-            mime_type=image.mime_type,
+            mime_type=image.media_type,
             description=image.alt,
             file_name=image.name,
         )

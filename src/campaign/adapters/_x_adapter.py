@@ -10,7 +10,7 @@ import html
 import logging
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -24,10 +24,12 @@ from campaign.adapters._x_errors import (
     http_error,
     transport_error,
 )
-from campaign.adapters._x_media import load_images, upload
-from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
-from campaign.adapters.twitter import SPEC, XSettings
+from campaign.adapters._x_media import upload
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.twitter import XSettings
 from campaign.errors import OutcomeUnknown, RetryableError
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.twitter import SPEC
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +100,8 @@ class XAdapter(Adapter):
         receipt returned. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        images = load_images(post.media)
-        media_ids = [upload(self._call, image, self._sleep) for image in images]
+        self.check_media(post)
+        media_ids = [upload(self._call, image, self._sleep) for image in post.media]
         try:
             with self._errors("publish the post", creates_post=True):
                 body = self._client.create_tweet(
@@ -222,3 +224,15 @@ def _replied_to(tweet: dict[str, Any]) -> str | None:
         if ref.get("type") == "replied_to":
             return str(ref.get("id"))
     return None
+
+
+def connect(env: Mapping[str, str] | None = None) -> Adapter:
+    """Build the X adapter from ``CAMPAIGN_TWITTER_*`` settings (see the module docstring).
+
+    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
+    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
+    any request is made.
+    """
+    settings = XSettings.load(env)
+    settings.require(SPEC.title)
+    return XAdapter(settings)

@@ -1,21 +1,15 @@
-"""Images for X: checked on disk before anything is sent, then uploaded through API v2.
-
-X takes JPEG, PNG, WEBP and GIF images, at most 5 MB (15 MB for a GIF), up to four per post
-or one GIF alone, with alt text of at most 1,000 characters. :func:`load_images` checks all of
-that from the file's bytes (not its name) and says what is wrong; :func:`upload` sends one
-image with ``POST /2/media/upload`` and its alt text with ``POST /2/media/metadata/create``.
+"""Images for X, uploaded through API v2 once the adapter has checked them
+(:mod:`campaign.platforms.twitter` has X's rules): :func:`upload` sends one image with
+``POST /2/media/upload`` and its alt text with ``POST /2/media/metadata/create``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
-from campaign.adapters._images import Image
-from campaign.adapters._images import load_images as load_checked
-from campaign.adapters.base import MediaItem
-from campaign.adapters.twitter import IMAGES
 from campaign.errors import PermanentError, RetryableError
+from campaign.platforms.images import Image
 
 UPLOAD_PATH = "/2/media/upload"
 METADATA_PATH = "/2/media/metadata/create"
@@ -28,20 +22,9 @@ MAX_STATUS_CHECKS = 20
 Call = Callable[..., dict[str, Any]]
 
 
-def load_images(items: Sequence[MediaItem]) -> list[Image]:
-    """Read and check every image of a post; raise :class:`PermanentError` on the first problem.
-
-    Beside the shared checks (:mod:`._images`), X takes a GIF only on its own.
-    """
-    images = load_checked(items, IMAGES)
-    if len(images) > 1 and any(image.mime_type == "image/gif" for image in images):
-        raise PermanentError("X takes a GIF only on its own: put it in a post without other images")
-    return images
-
-
 def _category(image: Image) -> str:
     """X's media category: GIFs are processed (animated) differently from stills."""
-    return "tweet_gif" if image.mime_type == "image/gif" else "tweet_image"
+    return "tweet_gif" if image.media_type == "image/gif" else "tweet_image"
 
 
 def upload(call: Call, image: Image, sleep: Callable[[float], None]) -> str:
@@ -51,8 +34,8 @@ def upload(call: Call, image: Image, sleep: Callable[[float], None]) -> str:
         "POST",
         UPLOAD_PATH,
         action,
-        files={"media": (image.name, image.data, image.mime_type)},
-        data={"media_category": _category(image), "media_type": image.mime_type},
+        files={"media": (image.name, image.data, image.media_type)},
+        data={"media_category": _category(image), "media_type": image.media_type},
     )
     media = body.get("data") or {}
     media_id = str(media.get("id") or "")

@@ -1,35 +1,24 @@
 """The one small interface every platform adapter implements.
 
-An adapter turns one rendered post (or one part of a thread) into a post on its platform and
-maps every way the platform can fail into :mod:`campaign.errors`. Each platform lives in one
-module of this package that defines ``SPEC``, a :class:`PlatformSpec`; the registry finds it
-there, so adding a platform means adding that module and its fake server in ``tests/fakes/``.
+An adapter turns one queued post (or one part of a thread) into a post on its platform and
+maps every way the platform can fail into :mod:`campaign.errors`. What a platform *is* (its
+limits and image rules) is :mod:`campaign.platforms`; an adapter is how we *talk* to it. Each
+platform has one module here with its settings and ``connect``, listed in
+:mod:`campaign.adapters.registry`, and one fake server in ``tests/fakes/``.
 
-Adapter modules import their client library (tweepy, Mastodon.py, atproto, …) inside
-``SPEC.connect`` only, so planning and previews never pay for those imports.
+Only the daemon and ``campaign accounts`` import adapters, so planning and previews never pay
+for the client libraries (tweepy, Mastodon.py, atproto, …).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import ClassVar, Protocol
 
-from campaign.links.urls import UrlSpan
-
-IMAGE_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP", "image/gif": "GIF"}
-
-
-@dataclass(frozen=True)
-class MediaItem:
-    """An image attached to a post; ``alt`` is required by every platform we support."""
-
-    path: Path
-    alt: str
-    mime_type: str
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.images import Image
 
 
 class Publishable(Protocol):
@@ -40,7 +29,7 @@ class Publishable(Protocol):
     @property
     def text(self) -> str: ...
     @property
-    def media(self) -> tuple[MediaItem, ...]: ...
+    def media(self) -> tuple[Image, ...]: ...
     @property
     def links(self) -> tuple[str, ...]: ...
     @property
@@ -59,7 +48,7 @@ class Outgoing:
 
     post_id: str
     text: str
-    media: tuple[MediaItem, ...] = ()
+    media: tuple[Image, ...] = ()
     reply_to: str | None = None
     thread_root: str | None = None
     links: tuple[str, ...] = ()
@@ -83,74 +72,11 @@ class Outgoing:
 
 
 @dataclass(frozen=True)
-class ImageRules:
-    """What one platform takes: ``max_bytes`` per MIME type (a type not listed is refused;
-    ``None``: no limit in bytes), the longest alt text (``None``: no limit), and how many
-    images one post may carry."""
-
-    platform: str
-    max_bytes: Mapping[str, int | None]
-    max_alt: int | None
-    max_images: int
-
-    @property
-    def accepted(self) -> str:
-        """The accepted formats for people: ``JPEG, PNG or GIF``."""
-        names = [IMAGE_FORMATS[mime] for mime in self.max_bytes]
-        return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-
-
-@dataclass(frozen=True)
 class Receipt:
     """Proof of a published post: the platform's id for it and its public address."""
 
     remote_id: str
     url: str | None = None
-
-
-class Measure(Protocol):
-    """How a platform measures a post's text; ``urls``, when given, are ``url_spans(text)``.
-
-    The renderer finds a post's URLs while tagging its links and passes them on, so
-    measures that count URLs need not look for them again.
-    """
-
-    def __call__(self, text: str, urls: Sequence[UrlSpan] | None = None, /) -> int:
-        """The length of ``text`` as the platform counts it."""
-
-
-@dataclass(frozen=True)
-class PlatformSpec:
-    """Everything the rest of `campaign` needs to know about one platform.
-
-    ``count`` measures a text the way the platform does and ``limit`` is the most it takes;
-    ``connect`` builds a live adapter from the environment (raising
-    :class:`~campaign.errors.ConfigurationError` naming the missing variables).
-    ``threads`` is False where the platform has none: a thread template then becomes one post.
-    ``images`` says which images it takes, checked when planning and again before upload.
-    """
-
-    name: str
-    title: str
-    limit: int
-    unit: str
-    count: Measure
-    connect: Callable[[Mapping[str, str] | None], Adapter]
-    images: ImageRules
-    threads: bool = True
-    extras: Mapping[str, str] = field(default_factory=dict)
-
-    @property
-    def max_media(self) -> int:
-        """How many images one post may carry."""
-        return self.images.max_images
-
-    def check_images(self, items: Sequence[MediaItem]) -> None:
-        """Read ``items`` and raise :class:`~campaign.errors.PermanentError` saying what to
-        fix if this platform would refuse them, so planning catches what uploading would."""
-        from campaign.adapters._images import load_images  # it builds on this module
-
-        load_images(items, self.images)
 
 
 class Adapter(ABC):
@@ -183,6 +109,14 @@ class Adapter(ABC):
     @abstractmethod
     def look_back(self, post: Outgoing) -> Receipt | None:
         """Find ``post`` on the account if an earlier attempt did publish it, else ``None``."""
+
+    def check_media(self, post: Outgoing) -> None:
+        """Refuse, before any request, images this platform would not take: the very rules
+        planning applied (:func:`campaign.platforms.images.check_images`).
+
+        Raises :class:`~campaign.errors.PermanentError` saying what to fix.
+        """
+        self.spec.check_images(post.media)
 
     def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
         """Release connections; the default holds nothing."""

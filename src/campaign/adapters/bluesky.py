@@ -33,14 +33,10 @@ session the server stops accepting is replaced once by logging in again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import Field, HttpUrl, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
-from campaign.render.length import graphemes
 
 
 class BlueskySettings(AdapterSettings):
@@ -53,36 +49,3 @@ class BlueskySettings(AdapterSettings):
     service_url: HttpUrl = HttpUrl("https://bsky.social")
     link_card: bool = True
     timeout_seconds: float = Field(default=30.0, gt=0)
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the adapter from ``CAMPAIGN_BLUESKY_*`` settings; nothing is sent until it is used.
-
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or invalid variable.
-    """
-    settings = BlueskySettings.load(env)
-    settings.require(SPEC.title)
-    from campaign.adapters._bluesky_adapter import BlueskyAdapter  # imports atproto
-
-    return BlueskyAdapter(settings)
-
-
-IMAGES = ImageRules(
-    platform="Bluesky",
-    # The limit of app.bsky.embed.images until 2025 (now 2 MB); older servers still enforce it.
-    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/webp", "image/gif"), 1_000_000),
-    max_alt=None,
-    max_images=4,
-)
-
-
-SPEC = PlatformSpec(
-    name="bluesky",
-    title="Bluesky",
-    limit=300,
-    unit="graphemes",
-    count=graphemes,
-    connect=connect,
-    threads=True,
-    images=IMAGES,
-)

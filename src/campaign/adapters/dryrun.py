@@ -6,7 +6,8 @@ import hashlib
 from collections.abc import Callable
 from typing import ClassVar
 
-from campaign.adapters.base import Adapter, Outgoing, PlatformSpec, Receipt
+from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.platforms.base import PlatformSpec
 
 
 class DryRunAdapter(Adapter):
@@ -21,7 +22,7 @@ class DryRunAdapter(Adapter):
     def publish(self, post: Outgoing) -> Receipt:
         """Print ``post`` and return a receipt whose id is derived from our post id."""
         reply = f" (reply to {post.reply_to})" if post.reply_to else ""
-        media = "".join(f"\n  [image {m.path.name}: {m.alt}]" for m in post.media)
+        media = "".join(f"\n  [image {m.name}: {m.alt}]" for m in post.media)
         self._echo(f"[dry-run {self.spec.name}] {post.post_id}{reply}\n{post.text}{media}")
         digest = hashlib.sha256(post.post_id.encode()).hexdigest()[:16]
         return Receipt(remote_id=f"dry-run-{digest}", url=None)

@@ -49,14 +49,11 @@ timeout, a dropped connection or a 504 after the post was sent is an unknown out
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
-from campaign.render.length import characters
 
 DEFAULT_VERSION = "202605"
 DEFAULT_API_URL = "https://api.linkedin.com"
@@ -98,37 +95,3 @@ class LinkedInSettings(AdapterSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError(f"must be an http(s) URL such as {DEFAULT_API_URL}")
         return value.rstrip("/")
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the LinkedIn adapter from ``CAMPAIGN_LINKEDIN_*`` settings, sending nothing.
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or malformed
-    variable.
-    """
-    settings = LinkedInSettings.load(env)
-    settings.require(SPEC.title)
-    from campaign.adapters._linkedin_adapter import LinkedInAdapter  # requests loads only here
-
-    return LinkedInAdapter(settings)
-
-
-IMAGES = ImageRules(
-    platform="LinkedIn",
-    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/gif"), None),
-    max_alt=4086,
-    max_images=1,
-)
-
-
-SPEC = PlatformSpec(
-    name="linkedin",
-    title="LinkedIn",
-    limit=3000,
-    unit="characters",
-    count=characters,
-    connect=connect,
-    threads=False,
-    images=IMAGES,
-)

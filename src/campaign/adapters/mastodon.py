@@ -39,16 +39,12 @@ time). Past that, a text search that finds nothing proves nothing, and look-back
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import MB
-from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
-from campaign.render.length import mastodon_length
 
 Visibility = Literal["public", "unlisted", "private", "direct"]
 
@@ -69,37 +65,3 @@ class MastodonSettings(AdapterSettings):
         if value is not None and not value.startswith(("https://", "http://")):
             raise ValueError("must be the instance's address, such as https://mastodon.social")
         return value.rstrip("/") if value else value
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the Mastodon adapter from ``CAMPAIGN_MASTODON_*`` settings (see the module docstring).
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
-    any request is made.
-    """
-    settings = MastodonSettings.load(env)
-    settings.require(SPEC.title)
-    from campaign.adapters._mastodon_adapter import MastodonAdapter  # Mastodon.py loads here
-
-    return MastodonAdapter(settings)
-
-
-IMAGES = ImageRules(
-    platform="Mastodon",
-    max_bytes=dict.fromkeys(("image/jpeg", "image/png", "image/gif", "image/webp"), 16 * MB),
-    max_alt=1500,
-    max_images=4,
-)
-
-
-SPEC = PlatformSpec(
-    name="mastodon",
-    title="Mastodon",
-    limit=500,
-    unit="characters (URLs count 23)",
-    count=mastodon_length,
-    connect=connect,
-    threads=True,
-    images=IMAGES,
-)

@@ -1,44 +1,36 @@
-"""Finds the platform adapters: every module of :mod:`campaign.adapters` that defines ``SPEC``.
+"""Which adapter talks to which platform: an explicit table of the modules that connect.
 
-Support modules (``base``, ``registry``, ``dryrun`` and anything starting with ``_``) are
-skipped, so a new platform needs no line here.
+Each module is imported when its platform is first connected, so a daemon that publishes
+only to Mastodon never loads tweepy or atproto.
 """
 
 from __future__ import annotations
 
 import importlib
-import pkgutil
-from functools import cache
+from collections.abc import Mapping
+from typing import Protocol, cast
 
-from campaign import adapters
-from campaign.adapters.base import PlatformSpec
-from campaign.errors import ConfigurationError
+from campaign.adapters.base import Adapter
+from campaign.platforms.registry import canonical
 
-_SUPPORT_MODULES = frozenset({"base", "registry", "dryrun"})
-
-
-@cache
-def platforms() -> dict[str, PlatformSpec]:
-    """Every known platform by name (``twitter``, ``linkedin``, ``mastodon``, ``bluesky``)."""
-    found: dict[str, PlatformSpec] = {}
-    for module in pkgutil.iter_modules(adapters.__path__):
-        if module.name in _SUPPORT_MODULES or module.name.startswith("_"):
-            continue
-        spec = getattr(importlib.import_module(f"campaign.adapters.{module.name}"), "SPEC", None)
-        if isinstance(spec, PlatformSpec):
-            found[spec.name] = spec
-    return dict(sorted(found.items()))
+_CONNECTORS = {
+    "bluesky": "campaign.adapters._bluesky_adapter",
+    "linkedin": "campaign.adapters._linkedin_adapter",
+    "mastodon": "campaign.adapters._mastodon_adapter",
+    "twitter": "campaign.adapters._x_adapter",
+}
 
 
-def platform(name: str) -> PlatformSpec:
-    """The spec of platform ``name``.
+class _Connector(Protocol):
+    def connect(self, env: Mapping[str, str] | None = None) -> Adapter: ...
 
-    Raises :class:`ConfigurationError` naming the known platforms when ``name`` is not one.
+
+def connect(name: str, env: Mapping[str, str] | None = None) -> Adapter:
+    """A live adapter for platform ``name`` built from its settings (``env`` None: the
+    process environment and ``.env``; a mapping is used as is).
+
+    Raises :class:`~campaign.errors.ConfigurationError` for an unknown platform, or naming
+    every missing setting, before any request is made.
     """
-    known = platforms()
-    try:
-        return known[name]
-    except KeyError:
-        raise ConfigurationError(
-            f"unknown platform {name!r}; use one of: {', '.join(known)}"
-        ) from None
+    module = importlib.import_module(_CONNECTORS[canonical(name)])
+    return cast(_Connector, module).connect(env)

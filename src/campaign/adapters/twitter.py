@@ -27,15 +27,10 @@ got it. The daemon therefore asks a person rather than sending again blindly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from pydantic import SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._images import MB
-from campaign.adapters.base import Adapter, ImageRules, PlatformSpec
-from campaign.render.length import x_weighted_length
 
 DEFAULT_API_URL = "https://api.x.com"
 
@@ -57,42 +52,3 @@ class XSettings(AdapterSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("must be an http(s) URL such as https://api.x.com")
         return value.rstrip("/")
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the X adapter from ``CAMPAIGN_TWITTER_*`` settings (see the module docstring).
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
-    any request is made.
-    """
-    settings = XSettings.load(env)
-    settings.require(SPEC.title)
-    from campaign.adapters._x_adapter import XAdapter  # tweepy and requests load only here
-
-    return XAdapter(settings)
-
-
-IMAGES = ImageRules(
-    platform="X",
-    max_bytes={
-        "image/jpeg": 5 * MB,
-        "image/png": 5 * MB,
-        "image/webp": 5 * MB,
-        "image/gif": 15 * MB,
-    },
-    max_alt=1000,
-    max_images=4,
-)
-
-
-SPEC = PlatformSpec(
-    name="twitter",
-    title="X (Twitter)",
-    limit=280,
-    unit="weighted characters",
-    count=x_weighted_length,
-    connect=connect,
-    threads=True,
-    images=IMAGES,
-)

@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from campaign.cli._app import app, out, user_errors
-from campaign.links.report import click_report
-from campaign.links.report_view import report_view
+from campaign.clicks.report import click_report
+from campaign.clicks.report_view import report_view
 from campaign.store.ledger import Ledger
 
 links_app = typer.Typer(
@@ -33,7 +33,7 @@ def serve_links(
     Put it behind your HTTPS reverse proxy at the campaign's links base URL. Clicks are written to
     the ledger in batches; a graceful stop writes every pending click. No IP address is kept.
     """
-    from campaign.links.redirector import serve  # the server stack loads only here
+    from campaign.clicks.redirector import serve  # the server stack loads only here
 
     with user_errors(), Ledger.open() as ledger:
         serve(ledger.engine, host=host, port=port, workers=workers)
@@ -62,7 +62,7 @@ def report(
             ledger.engine, campaign=campaign, since=since.date() if since else None
         )
         if png is not None:
-            from campaign.links.chart import write_png  # matplotlib is an optional extra
+            from campaign.clicks.chart import write_png  # matplotlib is an optional extra
 
             write_png(result, png)
     if as_json:

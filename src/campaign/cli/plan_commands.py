@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from campaign.adapters.registry import platforms
 from campaign.cli._app import app, fail, out, user_errors
 from campaign.cli.preview_view import render_preview
+from campaign.platforms.registry import platforms
 from campaign.render.planner import campaign_files, plan_files
 
 Paths = Annotated[

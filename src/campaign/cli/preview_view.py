@@ -9,7 +9,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from campaign.adapters.registry import platform as platform_spec
+from campaign.platforms.registry import platform as platform_spec
 from campaign.render.post import Post
 
 
@@ -35,7 +35,7 @@ def _footer(post: Post) -> Text:
     for link in post.links:
         footer.append(f"\nlink: {link}", style="blue")
     for item in post.media:
-        footer.append(f"\nimage: {item.path.name} (alt: {item.alt})", style="dim")
+        footer.append(f"\nimage: {item.name} (alt: {item.alt})", style="dim")
     if post.time_note:
         footer.append(f"\nnote: {post.time_note}", style="yellow")
     return footer

@@ -90,7 +90,9 @@ class LedgerBook:
         return transitions.take_over(self.ledger, stuck, self._me, now)
 
     def mark_sent(self, post: QueuedPost, now: datetime, receipt: Receipt, found: bool) -> bool:
-        return transitions.mark_sent(self.ledger, post, self._me, now, receipt, found)
+        return transitions.mark_sent(
+            self.ledger, post, self._me, now, receipt.remote_id, receipt.url, found
+        )
 
     def reschedule(
         self, post: QueuedPost, now: datetime, until: datetime, error: str, counts: bool = True

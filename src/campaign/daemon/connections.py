@@ -16,9 +16,10 @@ from collections.abc import Callable
 
 from campaign.adapters.base import Adapter
 from campaign.adapters.dryrun import DryRunAdapter
-from campaign.adapters.registry import platform
+from campaign.adapters.registry import connect
 from campaign.daemon.logs import event
 from campaign.errors import CampaignError, ConfigurationError, PermanentError
+from campaign.platforms.registry import platform
 
 RETRY_SETUP_SECONDS = 60.0  # after missing or refused credentials
 RETRY_REACH_SECONDS = 5.0  # after the platform could not be reached
@@ -70,7 +71,7 @@ class Connections:
         spec = platform(name)
         if self._dry_run:
             return DryRunAdapter(spec, echo=self._echo)
-        adapter = spec.connect(None)
+        adapter = connect(spec.name)
         try:
             handle = adapter.check_credentials()
         except BaseException:

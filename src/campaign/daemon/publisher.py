@@ -21,6 +21,7 @@ import random
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from campaign.adapters.base import Adapter, Outgoing
 from campaign.daemon.backoff import retry_delay
@@ -32,6 +33,8 @@ from campaign.daemon.identity import WorkerId, is_gone, live_workers
 from campaign.daemon.logs import event
 from campaign.daemon.ratelimits import AccountGate
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
+from campaign.platforms.images import Image
+from campaign.records.media import MediaProblem, load_media
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
 from campaign.store.transitions import Claim
@@ -114,9 +117,11 @@ class Publisher:
         adapter = self.connections.get(post.platform)
         if adapter is None:
             return False
-        return self._send(post, adapter, Outgoing.of(post, reply_to, thread_root))
+        return self._send(post, adapter, reply_to, thread_root)
 
-    def _send(self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing) -> bool | datetime:
+    def _send(
+        self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
+    ) -> bool | datetime:
         account = adapter.account_key
         blocked = self.gate.blocked_until(account, self.clock.now())
         if blocked is not None:
@@ -129,14 +134,18 @@ class Publisher:
                 return False
             self._track(post.id, True)
             try:
-                return self._publish_claimed(post, adapter, outgoing)
+                return self._publish_claimed(post, adapter, reply_to, thread_root)
             finally:
                 self._track(post.id, False)
 
-    def _publish_claimed(self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing) -> bool:
+    def _publish_claimed(
+        self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
+    ) -> bool:
         """Call the platform for a post this worker holds in ``sending``, and record what
         happened; the caller holds the account's lane throughout."""
+        outgoing = outgoing_of(post, reply_to, thread_root, with_media=False)
         try:
+            outgoing = outgoing_of(post, reply_to, thread_root)
             receipt = adapter.publish(outgoing)
         except RateLimited as exc:
             self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))
@@ -265,7 +274,7 @@ class Publisher:
             try:
                 # Not found on a reliable platform: due again from when it was claimed, so
                 # the grace window still decides whether it may go out this late.
-                outgoing = Outgoing.of(post, reply_to, thread_root)
+                outgoing = outgoing_of(post, reply_to, thread_root, with_media=False)
                 self._look_back(post, adapter, outgoing, reason, claim.claimed_at or now)
             finally:
                 self._track(post.id, False)
@@ -309,6 +318,30 @@ class Publisher:
                 self._inflight.add(post_id)
             else:
                 self._inflight.discard(post_id)
+
+
+def outgoing_of(
+    post: QueuedPost, reply_to: str | None, thread_root: str | None, *, with_media: bool = True
+) -> Outgoing:
+    """What the adapter is asked to publish for ``post``; ``with_media`` reads its images.
+
+    Raises :class:`PermanentError` when an image cannot be read.
+    """
+    media: tuple[Image, ...] = ()
+    if with_media:
+        try:
+            media = tuple(load_media(Path(m.path), m.alt) for m in post.media)
+        except MediaProblem as exc:
+            raise PermanentError(str(exc)) from None
+    return Outgoing(
+        post_id=post.id,
+        text=post.text,
+        media=media,
+        reply_to=reply_to,
+        thread_root=thread_root,
+        links=post.links,
+        scheduled_at=post.scheduled_at,
+    )
 
 
 def _duration(delta: timedelta) -> str:

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from campaign.adapters.registry import platforms as known_platforms
 from campaign.errors import InvalidCampaign
+from campaign.platforms.registry import platforms as known_platforms
 from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
 from campaign.records.problems import from_validation

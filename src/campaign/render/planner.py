@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.adapters.base import MediaItem, PlatformSpec
-from campaign.adapters.registry import platform as platform_spec
 from campaign.errors import InvalidCampaign, PermanentError, Problem
-from campaign.links.tracking import LinkPolicy, LinkTagger
+from campaign.platforms.base import PlatformSpec
+from campaign.platforms.images import Image
+from campaign.platforms.registry import platform as platform_spec
 from campaign.records import timespec
 from campaign.records.campaign_file import AnnouncementSpec, Campaign, load_campaign
 from campaign.records.events import EventRecord
@@ -29,6 +29,7 @@ from campaign.records.problems import collect, dedupe
 from campaign.records.yamlsrc import field_path
 from campaign.render.post import Post, post_id
 from campaign.render.templates import Renderer, RenderFailure
+from campaign.tagging.tracking import LinkPolicy, LinkTagger
 
 CAMPAIGN_SUFFIXES = (".yaml", ".yml")
 
@@ -154,7 +155,7 @@ class _CampaignPlanner:
             "vars": spec.vars,
             "site": spec.site,
         }
-        self._media: dict[int, tuple[MediaItem, ...]] = {}
+        self._media: dict[int, tuple[Image, ...]] = {}
         self._images_checked: set[tuple[int, str]] = set()
         self._taggers: dict[tuple[int, str], LinkTagger] = {}
         self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
@@ -233,7 +234,7 @@ class _CampaignPlanner:
         spec: PlatformSpec,
         parts: list[str],
         when: timespec.Resolved,
-        media: tuple[MediaItem, ...],
+        media: tuple[Image, ...],
     ) -> Iterator[Post]:
         slug = self.campaign.spec.campaign
         zone = self.campaign.spec.timezone
@@ -292,9 +293,7 @@ class _CampaignPlanner:
             utc = self._wall_clock[key] = timespec.wall_clock(naive, zone).utc
         return utc
 
-    def _check_images(
-        self, where: _Context, spec: PlatformSpec, media: tuple[MediaItem, ...]
-    ) -> None:
+    def _check_images(self, where: _Context, spec: PlatformSpec, media: tuple[Image, ...]) -> None:
         """Refuse now, not when the post is due, images the platform will not take."""
         if (where.index, spec.name) in self._images_checked:
             return
@@ -309,7 +308,7 @@ class _CampaignPlanner:
             ) from None
         self._images_checked.add((where.index, spec.name))
 
-    def _media_for(self, where: _Context) -> tuple[MediaItem, ...]:
+    def _media_for(self, where: _Context) -> tuple[Image, ...]:
         if where.index not in self._media:
             items = []
             for number, item in enumerate(where.announcement.media):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.adapters.base import MediaItem
+from campaign.platforms.images import Image
 
 
 def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
@@ -45,7 +45,7 @@ class Post:
     thread: int = 1
     thread_size: int = 1
     links: tuple[str, ...] = ()
-    media: tuple[MediaItem, ...] = ()
+    media: tuple[Image, ...] = ()
     source: str = ""
     time_note: str = ""
     event_title: str = ""
@@ -68,7 +68,7 @@ class Post:
         thread: int,
         thread_size: int,
         links: tuple[str, ...],
-        media: tuple[MediaItem, ...],
+        media: tuple[Image, ...],
         source: str,
         time_note: str,
         event_title: str,
@@ -133,7 +133,7 @@ class Post:
         payload = {
             "text": self.text,
             "scheduled_at": self.scheduled_at.isoformat(),
-            "media": [(str(m.path), m.alt, m.mime_type) for m in self.media],
+            "media": [(m.sha256, m.alt) for m in self.media],
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -154,7 +154,7 @@ class Post:
             "thread": self.thread,
             "thread_size": self.thread_size,
             "links": list(self.links),
-            "media": [{"path": str(m.path), "alt": m.alt} for m in self.media],
+            "media": [{"path": m.source, "alt": m.alt} for m in self.media],
             "source": self.source,
             "time_note": self.time_note,
         }

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from campaign.adapters.base import MediaItem
+
+@dataclass(frozen=True)
+class StoredImage:
+    """An image of a queued post as the ledger names it: where it was planned from, its alt
+    text and type."""
+
+    path: str
+    alt: str
+    mime_type: str
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,7 @@ class QueuedPost:
     not_before: datetime | None
     timezone: str
     text: str
-    media: tuple[MediaItem, ...]
+    media: tuple[StoredImage, ...]
     links: tuple[str, ...]
     thread: int
     thread_size: int
@@ -58,7 +65,7 @@ class QueuedPost:
             timezone=row["timezone"],
             text=row["text"],
             media=tuple(
-                MediaItem(Path(m["path"]), m["alt"], m["mime_type"]) for m in row["media"] or ()
+                StoredImage(m["path"], m["alt"], m["mime_type"]) for m in row["media"] or ()
             ),
             links=tuple(row["links"] or ()),
             thread=row["thread"],
@@ -98,7 +105,7 @@ class QueuedPost:
             "previous_id": self.previous_id,
             "root_id": self.root_id,
             "links": list(self.links),
-            "media": [{"path": str(m.path), "alt": m.alt} for m in self.media],
+            "media": [{"path": m.path, "alt": m.alt} for m in self.media],
             "attempts": self.attempts,
             "remote_id": self.remote_id,
             "remote_url": self.remote_url,

@@ -1,4 +1,4 @@
-"""Store the short codes of planned posts in the ledger, so the redirector can answer them.
+"""The short links a plan carries, stored in the ledger so the redirector can answer them.
 
 :meth:`campaign.store.ledger.Ledger.sync` calls :func:`register` with the posts it queues,
 inside its own transaction. Storing is an idempotent upsert: scheduling the same plan again
@@ -7,7 +7,8 @@ stores nothing new.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,13 +17,44 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaign.errors import LedgerError
-from campaign.links.shortlinks import ShortLink, short_links_of
 from campaign.render.post import Post
 from campaign.store.schema import ShortLinkRow
+from campaign.tagging.tracking import TrackedLink
 
 _CHUNK = 500
 
 Bind = Engine | Connection | Session
+
+
+@dataclass(frozen=True)
+class ShortLink:
+    """A short code, the one URL it redirects to, and the post that carries it."""
+
+    code: str
+    target: str
+    post_id: str
+    platform: str
+    campaign: str
+    announcement: str
+
+
+def short_links_of(posts: Iterable[Post]) -> list[ShortLink]:
+    """The short links of ``posts``, read from ``Post.extra["tracked_links"]``.
+
+    That entry is a sequence of :class:`~campaign.tagging.tracking.TrackedLink`; links
+    without a code (tagged but not shortened) are skipped.
+    """
+    links: list[ShortLink] = []
+    for post in posts:
+        tracked: Sequence[TrackedLink] = post.extra.get("tracked_links", ())
+        links.extend(
+            ShortLink(
+                link.code, link.tagged, post.id, post.platform, post.campaign, post.announcement
+            )
+            for link in tracked
+            if link.code
+        )
+    return links
 
 
 def register(bind: Bind, posts: Sequence[Post]) -> int:

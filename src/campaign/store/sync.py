@@ -71,7 +71,7 @@ def plan_digest(post: Post) -> str:
         str(post.thread_size),
         str(len(post.links)),
         *post.links,
-        *(f"{m.path}\x1e{m.alt}\x1e{m.mime_type}" for m in post.media),
+        *(f"{m.sha256}\x1e{m.alt}" for m in post.media),
     ]
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
@@ -184,7 +184,8 @@ def _plan_values(
         "timezone": post.timezone,
         "text": post.text,
         "media": [
-            {"path": str(m.path), "alt": m.alt, "mime_type": m.mime_type} for m in post.media
+            {"path": m.source, "alt": m.alt, "mime_type": m.mime_type, "sha256": m.sha256}
+            for m in post.media
         ],
         "links": list(post.links),
         "thread_size": post.thread_size,

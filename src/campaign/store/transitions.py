@@ -27,7 +27,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import BindParameter
 
-from campaign.adapters.base import Receipt
 from campaign.render.post import post_id
 from campaign.store.engine import is_sqlite
 from campaign.store.queued import QueuedPost
@@ -286,16 +285,17 @@ def mark_sent(
     post: QueuedPost,
     worker: str,
     now: datetime,
-    receipt: Receipt,
+    remote_id: str,
+    url: str | None = None,
     found: bool = False,
 ) -> bool:
-    """Record ``post`` as published with ``receipt`` (``found``: by a look-back)."""
+    """Record ``post`` as published as ``remote_id`` at ``url`` (``found``: by a look-back)."""
     outcome = "found" if found else "sent"
-    remote = {"remote_id": receipt.remote_id, "remote_url": receipt.url}
+    remote = {"remote_id": remote_id, "remote_url": url}
     if not _finish(ledger, _SENT, post, worker, now, outcome, **remote):
         return False
     how = "found on the platform by look-back" if found else "published"
-    _log(logging.INFO, "sent", post, SENT, how, remote_id=receipt.remote_id, url=receipt.url)
+    _log(logging.INFO, "sent", post, SENT, how, remote_id=remote_id, url=url)
     return True
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from campaign.clicks.report import ClickReport
 from campaign.errors import ConfigurationError
-from campaign.links.report import ClickReport
 
 
 def write_png(report: ClickReport, path: Path) -> None:

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from campaign.links.utm import UTM_KEYS
+from campaign.tagging.utm import UTM_KEYS
 
 DEFAULT_MEDIUM = "social"
 

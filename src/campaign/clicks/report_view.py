@@ -1,4 +1,4 @@
-"""The terminal view of a :class:`~campaign.links.report.ClickReport`: Rich tables with bars."""
+"""The terminal view of a :class:`~campaign.clicks.report.ClickReport`: Rich tables with bars."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from campaign.links.report import ClickReport, Tally
+from campaign.clicks.report import ClickReport, Tally
 
 BAR_WIDTH = 30
 

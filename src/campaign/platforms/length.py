@@ -14,7 +14,7 @@ import regex
 from twitter_text import parse_tweet
 from twitter_text.parse_tweet import convert_line_ending
 
-from campaign.links.urls import UrlSpan, url_spans
+from campaign.platforms.urls import UrlSpan, url_spans
 
 MASTODON_URL_LENGTH = 23
 X_URL_LENGTH = 23
@@ -36,7 +36,7 @@ def x_weighted_length(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
     Texts made only of code points below U+00A9 take a fast path (about 300 times faster on
     planned posts): every character weighs 1 and each URL 23, exactly as
     :func:`twitter_text.parse_tweet` counts them, with the URLs found by
-    :func:`campaign.links.urls.url_spans`; any other text goes to ``parse_tweet`` itself.
+    :func:`campaign.platforms.urls.url_spans`; any other text goes to ``parse_tweet`` itself.
     The test suite checks the two agree on the official conformance cases and on generated
     texts. ``urls``, when given, must be ``url_spans(text)``: an ASCII text then needs no
     search at all (ASCII is its own NFC form).

@@ -7,7 +7,7 @@ Location header only ever carries a target read from the ledger, so the redirect
 cannot be used as an open redirect. ``/healthz`` answers ``200`` for probes.
 
 Known codes are cached in memory once looked up (a code never changes target); clicks go
-to a :class:`~campaign.links.clicks.ClickRecorder` written in batches, flushed when the
+to a :class:`~campaign.clicks.clicks.ClickRecorder` written in batches, flushed when the
 server shuts down gracefully (uvicorn turns SIGTERM and SIGINT into that shutdown).
 """
 
@@ -27,9 +27,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from campaign.links.clicks import ClickRecorder
-from campaign.links.shortcodes import is_code
+from campaign.clicks.clicks import ClickRecorder
 from campaign.store.schema import ShortLinkRow
+from campaign.tagging.shortcodes import is_code
 
 NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
@@ -206,7 +206,7 @@ def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080, workers:
     import uvicorn  # only this command needs the server
 
     many = workers > 1
-    app: Starlette | str = "campaign.links.redirector:app_from_environment"
+    app: Starlette | str = "campaign.clicks.redirector:app_from_environment"
     if not many:
         app = create_app(engine)
         quiet_collector()

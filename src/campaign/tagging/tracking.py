@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from campaign.links.policy import LinkPolicy, url_host
-from campaign.links.shortcodes import link_secret, short_code, short_url
-from campaign.links.urls import UrlSpan, dotted_pieces, piece_urls, shifted, url_spans
-from campaign.links.utm import add_utm
+from campaign.platforms.urls import UrlSpan, dotted_pieces, piece_urls, shifted, url_spans
+from campaign.tagging.policy import LinkPolicy, url_host
+from campaign.tagging.shortcodes import link_secret, short_code, short_url
+from campaign.tagging.utm import add_utm
 
 __all__ = ["LinkPolicy", "LinkTagger", "Tagged", "TrackedLink", "tag_url", "track_text"]
 
@@ -44,7 +44,7 @@ class TrackedLink:
 class Tagged(NamedTuple):
     """A post's text with its links tracked: what goes out, the tracked links, all its URLs.
 
-    ``urls`` are the URLs of ``text`` as :func:`~campaign.links.urls.url_spans` finds them
+    ``urls`` are the URLs of ``text`` as :func:`~campaign.platforms.urls.url_spans` finds them
     (bare domains too), for length checks that count URLs; ``None`` when not worked out.
     """
 
@@ -113,7 +113,7 @@ class LinkTagger:
     def tag(self, text: str, post_id: str) -> Tagged:
         """:meth:`track` of ``text``, with every URL of the result as ``url_spans`` finds them.
 
-        Works word by word (:func:`~campaign.links.urls.dotted_pieces`). A link is replaced
+        Works word by word (:func:`~campaign.platforms.urls.dotted_pieces`). A link is replaced
         by another without spaces inside its own word, so the result's words are those of
         ``text`` with their links replaced, and its URLs are those of each rewritten word.
         Words repeat from post to post: each is rewritten once. Short links are made for

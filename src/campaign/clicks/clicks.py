@@ -21,9 +21,9 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign.links.agents import classify
-from campaign.links.policy import url_host
+from campaign.clicks.agents import classify
 from campaign.store.schema import ClickRow
+from campaign.tagging.policy import url_host
 
 log = logging.getLogger(__name__)
 
