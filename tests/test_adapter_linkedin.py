@@ -344,12 +344,12 @@ class TestErrors:
         with pytest.raises(PermanentError, match=r"426.*202401.*CAMPAIGN_LINKEDIN_VERSION"):
             make(version="202401").publish(outgoing())
 
-    def test_a_too_long_post_is_refused_with_linkedins_reason(
+    def test_a_too_long_post_is_refused_before_any_request(
         self, fake: FakeLinkedIn, adapter: Adapter
     ) -> None:
-        with pytest.raises(PermanentError, match=r"422.*3001 exceeds the maximum of 3000"):
+        with pytest.raises(PermanentError, match=r"3001 characters; LinkedIn takes at most 3000"):
             adapter.publish(outgoing("x" * 3001))
-        assert fake.posts == []
+        assert fake.requests == []
 
     def test_429_waits_for_retry_after(self, fake: FakeLinkedIn, adapter: Adapter) -> None:
         fake.fault, fake.retry_after = "429", "120"

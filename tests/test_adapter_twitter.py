@@ -190,9 +190,9 @@ class TestErrors:
         assert "regenerate the access token" in str(caught.value)
 
     def test_too_long_text_is_permanent(self, fake_x: FakeX, x_adapter: Adapter) -> None:
-        with pytest.raises(PermanentError, match=r"too long.*shorten the template"):
+        with pytest.raises(PermanentError, match=r"281 weighted characters.*280.*shorten"):
             x_adapter.publish(post("x" * 281))
-        assert fake_x.tweets == []
+        assert fake_x.requests == []
 
     def test_duplicate_not_on_the_timeline_is_permanent(
         self, fake_x: FakeX, x_adapter: Adapter

@@ -74,13 +74,7 @@ class BlueskyAdapter(Adapter):
     def publish(self, post: Outgoing) -> Receipt:
         """Publish ``post`` (or a thread part) as an ``app.bsky.feed.post`` record."""
         rkey = self._record_key(post)
-        length = SPEC.count(post.text)
-        if length > SPEC.limit:
-            raise PermanentError(
-                f"the text has {length} graphemes; Bluesky takes at most {SPEC.limit}: shorten "
-                "the template ('campaign preview' shows each post's length)"
-            )
-        self.check_media(post)
+        self.preflight(post)
         images = post.media
         reply = _reply_ref(post)
         facets = self._call(

@@ -146,7 +146,7 @@ class LinkedInAdapter(Adapter):
                 "has no threads: a thread template is published there as one post joining "
                 "its parts, so a reply part should never reach LinkedIn; re-plan the campaign"
             )
-        self.check_media(post)
+        self.preflight(post)
         images = post.media
         body: dict[str, Any] = {
             "author": self._author,

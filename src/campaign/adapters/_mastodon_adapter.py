@@ -81,7 +81,7 @@ class MastodonAdapter(Adapter):
         the status already made. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        self.check_media(post)
+        self.preflight(post)
         media_ids = [upload(self._api, image, self._sleep) for image in post.media]
         with mastodon_errors(self._api, "publish the post", creates_post=True):
             status = self._api.status_post(

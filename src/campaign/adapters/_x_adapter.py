@@ -100,7 +100,7 @@ class XAdapter(Adapter):
         receipt returned. Raises the :mod:`campaign.errors` classes listed on
         :meth:`Adapter.publish`; image problems raise PermanentError before anything is sent.
         """
-        self.check_media(post)
+        self.preflight(post)
         media_ids = [upload(self._call, image, self._sleep) for image in post.media]
         try:
             with self._errors("publish the post", creates_post=True):

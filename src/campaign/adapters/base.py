@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar, Protocol
 
+from campaign.errors import PermanentError
 from campaign.platforms.base import PlatformSpec
 from campaign.platforms.images import Image
 
@@ -110,13 +111,22 @@ class Adapter(ABC):
     def look_back(self, post: Outgoing) -> Receipt | None:
         """Find ``post`` on the account if an earlier attempt did publish it, else ``None``."""
 
-    def check_media(self, post: Outgoing) -> None:
-        """Refuse, before any request, images this platform would not take: the very rules
-        planning applied (:func:`campaign.platforms.images.check_images`).
+    def preflight(self, post: Outgoing) -> None:
+        """Refuse, before any request, what the platform's published rules refuse: a text
+        over its limit as it counts length, or images it would not take. These are the very
+        rules planning applied (:mod:`campaign.platforms`), so a post ``validate`` accepted
+        passes here and one it refused cannot reach the platform.
 
         Raises :class:`~campaign.errors.PermanentError` saying what to fix.
         """
-        self.spec.check_images(post.media)
+        spec = self.spec
+        length = spec.count(post.text)
+        if length > spec.limit:
+            raise PermanentError(
+                f"the text has {length} {spec.unit}; {spec.title} takes at most {spec.limit}: "
+                "shorten the template ('campaign preview' shows each post's length)"
+            )
+        spec.check_images(post.media)
 
     def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
         """Release connections; the default holds nothing."""
