@@ -104,3 +104,12 @@ def test_planned_posts_are_the_posts_their_fields_make() -> None:
         rebuilt = Post(**{field.name: getattr(post, field.name) for field in fields(Post)})
         assert rebuilt == post
         assert vars(rebuilt) == vars(post)
+
+
+def test_x_is_another_name_for_twitter_in_files_and_on_the_command_line(tmp_path: Path) -> None:
+    from tests.planfiles import campaign_data, write_project
+
+    campaign = write_project(tmp_path, campaign_data(platforms=["x", "mastodon"]))
+    result = CliRunner().invoke(app, ["preview", str(campaign), "--platform", "x", "--json"])
+    assert result.exit_code == 0, result.output
+    assert [post["platform"] for post in json.loads(result.output)] == ["twitter"]

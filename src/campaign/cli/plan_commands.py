@@ -10,7 +10,8 @@ import typer
 
 from campaign.cli._app import app, fail, out, user_errors
 from campaign.cli.preview_view import render_preview
-from campaign.platforms.registry import platforms
+from campaign.errors import ConfigurationError
+from campaign.platforms.registry import canonical
 from campaign.render.planner import campaign_files, plan_files
 
 Paths = Annotated[
@@ -43,7 +44,9 @@ def preview(
     paths: Paths,
     platform: Annotated[
         list[str] | None,
-        typer.Option("--platform", "-p", help="Only this platform (repeat for more)."),
+        typer.Option(
+            "--platform", "-p", help="Only this platform (repeat for more; x is twitter)."
+        ),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, one object per post.")
@@ -54,14 +57,14 @@ def preview(
     Each post shows its local and UTC time, platform, text, length against the platform's
     limit, links and thread position.
     """
-    known = platforms()
-    for name in platform or []:
-        if name not in known:
-            fail(f"unknown platform {name!r}; use one of: {', '.join(known)}", code=2)
+    try:
+        wanted = {canonical(name) for name in platform or []}
+    except ConfigurationError as exc:
+        fail(str(exc), code=2)
     with user_errors():
         posts = plan_files(paths)
-    if platform:
-        posts = [post for post in posts if post.platform in platform]
+    if wanted:
+        posts = [post for post in posts if post.platform in wanted]
     if as_json:
         typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
         return

@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from campaign.errors import InvalidCampaign
-from campaign.platforms.registry import platforms as known_platforms
+from campaign.errors import ConfigurationError, InvalidCampaign
+from campaign.platforms.registry import canonical
 from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
 from campaign.records.problems import from_validation
@@ -24,10 +24,11 @@ _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
 def _platform_names(names: list[str]) -> list[str]:
-    known = known_platforms()
-    for name in names:
-        if name not in known:
-            raise ValueError(f"unknown platform {name!r}; use one of: {', '.join(known)}")
+    """The platforms' own names for ``names`` (``x`` is ``twitter``), each at most once."""
+    try:
+        names = [canonical(name) for name in names]
+    except ConfigurationError as exc:
+        raise ValueError(str(exc)) from None
     if len(set(names)) != len(names):
         raise ValueError("a platform is listed twice")
     return names
