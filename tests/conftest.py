@@ -131,3 +131,6 @@ def open_runtime() -> Iterator[Callable[..., Runtime]]:
 # --- Daemon: the fake Mastodon (tests/daemon_helpers.py), beside the fake X ---------------
 
 from tests.daemon_helpers import fake_mastodon  # noqa: E402, F401
+
+# --- campaign web: the example ledger served on loopback, and a real Chromium ---------------
+from tests.web_helpers import browser, page, served  # noqa: E402, F401
