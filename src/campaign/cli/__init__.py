@@ -17,6 +17,7 @@ from campaign.cli import (  # noqa: F401
     links_commands,
     plan_commands,
     queue_commands,
+    report_commands,
     web_commands,
 )
 from campaign.cli._app import app, err
