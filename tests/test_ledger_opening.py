@@ -213,3 +213,30 @@ def test_a_read_only_uri_is_refused_for_writing_but_serves_reading(
     listed = run("queue")
     assert listed.exit_code == 0, listed.output
     assert post.id in listed.output
+
+
+def test_a_postgresql_user_without_write_access_is_told_so(postgres_url: str) -> None:
+    import psycopg
+
+    with Ledger.open(postgres_url) as ledger:
+        ledger.sync([make_post("e1")], now=NOW)
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    role = f"reader_{schema}"
+    dsn = "host=127.0.0.1 port=5432 dbname=test user=postgres"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN')
+        admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        admin.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        reader = postgres_url.replace(
+            "postgresql+psycopg://postgres@", f"postgresql+psycopg://{role}@"
+        )
+        with Ledger.open(reader, create=False) as ledger:  # reading is allowed
+            assert [post.event for post in ledger.list()] == ["e1"]
+        with pytest.raises(LedgerError, match="refused a write: permission denied") as caught:
+            Ledger.open(reader, create=False, write=True)
+        assert "CAMPAIGN_DATABASE_URL" in str(caught.value)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{role}"')
+            admin.execute(f'DROP ROLE "{role}"')
