@@ -313,11 +313,12 @@ def test_run_once_without_credentials_keeps_posts_and_names_the_variables(
     posts = x_posts(2, datetime.now(UTC))
     ledger = seed(sqlite_url, posts)
     done = run_cli(daemon_env(sqlite_url, None), tmp_path, "run", "--once")
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 4, done.stderr  # due posts that could not go out need a person
     assert states(ledger, posts) == {"scheduled": 2}
     errors = [line for line in done.stderr.splitlines() if " ERROR " in line]
-    assert len(errors) == 1
+    assert len(errors) == 2
     assert "CAMPAIGN_TWITTER_API_KEY" in errors[0]
+    assert "2 due post(s) for twitter stay scheduled" in errors[1]
     ledger.close()
 
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner, Result
 
 from campaign.cli import app
 from campaign.store import Ledger
-from campaign.store.states import CANCELLED, FAILED, SCHEDULED, SENT, UNKNOWN
-from tests.ledger_helpers import NOW, QUEUE_JSON_FIELDS, force_state, make_post
+from campaign.store.states import CANCELLED, FAILED, MISSED, SCHEDULED, SENT, UNKNOWN
+from tests.ledger_helpers import NOW, QUEUE_JSON_FIELDS, force_state, make_post, make_thread
 
 
 @pytest.fixture
@@ -162,3 +162,34 @@ def test_unknown_id_points_to_the_queue(ledger_env: Ledger, command: list[str]) 
     assert result.exit_code == 1
     assert "no post with id 0123456789; see `campaign queue`" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("blocker", [CANCELLED, FAILED, MISSED, UNKNOWN])
+def test_retry_of_a_thread_part_whose_previous_part_will_not_go_out_is_refused(
+    ledger_env: Ledger, blocker: str
+) -> None:
+    parts = make_thread(3, event="t1")
+    ledger_env.sync(parts, now=NOW)
+    force_state(ledger_env, parts[0].id, SENT, remote_id="r1", sent_at=NOW)
+    force_state(ledger_env, parts[1].id, blocker)
+    force_state(ledger_env, parts[2].id, CANCELLED)
+    result = run("retry", parts[2].id)
+    assert result.exit_code == 1, result.output
+    assert "Scheduled again" not in result.output
+    assert f"the part before it, {parts[1].id}, is {blocker}" in result.output
+    fix = "campaign resolve" if blocker == UNKNOWN else f"campaign retry {parts[1].id}"
+    assert fix in result.output
+    assert f"campaign cancel {parts[2].id}" in result.output
+    assert ledger_env.get(parts[2].id).state == CANCELLED
+
+
+def test_retrying_a_cancelled_thread_part_by_part_schedules_it_again(ledger_env: Ledger) -> None:
+    parts = make_thread(3, event="t1")
+    ledger_env.sync(parts, now=NOW)
+    force_state(ledger_env, parts[0].id, SENT, remote_id="r1", sent_at=NOW)
+    assert run("cancel", parts[1].id).exit_code == 0  # cancels parts 2 and 3
+    assert run("retry", parts[2].id).exit_code == 1  # part 2 first
+    for part in parts[1:]:
+        result = run("retry", part.id)
+        assert result.exit_code == 0, result.output
+    assert [ledger_env.get(p.id).state for p in parts] == [SENT, SCHEDULED, SCHEDULED]

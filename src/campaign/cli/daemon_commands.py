@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -42,11 +43,15 @@ def run(
     before it is sent, so it goes out once even with two daemons on one PostgreSQL database.
     Posts later than CAMPAIGN_GRACE_MINUTES (15) become missed, loudly. Credentials come from
     the environment or .env; a platform without them keeps its posts scheduled and says which
-    variables to set. Exit 0 after a clean stop, 1 when the ledger cannot be opened.
+    variables to set. Exit 0 after a clean stop, 1 when the ledger cannot be opened or does
+    not exist yet (`campaign schedule` creates it); with --once, 4 when a post ended failed
+    or unknown, or due posts stayed scheduled because their platform could not be set up.
     """
     configure(log_format.value)
     with user_errors():
-        daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
+        report = daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
+    if report is not None and not report.ok:
+        raise typer.Exit(daemon.EXIT_ATTENTION)
 
 
 @app.command()
@@ -89,9 +94,15 @@ def _print_health(health: daemon.Health) -> None:
     live = [beat for beat, alive in health.workers if alive]
     if live:
         for beat in live:
-            out.print(
-                f"[green]daemon running[/] {beat.worker}, last beat {_ago(now, beat.beat_at)}"
-            )
+            if beat.worker in health.running:
+                out.print(
+                    f"[green]daemon running[/] {beat.worker}, last beat {_ago(now, beat.beat_at)}"
+                )
+            else:
+                out.print(
+                    f"[green]daemon ran[/] {beat.worker}: its last run ended "
+                    f"{_ago(now, beat.beat_at)} (within --ran-within)"
+                )
     elif health.workers:
         last = health.workers[0][0]
         out.print(
@@ -102,7 +113,7 @@ def _print_health(health: daemon.Health) -> None:
     counts = ", ".join(f"{n} {state}" for state, n in sorted(health.counts.items()))
     out.print(f"posts: {counts or 'none'}")
     _section("next", health.upcoming)
-    _section("recently sent", health.recent)
+    _section("recently sent", health.recent, sent=True)
     _section("needs a person", health.attention, show_error=True)
     _section("overdue (nothing is publishing them)", health.overdue)
     verdict = {
@@ -116,13 +127,22 @@ def _print_health(health: daemon.Health) -> None:
 SECTION_MOST = 10
 
 
-def _section(title: str, posts: list[QueuedPost], show_error: bool = False) -> None:
-    """A titled list of posts for people: the first SECTION_MOST, then how many more."""
+def _section(
+    title: str, posts: list[QueuedPost], show_error: bool = False, sent: bool = False
+) -> None:
+    """A titled list of posts for people: the first SECTION_MOST, then how many more.
+
+    Each post shows its planned local time, or with ``sent`` when it actually went out.
+    """
     if not posts:
         return
     out.print(f"{title}:")
     for post in posts[:SECTION_MOST]:
         when = post.local_time.strftime("%Y-%m-%d %H:%M %Z")
+        if sent and post.sent_at is not None:
+            when = post.sent_at.astimezone(ZoneInfo(post.timezone)).strftime(
+                "sent %Y-%m-%d %H:%M %Z"
+            )
         line = f"  {post.id} {post.state:<9} {post.platform:<9} {when}"
         if show_error and post.last_error:
             line += f": {post.last_error}"

@@ -35,7 +35,7 @@ def serve_links(
     """
     from campaign.clicks.redirector import serve  # the server stack loads only here
 
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False, write=True) as ledger:
         serve(ledger.engine, host=host, port=port, workers=workers)
 
 
@@ -57,7 +57,7 @@ def report(
     ] = None,
 ) -> None:
     """Clicks per post, platform, announcement and day, people and bots apart."""
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False) as ledger:
         result = click_report(
             ledger.engine, campaign=campaign, since=since.date() if since else None
         )

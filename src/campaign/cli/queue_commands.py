@@ -41,7 +41,12 @@ def schedule(
     """
     with user_errors():
         posts = plan_files(paths)
-        with Ledger.open() as ledger:
+        with Ledger.open(write=True) as ledger:
+            if ledger.created:
+                err.print(
+                    f"Created a new ledger at {escape(ledger.where)} "
+                    "(CAMPAIGN_DATABASE_URL chooses where)."
+                )
             report = ledger.sync(posts, prune=prune)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))
@@ -60,7 +65,7 @@ def queue(
     """List the ledger's posts in time order, with state, attempts and id."""
     if state is not None and state not in STATES:
         fail(f"unknown state {state!r}; use one of: {', '.join(STATES)}", code=EXIT_USAGE)
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False) as ledger:
         posts = ledger.list(state=state, campaign=campaign)
     if as_json:
         typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
@@ -73,7 +78,7 @@ def queue(
 @app.command()
 def cancel(post_id: PostId) -> None:
     """Cancel a post that has not been sent, and the later parts of its thread."""
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False, write=True) as ledger:
         cancelled = ledger.cancel(post_id)
     for post in cancelled:
         out.print(f"[green]Cancelled[/] {escape(describe(post))}: {escape(excerpt(post.text))}")
@@ -82,7 +87,7 @@ def cancel(post_id: PostId) -> None:
 @app.command()
 def retry(post_id: PostId) -> None:
     """Schedule a failed, missed, cancelled or unknown post again; the daemon sends it next."""
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False, write=True) as ledger:
         was = ledger.get(post_id).state
         post = ledger.retry(post_id)
     out.print(f"[green]Scheduled again[/] (was {was}): {escape(describe(post))}.")
@@ -107,7 +112,7 @@ def resolve(
     """Settle a post whose outcome is unknown, after looking on the platform yourself."""
     if (posted is None) == (not not_posted):
         fail("give exactly one of --posted REMOTE_ID or --not-posted", code=EXIT_USAGE)
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False, write=True) as ledger:
         post = ledger.resolve(post_id, posted=posted)
     if posted is not None:
         out.print(f"[green]Marked sent[/] {escape(describe(post))} as {escape(posted)}.")

@@ -13,7 +13,7 @@ from campaign.daemon import status
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.logs import event
-from campaign.daemon.runtime import Runtime, run_once
+from campaign.daemon.runtime import OnceReport, Runtime, run_once
 from campaign.daemon.scheduler import run_forever
 from campaign.errors import ConfigurationError
 from campaign.store.ledger import Ledger
@@ -39,14 +39,16 @@ def run(
     once: bool = False,
     dry_run: bool = False,
     echo: Callable[[str], None] = print,
-) -> None:
-    """Run the daemon until SIGTERM/SIGINT (``once``: until nothing more is due).
+) -> OnceReport | None:
+    """Run the daemon until SIGTERM/SIGINT (``once``: until nothing more is due, then return
+    what needs a person, also logged as an ERROR).
 
     ``dry_run`` publishes through the dry-run adapter (``echo`` prints each post) and
     records nothing in the ledger. Raises :class:`~campaign.errors.ConfigurationError` or
-    :class:`~campaign.errors.LedgerError` when the ledger cannot be opened.
+    :class:`~campaign.errors.LedgerError` when the ledger cannot be opened (or does not exist:
+    only ``campaign schedule`` creates one).
     """
-    runtime = Runtime.open(settings, dry_run=dry_run, echo=echo)
+    runtime = Runtime.open(settings, dry_run=dry_run, echo=echo, create=False)
     where = make_url(settings.ledger_url()).render_as_string(hide_password=True)
     mode = "once" if once else "daemon"
     event(
@@ -56,22 +58,26 @@ def run(
         f"{settings.poll_seconds:g} s, grace {settings.grace_minutes:g} min",
         worker=str(runtime.worker),
     )
+    report = None
     try:
         with runtime.stop_on_signals(), runtime.alive():
             if once:
-                run_once(runtime)
+                report = run_once(runtime)
             else:
                 run_forever(runtime)
     finally:
         runtime.close()
         event(logging.INFO, "stopped", "daemon stopped", worker=str(runtime.worker))
+    if report is not None and not report.ok:
+        event(logging.ERROR, "needs_attention", report.summary(), worker=str(runtime.worker))
+    return report
 
 
 def check(
     settings: DaemonSettings, *, window: timedelta, ran_within: timedelta | None
 ) -> status.Health:
     """The health report ``campaign status`` prints (see :mod:`campaign.daemon.status`)."""
-    with Ledger.open(settings.ledger_url(), grace=settings.grace) as ledger:
+    with Ledger.open(settings.ledger_url(), grace=settings.grace, create=False) as ledger:
         now = Clock(timedelta(seconds=settings.clock_offset_seconds)).now()
         return status.check(
             ledger,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -26,6 +27,8 @@ from campaign.daemon.identity import WorkerId
 from campaign.daemon.logs import event
 from campaign.daemon.publisher import Publisher
 from campaign.store.ledger import Ledger
+from campaign.store.queued import QueuedPost
+from campaign.store.states import FAILED, SENT, UNKNOWN
 
 
 @dataclass
@@ -45,13 +48,19 @@ class Runtime:
         *,
         dry_run: bool = False,
         echo: Callable[[str], None] = print,
+        create: bool = True,
     ) -> Runtime:
         """Open the ledger and prepare to publish (``dry_run``: print, record nothing).
 
+        ``create``: make the ledger when there is none (``campaign run`` does not: a
+        mistyped path must not become an empty ledger the daemon watches forever).
         Raises :class:`~campaign.errors.ConfigurationError` or
-        :class:`~campaign.errors.LedgerError` when the ledger cannot be opened.
+        :class:`~campaign.errors.LedgerError` when the ledger cannot be opened, or does not
+        take writes (unless ``dry_run``).
         """
-        ledger = Ledger.open(settings.ledger_url(), grace=settings.grace)
+        ledger = Ledger.open(
+            settings.ledger_url(), grace=settings.grace, create=create, write=not dry_run
+        )
         worker = WorkerId.mine()
         book: Book = DryRunBook(ledger, worker) if dry_run else LedgerBook(ledger, worker)
         stop = threading.Event()
@@ -118,18 +127,72 @@ class Runtime:
                 signal.signal(sig, handler)
 
 
-def run_once(runtime: Runtime) -> None:
-    """Publish everything due now (after settling posts crashed workers left), then return.
+@dataclass(frozen=True)
+class OnceReport:
+    """What one :func:`run_once` left for a person: posts that ended ``failed`` or
+    ``unknown`` in it, and due posts that stayed ``scheduled`` because their platform could
+    not be set up (missing or refused credentials, or unreachable), counted per platform."""
+
+    ended: list[QueuedPost]
+    stuck: dict[str, int]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every post the run could act on went out or waits for a known reason."""
+        return not self.ended and not self.stuck
+
+    def summary(self) -> str:
+        """One line for the log: what needs a person, and what to do."""
+        parts = []
+        if self.ended:
+            posts = ", ".join(f"{p.id} ({p.platform}, {p.state})" for p in self.ended)
+            parts.append(
+                f"{len(self.ended)} post(s) ended failed or unknown: {posts}; see "
+                "`campaign status` and `campaign queue`"
+            )
+        for name, count in sorted(self.stuck.items()):
+            parts.append(
+                f"{count} due post(s) for {name} stay scheduled: the platform could not be set "
+                "up (see the error above; check its credentials)"
+            )
+        return "; ".join(parts)
+
+
+def run_once(runtime: Runtime) -> OnceReport:
+    """Publish everything due now (after settling posts crashed workers left), then return
+    what needs a person (see :class:`OnceReport`).
 
     Posts that must wait (a retry time or a rate limit ahead) are left for the next run.
     """
     publisher = runtime.publisher
+    recovered = {claim.post.id for claim in runtime.book.stuck_sending()}
     publisher.recover_stuck()
     tried: set[str] = set()
     with ThreadPoolExecutor(runtime.settings.workers, thread_name_prefix="publish") as pool:
         while not runtime.stop.is_set():
             batch = [p.id for p in runtime.book.due(runtime.clock.now()) if p.id not in tried]
             if not batch:
-                return
+                break
             tried.update(batch)
             list(pool.map(publisher.publish, batch))
+    return _report(runtime, tried | recovered)
+
+
+def _report(runtime: Runtime, tried: set[str]) -> OnceReport:
+    """The outcome of the posts tried in this run, and of the thread parts that followed them
+    (a part goes out right after the part before it, within the same call)."""
+    book = runtime.book
+    ended: dict[str, QueuedPost] = {}
+    for post_id in sorted(tried):
+        post = book.get(post_id)
+        while post is not None and post.id not in ended:
+            if post.state in (FAILED, UNKNOWN):
+                ended[post.id] = post
+            if post.state != SENT:
+                break
+            post = book.next_part(post)
+    still_due = book.due(runtime.clock.now())
+    platforms = {p.platform for p in still_due}
+    unusable = {name for name in platforms if runtime.publisher.connections.get(name) is None}
+    stuck = Counter(p.platform for p in still_due if p.platform in unusable)
+    return OnceReport(sorted(ended.values(), key=lambda p: p.id), dict(stuck))

@@ -1,10 +1,11 @@
 """The health of publishing on one ledger, for ``campaign status`` and for monitors.
 
 Healthy means: a daemon is alive (a heartbeat newer than the stale limit that did not say it
-stopped) and no post needs a person. A post needs a person when it is ``unknown`` (whatever
-its age: someone must look on the platform), ``failed`` or ``missed`` within the attention
-window (default 24 h), or still ``scheduled`` more than the grace window after it was due
-(nothing is publishing it: no daemon, or its platform's credentials are missing).
+stopped, from a process that still exists when it ran on this host) and no post needs a
+person. A post needs a person when it is ``unknown`` (whatever its age: someone must look on
+the platform), ``failed`` or ``missed`` within the attention window (default 24 h), or still
+``scheduled`` more than the grace window after it was due (nothing is publishing it: no
+daemon, or its platform's credentials are missing).
 
 Exit codes (:attr:`Health.exit_code`): 0 healthy; 3 no live daemon; 4 a daemon is alive but
 posts need a person. (1 and 2 keep their CLI meaning: error, usage.)
@@ -18,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from campaign.daemon.identity import WorkerId, pid_running
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
@@ -36,12 +38,14 @@ class Health:
     """What ``campaign status`` reports."""
 
     checked_at: datetime
-    workers: list[tuple[Heartbeat, bool]]  # every known worker, and whether it is alive
+    workers: list[tuple[Heartbeat, bool]]  # every known worker, and whether it counts as alive
     counts: dict[str, int]
     upcoming: list[QueuedPost]
     recent: list[QueuedPost]
     attention: list[QueuedPost]
     overdue: list[QueuedPost]
+
+    running: frozenset[str] = frozenset()  # workers running now (not merely ran recently)
 
     @property
     def alive(self) -> bool:
@@ -65,6 +69,7 @@ class Health:
             "checked_at": self.checked_at.isoformat(),
             "daemon": {
                 "alive": self.alive,
+                "running": bool(self.running),
                 "workers": [
                     {
                         "worker": beat.worker,
@@ -74,6 +79,7 @@ class Health:
                         "beat_at": beat.beat_at.isoformat(),
                         "stopped": beat.stopped,
                         "alive": alive,
+                        "running": beat.worker in self.running,
                     }
                     for beat, alive in self.workers
                 ],
@@ -99,10 +105,11 @@ def check(
     """The health of ``ledger`` at ``now``.
 
     ``ran_within``: for ``campaign run --once`` from cron or a timer, a run that ended within
-    this time counts as a live daemon too.
+    this time counts as a live daemon too (alive, but not running).
     """
-    beats = heartbeats(ledger)
-    workers = [(b, _alive(b, now, stale_after, ran_within)) for b in beats[:limit]]
+    beats = heartbeats(ledger)[:limit]
+    running = frozenset(b.worker for b in beats if _running(b, now, stale_after))
+    workers = [(b, b.worker in running or _ran(b, now, ran_within)) for b in beats]
     due_before = now - grace
     with ledger.engine.connect() as connection:
         by_state = select(_posts.c.state, func.count()).group_by(_posts.c.state)
@@ -115,6 +122,7 @@ def check(
         return Health(
             checked_at=now,
             workers=workers,
+            running=running,
             counts=counts,
             upcoming=posts(_posts.c.state == SCHEDULED, order=_posts.c.scheduled_at),
             recent=posts(_posts.c.state == SENT, order=_posts.c.sent_at.desc()),
@@ -135,9 +143,18 @@ def check(
         )
 
 
-def _alive(
-    beat: Heartbeat, now: datetime, stale_after: timedelta, ran_within: timedelta | None
-) -> bool:
-    if ran_within is not None and now - beat.beat_at <= ran_within:
-        return True
-    return not beat.stopped and now - beat.beat_at <= stale_after
+def _running(beat: Heartbeat, now: datetime, stale_after: timedelta) -> bool:
+    """A fresh heartbeat that did not say it stopped, from a process that still exists when
+    it ran on this host (a daemon killed with ``kill -9`` is not left "running" until its
+    heartbeat goes stale)."""
+    if beat.stopped or now - beat.beat_at > stale_after:
+        return False
+    me = WorkerId.mine()
+    worker = WorkerId.parse(beat.worker)
+    if worker is not None and worker.host == me.host and worker.pid != me.pid:
+        return pid_running(worker.pid)
+    return True
+
+
+def _ran(beat: Heartbeat, now: datetime, ran_within: timedelta | None) -> bool:
+    return ran_within is not None and now - beat.beat_at <= ran_within

@@ -7,6 +7,7 @@ daemon) queue for the write lock instead of failing half-way with "database is l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from campaign.errors import ConfigurationError
+from campaign.errors import ConfigurationError, LedgerError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 EXAMPLE_URLS = "sqlite:////path/to/campaign.db or postgresql+psycopg://user@host/dbname"
@@ -27,29 +28,67 @@ def parse_url(url: str) -> URL:
     """
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
+        detail = f" ({exc})" if isinstance(exc, ValueError) else ""
         raise ConfigurationError(
-            f"CAMPAIGN_DATABASE_URL {url!r} is not a database URL; use e.g. {EXAMPLE_URLS}"
+            f"CAMPAIGN_DATABASE_URL {_masked(url)!r} is not a database URL{detail}; "
+            f"use e.g. {EXAMPLE_URLS}"
         ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ConfigurationError(
-            f"the ledger supports SQLite and PostgreSQL, not {backend!r}; use e.g. {EXAMPLE_URLS}"
+            f"CAMPAIGN_DATABASE_URL: the ledger supports SQLite and PostgreSQL, not {backend!r}; "
+            f"use e.g. {EXAMPLE_URLS}"
         )
+    if backend == "sqlite":
+        _check_sqlite_file(_masked(url), parsed)
     return parsed
 
 
-def open_engine(url: str) -> Engine:
-    """Create the SQLAlchemy engine for ``url``; a SQLite file's folder is created if needed.
+def _masked(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages (it may not even parse)."""
+    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite ledger URL names (also inside a ``file:`` URI), else ``None``."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database.startswith("file:"):
+        database = database.removeprefix("file:").partition("?")[0]
+    if not database or database == ":memory:":
+        return None
+    return Path(database).expanduser()
+
+
+def _check_sqlite_file(url: str, parsed: URL) -> None:
+    """Refuse a SQLite URL that names no file (a ledger in memory is lost at exit) or a folder."""
+    path = sqlite_file(parsed)
+    if path is None:
+        raise ConfigurationError(
+            f"CAMPAIGN_DATABASE_URL {url!r} names no file: a ledger in memory is lost when the "
+            "command ends; give a file, e.g. sqlite:////path/to/campaign.db"
+        )
+    if (parsed.database or "").endswith("/") or path.is_dir():
+        raise ConfigurationError(
+            f"CAMPAIGN_DATABASE_URL {url!r} names the folder {path}, not a file; add the file "
+            f"name, e.g. sqlite:///{path / 'campaign.db'}"
+        )
+
+
+def open_engine(url: str, *, create: bool = True) -> Engine:
+    """Create the SQLAlchemy engine for ``url``; a SQLite file's folder is created if needed
+    (only when ``create``: else a missing folder is left for the caller to report).
 
     Raises :class:`~campaign.errors.ConfigurationError` for an unusable URL, or when the
     URL is PostgreSQL and its driver is not installed.
     """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, create=create)
     try:
         return create_engine(parsed, pool_pre_ping=True)
     except ImportError:
@@ -60,10 +99,18 @@ def open_engine(url: str) -> Engine:
         ) from None
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, *, create: bool) -> Engine:
     database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = sqlite_file(url)
+    if create and path is not None and not database.startswith("file:"):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the folder {path.parent} for the ledger {path}: "
+                f"{exc.strerror}; create it yourself or set CAMPAIGN_DATABASE_URL to a "
+                "writable place"
+            ) from None
     engine = create_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -73,9 +120,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        if database and database != ":memory:":
+        if create:  # persistent: an existing ledger has it, another file is left as it is
             cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
     @event.listens_for(engine, "begin")

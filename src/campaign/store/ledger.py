@@ -8,22 +8,23 @@ off, …) live in :mod:`campaign.store.transitions` and work on the same tables.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, Row, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, Row, column, select, table, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from campaign.errors import LedgerError
 from campaign.render.post import Post
-from campaign.settings import Settings
+from campaign.settings import Settings, default_database_url
 from campaign.store import migrate, states
-from campaign.store.engine import open_engine, parse_url
+from campaign.store.engine import open_engine, parse_url, sqlite_file
 from campaign.store.queued import QueuedPost
 from campaign.store.shortlinks import register as register_short_links
 from campaign.store.sync import SyncReport, posts_table, sync_posts
@@ -37,38 +38,69 @@ RESOLVE_FROM = frozenset({states.UNKNOWN})
 class Ledger:
     """The queue database, opened and upgraded to the current schema."""
 
-    def __init__(self, engine: Engine, *, grace: timedelta) -> None:
+    def __init__(self, engine: Engine, *, grace: timedelta, created: bool = False) -> None:
         self.engine = engine
         self.grace = grace
+        self.created = created  # whether opening it made a new, empty ledger
+
+    @property
+    def where(self) -> str:
+        """The ledger's URL for people (password hidden)."""
+        return self.engine.url.render_as_string(hide_password=True)
 
     @classmethod
-    def open(cls, url: str | None = None, *, grace: timedelta | None = None) -> Ledger:
+    def open(
+        cls,
+        url: str | None = None,
+        *,
+        grace: timedelta | None = None,
+        create: bool = True,
+        write: bool = False,
+    ) -> Ledger:
         """Open the ledger at ``url`` (default: ``CAMPAIGN_DATABASE_URL`` or the user's SQLite
-        file), creating or upgrading its schema in place. ``grace`` defaults to the
+        file), upgrading its schema in place. ``grace`` defaults to the
         ``CAMPAIGN_GRACE_MINUTES`` setting.
 
+        ``create``: make a new ledger (a SQLite file and its folder, or the tables in an
+        empty PostgreSQL database) when there is none; without it a missing ledger is an
+        error, so a mistyped path is reported instead of silently becoming an empty ledger.
+        :attr:`created` says whether one was made. ``write``: check now that the ledger
+        takes writes, so a read-only file is reported before any work is done.
+
         Raises :class:`~campaign.errors.ConfigurationError` for an unusable URL and
-        :class:`~campaign.errors.LedgerError` when the database cannot be reached or was
-        made by a newer `campaign`.
+        :class:`~campaign.errors.LedgerError` when the database cannot be reached, does not
+        exist (without ``create``), is read-only (with ``write``) or was made by a newer
+        `campaign`.
         """
         settings = Settings()
         url = url or settings.ledger_url()
-        engine = open_engine(url)
-        where = parse_url(url).render_as_string(hide_password=True)
+        parsed = parse_url(url)
+        where = parsed.render_as_string(hide_password=True)
+        path = sqlite_file(parsed)
+        if not create and path is not None and not path.exists():
+            raise LedgerError(_missing(where, path, url == default_database_url()))
+        engine = open_engine(url, create=create)
         try:
+            created = migrate.current_revision(engine) is None
+            if created and not create:
+                raise LedgerError(_missing(where, path, url == default_database_url()))
             migrate.upgrade(engine)
-        except OperationalError as exc:
+            if write:
+                _check_writable(engine)
+        except DBAPIError as exc:
             engine.dispose()
-            raise LedgerError(
-                f"cannot open the ledger at {where}: {exc.orig}; check CAMPAIGN_DATABASE_URL"
-            ) from None
+            raise LedgerError(_unusable(where, path, exc)) from None
         except CommandError:
             engine.dispose()
             raise LedgerError(
                 f"the ledger at {where} has a newer schema than this `campaign` knows "
                 f"({migrate.head_revision()}); upgrade campaign"
             ) from None
-        return cls(engine, grace=grace or timedelta(minutes=settings.grace_minutes))
+        except BaseException:
+            engine.dispose()
+            raise
+        grace = grace or timedelta(minutes=settings.grace_minutes)
+        return cls(engine, grace=grace, created=created)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -168,10 +200,19 @@ class Ledger:
         The attempt count is kept; the retry time replaces any back-off as ``not_before``, so
         the daemon measures lateness from it and its grace window does not miss the post
         again at once. Raises :class:`~campaign.errors.LedgerError` when the post is
-        scheduled, sending or sent.
+        scheduled, sending or sent, or when it is a thread part whose previous part will
+        not go out (cancelled, failed, missed or unknown): it could only be missed again.
         """
         moment = now or _now()
-        return self._move(post_id, "retry", RETRY_FROM, states.SCHEDULED, moment, not_before=moment)
+        return self._move(
+            post_id,
+            "retry",
+            RETRY_FROM,
+            states.SCHEDULED,
+            moment,
+            guard=_previous_part_can_go_out,
+            not_before=moment,
+        )
 
     def resolve(
         self,
@@ -210,11 +251,14 @@ class Ledger:
         allowed: frozenset[str],
         target: str,
         now: datetime | None,
+        guard: Callable[[Connection, QueuedPost], None] | None = None,
         **values: Any,
     ) -> QueuedPost:
         with self.engine.begin() as connection:
             post = _find(connection, post_id, lock=True)
             _check(post, action, allowed)
+            if guard is not None:
+                guard(connection, post)
             connection.execute(
                 update(posts_table)
                 .where(posts_table.c.id == post.id)
@@ -226,6 +270,49 @@ class Ledger:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _missing(where: str, path: Path | None, default: bool) -> str:
+    """Why a ledger that must exist is not there, and what to do."""
+    if path is None:
+        looked = "the database holds no ledger tables"
+    elif path.exists():
+        looked = f"the file {path} holds no ledger tables"
+    else:
+        looked = f"the file {path} does not exist"
+    setting = (
+        "set CAMPAIGN_DATABASE_URL if your ledger is elsewhere"
+        if default
+        else "check CAMPAIGN_DATABASE_URL for a typo"
+    )
+    return (
+        f"no ledger at {where}: {looked}; {setting}, or run `campaign schedule FILES` to create it"
+    )
+
+
+def _check_writable(engine: Engine) -> None:
+    """Make a write that changes nothing, and roll it back: raises when writes are refused."""
+    version = table("alembic_version", column("version_num"))
+    with engine.connect() as connection, connection.begin() as transaction:
+        connection.execute(update(version).values(version_num=version.c.version_num))
+        transaction.rollback()
+
+
+def _unusable(where: str, path: Path | None, exc: DBAPIError) -> str:
+    """Why the database refused to open or to take a write, and what to do."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    if path is not None and any(word in reason for word in ("readonly", "unable to open")):
+        return (
+            f"cannot use the ledger {path}: {reason}; this user must be able to write the file "
+            f"and its folder {path.parent} (SQLite adds -wal and -shm files next to it), or set "
+            "CAMPAIGN_DATABASE_URL to a writable ledger"
+        )
+    if isinstance(exc, OperationalError):
+        return f"cannot open the ledger at {where}: {reason}; check CAMPAIGN_DATABASE_URL"
+    return (
+        f"the ledger at {where} refused a write: {reason}; give this database user write "
+        "access, or set CAMPAIGN_DATABASE_URL to a writable ledger"
+    )
 
 
 def _find(connection: Connection, post_id: str, *, lock: bool = False) -> QueuedPost:
@@ -251,6 +338,30 @@ def _find(connection: Connection, post_id: str, *, lock: bool = False) -> Queued
             "give more of the id"
         )
     return QueuedPost.from_row(rows[0]._mapping)
+
+
+def _previous_part_can_go_out(connection: Connection, post: QueuedPost) -> None:
+    """Refuse to schedule a thread part again while the part before it will not go out."""
+    if post.previous_id is None:
+        return
+    row = connection.execute(
+        select(posts_table.c.state).where(posts_table.c.id == post.previous_id)
+    ).first()
+    state = row.state if row is not None else "gone from the ledger"
+    if state in (states.SENT, states.SENDING, states.SCHEDULED):
+        return
+    prev = post.previous_id
+    if state == states.UNKNOWN:
+        fix = f"settle it first with `campaign resolve {prev} --posted REMOTE_ID` or `--not-posted`"
+    elif row is None:
+        fix = "schedule the campaign again first"
+    else:
+        fix = f"retry that part first (`campaign retry {prev}`)"
+    raise LedgerError(
+        f"cannot retry post {post.id}: it is part {post.thread} of {post.thread_size} of a "
+        f"thread and the part before it, {prev}, is {state}, so this part could never go out; "
+        f"{fix}, or cancel this one (`campaign cancel {post.id}`)"
+    )
 
 
 def _check(post: QueuedPost, action: str, allowed: frozenset[str]) -> None:
