@@ -193,3 +193,17 @@ def test_retrying_a_cancelled_thread_part_by_part_schedules_it_again(ledger_env:
         result = run("retry", part.id)
         assert result.exit_code == 0, result.output
     assert [ledger_env.get(p.id).state for p in parts] == [SENT, SCHEDULED, SCHEDULED]
+
+
+def test_resolve_not_posted_of_a_part_after_a_cancelled_one_is_refused(
+    ledger_env: Ledger,
+) -> None:
+    parts = make_thread(3, event="t2")
+    ledger_env.sync(parts, now=NOW)
+    force_state(ledger_env, parts[0].id, SENT, remote_id="r1", sent_at=NOW)
+    force_state(ledger_env, parts[1].id, CANCELLED)
+    force_state(ledger_env, parts[2].id, UNKNOWN)
+    result = run("resolve", parts[2].id, "--not-posted")
+    assert result.exit_code == 1, result.output
+    assert f"the part before it, {parts[1].id}, is cancelled" in result.output
+    assert ledger_env.get(parts[2].id).state == UNKNOWN

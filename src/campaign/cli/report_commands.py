@@ -55,7 +55,7 @@ def report(
     if as_json and as_csv:
         fail("choose one of --json and --csv")
     day = since.date() if since else None
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False) as ledger:
         result = campaign_report(
             ledger.engine, campaign=campaign, event=event, since=day, by=by.value
         )

@@ -50,7 +50,7 @@ def web(
     with user_errors():
         settings = WebSettings()
         check_exposure(host, settings, require_sign_in=require_sign_in)
-        with Ledger.open() as ledger:
+        with Ledger.open(create=False, write=True) as ledger:
             app_ = create_app(
                 ledger,
                 host=host,
@@ -85,7 +85,7 @@ def export(
     from campaign.web.feed import calendar_feed
     from campaign.web.model import from_ledger
 
-    with user_errors(), Ledger.open() as ledger:
+    with user_errors(), Ledger.open(create=False) as ledger:
         posts = data.ledger_posts(ledger.engine, data.Filters(campaign=campaign or ""))
         entries = from_ledger(posts)
         ics.write_bytes(calendar_feed(entries, datetime.now(UTC)))

@@ -177,7 +177,7 @@ def app_from_environment() -> Starlette:
     """The app over the ledger named by the environment: the factory each worker calls."""
     from campaign.store.ledger import Ledger  # the worker's own engine, opened in the worker
 
-    app = create_app(Ledger.open().engine)
+    app = create_app(Ledger.open(create=False, write=True).engine)
     quiet_collector()
     return app
 

@@ -226,7 +226,8 @@ class Ledger:
 
         With ``posted`` (the platform's id of the post) it becomes ``sent``; with ``None`` it
         was not posted and is scheduled again, due from now as after :meth:`retry`. Raises
-        :class:`~campaign.errors.LedgerError` unless the post is ``unknown``.
+        :class:`~campaign.errors.LedgerError` unless the post is ``unknown``, or when it would
+        be scheduled again behind a previous thread part that will not go out.
         """
         moment = now or _now()
         if posted is not None:
@@ -241,7 +242,13 @@ class Ledger:
                 sent_at=moment,
             )
         return self._move(
-            post_id, "resolve", RESOLVE_FROM, states.SCHEDULED, moment, not_before=moment
+            post_id,
+            "resolve",
+            RESOLVE_FROM,
+            states.SCHEDULED,
+            moment,
+            guard=_previous_part_can_go_out,
+            not_before=moment,
         )
 
     def _move(
@@ -358,8 +365,9 @@ def _previous_part_can_go_out(connection: Connection, post: QueuedPost) -> None:
     else:
         fix = f"retry that part first (`campaign retry {prev}`)"
     raise LedgerError(
-        f"cannot retry post {post.id}: it is part {post.thread} of {post.thread_size} of a "
-        f"thread and the part before it, {prev}, is {state}, so this part could never go out; "
+        f"cannot schedule post {post.id} again: it is part {post.thread} of {post.thread_size} "
+        f"of a thread and the part before it, {prev}, is {state}, so this part could never go "
+        "out; "
         f"{fix}, or cancel this one (`campaign cancel {post.id}`)"
     )
 
