@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from campaign import daemon
 from campaign.cli._app import app, out, user_errors
-from campaign.daemon.logs import configure
-from campaign.store.queued import QueuedPost
+
+if TYPE_CHECKING:
+    from campaign.daemon import Health
+    from campaign.store import QueuedPost
 
 
 class LogFormat(StrEnum):
@@ -44,6 +45,9 @@ def run(
     the environment or .env; a platform without them keeps its posts scheduled and says which
     variables to set. Exit 0 after a clean stop, 1 when the ledger cannot be opened.
     """
+    from campaign import daemon
+    from campaign.daemon.logs import configure
+
     configure(log_format.value)
     with user_errors():
         daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
@@ -71,6 +75,8 @@ def status(
     alive but posts need a person (unknown; failed or missed within --window hours; or still
     scheduled beyond the grace window); 1 the ledger cannot be opened.
     """
+    from campaign import daemon
+
     with user_errors():
         health = daemon.check(
             daemon.load_settings(),
@@ -84,7 +90,9 @@ def status(
     raise typer.Exit(health.exit_code)
 
 
-def _print_health(health: daemon.Health) -> None:
+def _print_health(health: Health) -> None:
+    from campaign import daemon
+
     now = health.checked_at
     live = [beat for beat, alive in health.workers if alive]
     if live:
