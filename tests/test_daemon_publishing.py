@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.runtime import Runtime, run_once
 from campaign.store import transitions
@@ -33,6 +34,18 @@ Open = Callable[..., Runtime]
 def set_now(runtime: Runtime, instant: datetime) -> None:
     """Make the daemon's clock read ``instant`` (it keeps ticking from there)."""
     runtime.clock.offset = instant - datetime.now(UTC)
+
+
+class StoppedClock(Clock):
+    """A daemon clock that reads ``at`` and does not tick: what the daemon decides cannot
+    depend on how long the machine takes between two steps of a test."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__()
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def post_in(runtime: Runtime, post_id: str) -> QueuedPost:
@@ -350,14 +363,22 @@ class TestCrashRecovery:
         fake_mastodon: FakeMastodon,
         fault: str,
     ):
-        """Mastodon answers the look-back with 503 (or 429 with a reset 30 s ahead): the post
-        stays in ``sending`` untouched until a later look-back (after the reset) settles it."""
+        """Mastodon answers the look-back with 503 (or 429 with a reset 5 min ahead): the post
+        stays in ``sending`` untouched until a later look-back (after the reset) settles it.
+
+        The reset is a fixed instant and the daemon's clock is stopped. (A reset counted from
+        when the fake got the request, against a clock set 31 s after the test's start, made
+        this fail whenever the set-up took over a second on a loaded machine.) The minute
+        after the reset covers Mastodon.py's shift of the reset by the whole-second ``Date``
+        header and the time the answer took."""
         now = datetime.now(UTC)
         toot = make_post("toot", platform="mastodon", at=now)
         runtime = open_runtime(daemon_settings())
+        clock = runtime.publisher.clock = StoppedClock(now)
         runtime.ledger.sync([toot], now=now - timedelta(hours=1))
         self.leave_sending(runtime, toot.id, DEAD, now)
-        fake_mastodon.reset_in = timedelta(seconds=30)
+        reset = now + timedelta(minutes=5)
+        fake_mastodon.reset_header = reset.isoformat(timespec="milliseconds")
         fake_mastodon.fail("POST /api/v1/statuses", fault)
         run_once(runtime)
         assert post_in(runtime, toot.id).state == "sending"
@@ -365,7 +386,7 @@ class TestCrashRecovery:
         if fault == "ratelimit":
             assert post_in(runtime, toot.id).state == "sending"
             assert len(fake_mastodon.calls("POST /api/v1/statuses")) == 1
-            set_now(runtime, now + timedelta(seconds=31))
+            clock.at = reset + timedelta(minutes=1)
             run_once(runtime)
         assert post_in(runtime, toot.id).state == "sent"
         assert len(fake_mastodon.statuses) == 1

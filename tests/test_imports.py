@@ -3,8 +3,11 @@ order in which the rest of the suite happens to import things."""
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
+
+import pytest
 
 SCRIPT = """
 import importlib, pkgutil, sys
@@ -45,3 +48,44 @@ def test_no_module_imports_itself_through_others() -> None:
         if (chain := graph.find_shortest_chain(importer=imported, imported=importer))
     )
     assert cycles == []
+
+
+#: What only some commands need: the ledger's database stack, X's length rules, the daemon's
+#: scheduler and the platforms' client libraries.
+HEAVY = ("sqlalchemy", "alembic", "twitter_text", "apscheduler", "tweepy", "atproto", "mastodon")
+
+LOADED = """
+import sys
+import campaign.cli
+print("\\n".join(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def test_importing_the_command_line_loads_no_database_network_or_length_stack() -> None:
+    """``campaign --help`` feels broken if it first loads SQLAlchemy and the platform clients:
+    each command imports those when it runs."""
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = set(done.stdout.split())
+    assert "typer" in loaded  # the check sees what was imported
+    assert sorted(loaded.intersection(HEAVY)) == []
+
+
+def test_the_lazily_imported_names_are_the_real_ones() -> None:
+    import campaign
+    import campaign.store
+    from campaign.render.post import Post
+    from campaign.store.ledger import Ledger
+    from campaign.store.queued import QueuedPost
+    from campaign.store.sync import SyncReport
+
+    assert campaign.Post is Post
+    assert (campaign.store.Ledger, campaign.store.QueuedPost) == (Ledger, QueuedPost)
+    assert campaign.store.SyncReport is SyncReport
+
+
+@pytest.mark.parametrize(("module", "name"), [("campaign", "Pots"), ("campaign.store", "Ledgr")])
+def test_a_misspelt_name_is_an_attribute_error(module: str, name: str) -> None:
+    with pytest.raises(AttributeError, match=f"has no attribute '{name}'"):
+        getattr(importlib.import_module(module), name)

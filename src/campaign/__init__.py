@@ -6,7 +6,13 @@ The data flows through one subpackage per stage:
 posts) → ``links`` (UTM tags, short links, redirector) → ``store`` (the ledger) →
 ``daemon`` (publishing on time) → ``adapters`` (one module per platform). ``cli`` is a thin
 layer over all of them.
+
+``Post`` is imported when first asked for: it brings the platforms' length rules
+(twitter-text), which ``import campaign`` alone, as ``campaign --help`` does, need not load.
 """
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 from campaign.errors import (
     CampaignError,
@@ -19,7 +25,9 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
-from campaign.render.post import Post
+
+if TYPE_CHECKING:
+    from campaign.render.post import Post
 
 __all__ = [
     "CampaignError",
@@ -33,3 +41,10 @@ __all__ = [
     "RateLimited",
     "RetryableError",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``campaign.Post``, imported on first use (PEP 562)."""
+    if name == "Post":
+        return import_module("campaign.render.post").Post
+    raise AttributeError(f"module 'campaign' has no attribute {name!r}")

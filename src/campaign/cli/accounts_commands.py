@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
-from campaign.accounts import AccountCheck, Status, check_accounts
 from campaign.cli._app import EXIT_INVALID, app, out, user_errors
+
+if TYPE_CHECKING:
+    from campaign.accounts import AccountCheck
 
 accounts_app = typer.Typer(
     help="Check the platform accounts campaign posts to.", no_args_is_help=True
 )
 app.add_typer(accounts_app, name="accounts")
-
-_STYLE = {Status.OK: "green", Status.NOT_CONFIGURED: "yellow", Status.FAILED: "bold red"}
 
 
 @accounts_app.command("check")
@@ -32,6 +32,8 @@ def check(
     Without PLATFORM every platform is covered: configured ones are checked, the others are
     reported as not configured. Exits 1 when a named or configured platform fails.
     """
+    from campaign.accounts import check_accounts
+
     with user_errors():
         results = check_accounts([platform] if platform else [])
     if as_json:
@@ -46,6 +48,8 @@ def check(
 def _line(result: AccountCheck) -> str:
     """One platform's result for people: ``X (Twitter): ok @campaignbot``, or the status
     followed by an indented line saying what is wrong."""
+    from campaign.accounts import Status
+
     detail = f" {result.handle}" if result.status is Status.OK else f"\n    {result.message}"
-    style = _STYLE[result.status]
-    return f"{escape(result.title)}: [{style}]{result.status}[/]{escape(detail)}"
+    style = {Status.OK: "green", Status.NOT_CONFIGURED: "yellow", Status.FAILED: "bold red"}
+    return f"{escape(result.title)}: [{style[result.status]}]{result.status}[/]{escape(detail)}"

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
 
-from campaign import daemon
 from campaign.cli._app import app, out, user_errors
-from campaign.daemon.logs import configure
-from campaign.store.queued import QueuedPost
+
+if TYPE_CHECKING:
+    from campaign.daemon import Health
+    from campaign.store import QueuedPost
 
 
 class LogFormat(StrEnum):
@@ -47,6 +48,9 @@ def run(
     not exist yet (`campaign schedule` creates it); with --once, 4 when a post ended failed
     or unknown, or due posts stayed scheduled because their platform could not be set up.
     """
+    from campaign import daemon
+    from campaign.daemon.logs import configure
+
     configure(log_format.value)
     with user_errors():
         report = daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
@@ -76,6 +80,8 @@ def status(
     alive but posts need a person (unknown; failed or missed within --window hours; or still
     scheduled beyond the grace window); 1 the ledger cannot be opened.
     """
+    from campaign import daemon
+
     with user_errors():
         health = daemon.check(
             daemon.load_settings(),
@@ -89,7 +95,9 @@ def status(
     raise typer.Exit(health.exit_code)
 
 
-def _print_health(health: daemon.Health) -> None:
+def _print_health(health: Health) -> None:
+    from campaign import daemon
+
     now = health.checked_at
     live = [beat for beat, alive in health.workers if alive]
     if live:

@@ -10,9 +10,6 @@ from typing import Annotated
 import typer
 
 from campaign.cli._app import app, out, user_errors
-from campaign.clicks.report import click_report
-from campaign.clicks.report_view import report_view
-from campaign.store.ledger import Ledger
 
 links_app = typer.Typer(
     help="Tracked links: how many people each post brought to the site.", no_args_is_help=True
@@ -34,6 +31,7 @@ def serve_links(
     the ledger in batches; a graceful stop writes every pending click. No IP address is kept.
     """
     from campaign.clicks.redirector import serve  # the server stack loads only here
+    from campaign.store import Ledger
 
     with user_errors(), Ledger.open(create=False, write=True) as ledger:
         serve(ledger.engine, host=host, port=port, workers=workers)
@@ -57,6 +55,10 @@ def report(
     ] = None,
 ) -> None:
     """Clicks per post, platform, announcement and day, people and bots apart."""
+    from campaign.clicks.report import click_report
+    from campaign.clicks.report_view import report_view
+    from campaign.store import Ledger
+
     with user_errors(), Ledger.open(create=False) as ledger:
         result = click_report(
             ledger.engine, campaign=campaign, since=since.date() if since else None

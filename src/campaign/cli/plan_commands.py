@@ -9,10 +9,6 @@ from typing import Annotated
 import typer
 
 from campaign.cli._app import app, fail, out, user_errors
-from campaign.cli.preview_view import render_preview
-from campaign.errors import ConfigurationError
-from campaign.platforms.registry import canonical
-from campaign.render.planner import campaign_files, plan_files
 
 Paths = Annotated[
     list[Path],
@@ -29,6 +25,8 @@ def validate(paths: Paths) -> None:
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
     line and field), 2 for a usage error.
     """
+    from campaign.render.planner import campaign_files, plan_files
+
     with user_errors():
         posts = plan_files(paths)
     files = campaign_files(paths)
@@ -57,6 +55,11 @@ def preview(
     Each post shows its local and UTC time, platform, text, length against the platform's
     limit, links and thread position.
     """
+    from campaign.cli.preview_view import render_preview
+    from campaign.errors import ConfigurationError
+    from campaign.platforms.registry import canonical
+    from campaign.render.planner import plan_files
+
     try:
         wanted = {canonical(name) for name in platform or []}
     except ConfigurationError as exc:

@@ -11,8 +11,6 @@ from rich.markup import escape
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_commands import Paths
 from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
-from campaign.render.planner import plan_files
-from campaign.store import Ledger
 from campaign.store.states import STATES, UNKNOWN
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -39,6 +37,9 @@ def schedule(
     written. Posts already past their time by more than the grace window
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
     """
+    from campaign.render.planner import plan_files
+    from campaign.store import Ledger
+
     with user_errors():
         posts = plan_files(paths)
         with Ledger.open(write=True) as ledger:
@@ -63,6 +64,8 @@ def queue(
     as_json: AsJson = False,
 ) -> None:
     """List the ledger's posts in time order, with state, attempts and id."""
+    from campaign.store import Ledger
+
     if state is not None and state not in STATES:
         fail(f"unknown state {state!r}; use one of: {', '.join(STATES)}", code=EXIT_USAGE)
     with user_errors(), Ledger.open(create=False) as ledger:
@@ -78,6 +81,8 @@ def queue(
 @app.command()
 def cancel(post_id: PostId) -> None:
     """Cancel a post that has not been sent, and the later parts of its thread."""
+    from campaign.store import Ledger
+
     with user_errors(), Ledger.open(create=False, write=True) as ledger:
         cancelled = ledger.cancel(post_id)
     for post in cancelled:
@@ -87,6 +92,8 @@ def cancel(post_id: PostId) -> None:
 @app.command()
 def retry(post_id: PostId) -> None:
     """Schedule a failed, missed, cancelled or unknown post again; the daemon sends it next."""
+    from campaign.store import Ledger
+
     with user_errors(), Ledger.open(create=False, write=True) as ledger:
         was = ledger.get(post_id).state
         post = ledger.retry(post_id)
@@ -110,6 +117,8 @@ def resolve(
     ] = False,
 ) -> None:
     """Settle a post whose outcome is unknown, after looking on the platform yourself."""
+    from campaign.store import Ledger
+
     if (posted is None) == (not not_posted):
         fail("give exactly one of --posted REMOTE_ID or --not-posted", code=EXIT_USAGE)
     with user_errors(), Ledger.open(create=False, write=True) as ledger:

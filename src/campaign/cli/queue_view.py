@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from campaign.store import QueuedPost, SyncReport
+if TYPE_CHECKING:
+    from campaign.store import QueuedPost, SyncReport
 
 SHOWN = 20
 STATE_STYLES = {
