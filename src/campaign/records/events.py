@@ -9,16 +9,29 @@ Records come inline in a campaign file or from a YAML, JSON or CSV file of many 
 from __future__ import annotations
 
 import csv
+import io
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
-from campaign.errors import InvalidCampaign
+from campaign.errors import InvalidCampaign, Problem
 from campaign.records import yamlsrc
+from campaign.records.files import read_source
 from campaign.records.problems import collect, from_validation
+from campaign.records.text import check_data
 from campaign.records.zones import zone_name
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -51,6 +64,22 @@ def _local_datetime(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a record was read: its file and line, and (for a CSV row) its blank cells."""
+
+    file: Path | str
+    line: int | None
+    blank: frozenset[str] = frozenset()
+    """The columns left blank in the row; a blank cell is a field the record does not have."""
+
+
+OPTIONAL_HINT = (
+    'or make the field optional in the template: {{{{ event.{name} | default("") }}}}, or '
+    "{{% if event.{name} is defined %}}…{{% endif %}}"
+)
+
+
 LocalDateTime = Annotated[datetime, BeforeValidator(_local_datetime)]
 TagList = Annotated[list[str], BeforeValidator(_split_list)]
 
@@ -73,6 +102,7 @@ class EventRecord(BaseModel):
     handles: dict[str, str] = Field(default_factory=dict)
 
     _zone_name = field_validator("timezone")(zone_name)
+    _origin: Origin | None = PrivateAttr(default=None)
 
     @field_validator("hashtags")
     @classmethod
@@ -97,18 +127,54 @@ class EventRecord(BaseModel):
         """The fields beyond the required ones (``speakers``, ``participants``, …)."""
         return dict(self.__pydantic_extra__ or {})
 
+    @property
+    def origin(self) -> Origin | None:
+        """Where the record was read, when it was read from a file."""
+        return self._origin
+
+    def blank_cell(self, name: str, used_at: str) -> Problem | None:
+        """The problem of a template at ``used_at`` needing the field ``name`` left blank.
+
+        ``None`` unless the record is a CSV row whose cell for ``name`` (or for a dotted
+        column ending in it, ``handles.twitter``) is blank; the problem names the file, row
+        and column, and says how to make the field optional.
+        """
+        origin = self._origin
+        if origin is None:
+            return None
+        for column in sorted(origin.blank):
+            if column == name or column.endswith(f".{name}"):
+                return Problem(
+                    origin.file,
+                    origin.line,
+                    column,
+                    f"event {self.id!r} leaves the cell in column {column!r} blank, but "
+                    f"{used_at} uses it",
+                    "fill in the cell, " + OPTIONAL_HINT.format(name=column),
+                )
+        return None
+
 
 def parse_record(data: Any, file: Path | str, prefix: tuple[str | int, ...] = ()) -> EventRecord:
-    """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`."""
+    """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`.
+
+    Control and invisible characters in any field are refused (see
+    :mod:`campaign.records.text`).
+    """
+    line = getattr(data, "line", None)
     if not isinstance(data, dict):
-        line = getattr(data, "line", None)
         raise InvalidCampaign.one(
             file, line, yamlsrc.field_path(prefix), "an event record must be a mapping of fields"
         )
+    problems = check_data(data, file, prefix)
+    if problems:
+        raise InvalidCampaign(problems)
     try:
-        return EventRecord.model_validate(data)
+        record = EventRecord.model_validate(data)
     except ValidationError as exc:
         raise InvalidCampaign(from_validation(exc, data, file, EventRecord, prefix)) from None
+    record._origin = Origin(file, line)
+    return record
 
 
 def load_records(path: Path) -> list[EventRecord]:
@@ -121,7 +187,7 @@ def load_records(path: Path) -> list[EventRecord]:
     """
     if path.suffix.lower() == ".csv":
         return _load_csv(path)
-    data = yamlsrc.load(path)
+    data = yamlsrc.load(path, "event file")
     if isinstance(data, dict) and "events" in data:
         data = data["events"]
     if not isinstance(data, list):
@@ -132,23 +198,66 @@ def load_records(path: Path) -> list[EventRecord]:
 
 
 def _load_csv(path: Path) -> list[EventRecord]:
+    rows = _csv_rows(read_source(path, "event file"), path)
+    return collect(rows, lambda row: _parse_csv_row(*row, path))
+
+
+# A cell this long is almost always an opening quote never closed: the rest is one cell.
+_CELL_TOO_LONG = re.compile(r"field larger than field limit \((\d+)\)")
+
+
+def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, str], frozenset[str]]]:
+    """Each CSV row as its first line, its filled cells by column, and its blank columns."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    next_line = 1
     try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InvalidCampaign.one(path, None, "", f"cannot read the file ({exc})") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        rows: list[tuple[int, dict[str, Any]]] = []
+        header = [name.strip() for name in reader.fieldnames or ()]
+        problems = check_data(dict.fromkeys(header, ""), path, line=reader.line_num)
+        if problems:
+            raise InvalidCampaign(problems)
+        next_line = reader.line_num + 1
         for row in reader:
-            rows.append((reader.line_num, _nest({k: v for k, v in row.items() if k and v})))
-    return collect(rows, lambda pair: _parse_csv_row(pair[1], path, pair[0]))
+            filled: dict[str, str] = {}
+            blank: set[str] = set()
+            for key, value in row.items():
+                if not key:  # cells beyond the header's columns
+                    continue
+                name = key.strip()
+                if value is None or not value.strip():
+                    blank.add(name)
+                else:
+                    # A line break inside a quoted cell, as Windows writes it.
+                    filled[name] = value.replace("\r\n", "\n") if "\r" in value else value
+            line = reader.line_num - sum(value.count("\n") for value in filled.values())
+            rows.append((line, filled, frozenset(blank)))
+            next_line = reader.line_num + 1
+    except csv.Error as exc:
+        too_long = _CELL_TOO_LONG.search(str(exc))
+        if too_long is None:
+            raise InvalidCampaign.one(path, next_line, "", f"malformed CSV: {exc}") from None
+        raise InvalidCampaign.one(
+            path,
+            next_line,
+            "",
+            f"a cell in the row starting here is longer than {int(too_long[1]):,} characters",
+            'check for a quote (") that is never closed, which makes the rest of the file one cell',
+        ) from None
+    return rows
 
 
-def _parse_csv_row(row: dict[str, Any], path: Path, line: int) -> EventRecord:
+def _parse_csv_row(
+    line: int, row: dict[str, str], blank: frozenset[str], path: Path
+) -> EventRecord:
+    problems = check_data(row, path, line=line)
+    if problems:
+        raise InvalidCampaign(problems)
     try:
-        return EventRecord.model_validate(row)
+        record = EventRecord.model_validate(_nest(row))
     except ValidationError as exc:
         raise InvalidCampaign(from_validation(exc, row, path, EventRecord, line=line)) from None
+    record._origin = Origin(path, line, blank)
+    return record
 
 
 def _nest(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,14 @@ from typing import Any
 import yaml
 
 from campaign.errors import InvalidCampaign
+from campaign.records.aliases import (
+    ALIAS_HINT,
+    MAX_ALIAS_VALUES,
+    AliasBudgetExceeded,
+    check_aliases,
+    too_many,
+)
+from campaign.records.files import read_source
 from campaign.records.linedata import LineDict, LineList
 from campaign.records.yamlstream import STR_TAG, Unusual, build
 
@@ -45,6 +53,19 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                         return str(tag)
             return STR_TAG
         return str(super().resolve(kind, value, implicit))
+
+    merged = 0  # the pairs merge keys (<<) have copied so far, against the alias budget
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """PyYAML's merge (``<<``), stopped once merges copy more than the alias budget.
+
+        Every merge copies the pairs of the mappings it names, so a chain of mappings each
+        merging the one before costs the square of its length before any value is built.
+        """
+        super().flatten_mapping(node)
+        self.merged += len(node.value)
+        if self.merged > MAX_ALIAS_VALUES:
+            raise AliasBudgetExceeded((), node.start_mark.line + 1, too_many(self.merged))
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -102,26 +123,27 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load(path: Path) -> Any:
+def load(path: Path, what: str = "file") -> Any:
     """Load a YAML or JSON file into plain data that remembers its lines.
 
-    Raises :class:`InvalidCampaign` for a missing file or malformed content, naming the line.
+    ``what`` names the file in messages (``"event file"``). Raises :class:`InvalidCampaign`
+    for a file that is missing, not a regular file, too large or not UTF-8 (see
+    :func:`~campaign.records.files.read_source`), or for malformed content or aliases that
+    expand too far, naming the line.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidCampaign.one(path, None, "", "file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidCampaign.one(
-            path, None, "", f"cannot read the file ({exc})", "save it as UTF-8 text"
-        ) from None
-    return loads(text, path)
+    return loads(read_source(path, what), path)
 
 
 def loads(text: str, path: Path | str) -> Any:
     """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`."""
     try:
-        return parse(text)
+        data = parse(text)
+        if "*" in text:  # every alias starts with one
+            check_aliases(data)
+    except AliasBudgetExceeded as exc:
+        raise InvalidCampaign.one(
+            path, exc.line, field_path(exc.loc), exc.message, ALIAS_HINT
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -135,10 +157,13 @@ def loads(text: str, path: Path | str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidCampaign.one(path, None, "", f"malformed YAML: {exc}") from None
+    return data
 
 
 def parse(text: str) -> Any:
     """The data in ``text``, built as libyaml reads it; raises PyYAML's errors.
+
+    Merge keys copying more than the alias budget raise :class:`AliasBudgetExceeded`.
 
     Text the streaming build leaves alone goes through :func:`parse_by_nodes`; both give
     the same values, lines and errors (see :mod:`campaign.records.yamlstream`).
