@@ -94,12 +94,10 @@ def visible(text: str) -> str:
     """
     if not FORBIDDEN.search(text):
         return text
-    return FORBIDDEN.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    shown = list(text)
+    for index, code, _ in find_forbidden(text):
+        shown[index] = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+    return "".join(shown)
 
 
 def check_data(
