@@ -19,7 +19,6 @@ from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
 from campaign.records.files import UnreadableFile
 from campaign.records.problems import from_validation
-from campaign.records.text import check_data
 from campaign.records.zones import zone_name
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -172,9 +171,6 @@ def load_campaign(path: Path) -> Campaign:
             "a campaign file must be a mapping with `campaign:`, `timezone:`, `announcements:` …",
             "see schedules/ for an example",
         )
-    problems = check_data(data, path)
-    if problems:
-        raise InvalidCampaign(problems)
     try:
         spec = CampaignSpec.model_validate(data)
     except ValidationError as exc:

@@ -31,7 +31,7 @@ from campaign.errors import InvalidCampaign, Problem
 from campaign.records import yamlsrc
 from campaign.records.files import read_source
 from campaign.records.problems import collect, from_validation
-from campaign.records.text import check_data
+from campaign.records.text import may_hold_forbidden
 from campaign.records.zones import zone_name
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -156,19 +156,12 @@ class EventRecord(BaseModel):
 
 
 def parse_record(data: Any, file: Path | str, prefix: tuple[str | int, ...] = ()) -> EventRecord:
-    """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`.
-
-    Control and invisible characters in any field are refused (see
-    :mod:`campaign.records.text`).
-    """
+    """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`."""
     line = getattr(data, "line", None)
     if not isinstance(data, dict):
         raise InvalidCampaign.one(
             file, line, yamlsrc.field_path(prefix), "an event record must be a mapping of fields"
         )
-    problems = check_data(data, file, prefix)
-    if problems:
-        raise InvalidCampaign(problems)
     try:
         record = EventRecord.model_validate(data)
     except ValidationError as exc:
@@ -197,25 +190,39 @@ def load_records(path: Path) -> list[EventRecord]:
     return collect(enumerate(data), lambda pair: parse_record(pair[1], path, (pair[0],)))
 
 
+_Row = tuple[int, dict[str, str], frozenset[str]]
+
+
 def _load_csv(path: Path) -> list[EventRecord]:
-    rows = _csv_rows(read_source(path, "event file"), path)
+    text = read_source(path, "event file")
+    header, rows = _csv_rows(text, path)
+    if may_hold_forbidden(text):
+        _refuse_forbidden(header, rows, path)
     return collect(rows, lambda row: _parse_csv_row(*row, path))
+
+
+def _refuse_forbidden(header: dict[str, str], rows: list[_Row], path: Path) -> None:
+    """Control characters in the header (reported once) or in any cell, by row and column."""
+    problems = yamlsrc.check_characters(header, path, line=1)
+    if not problems:
+        for line, row, _ in rows:
+            problems.extend(yamlsrc.check_characters(row, path, line=line))
+    if problems:
+        raise InvalidCampaign(problems)
 
 
 # A cell this long is almost always an opening quote never closed: the rest is one cell.
 _CELL_TOO_LONG = re.compile(r"field larger than field limit \((\d+)\)")
 
 
-def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, str], frozenset[str]]]:
-    """Each CSV row as its first line, its filled cells by column, and its blank columns."""
+def _csv_rows(text: str, path: Path) -> tuple[dict[str, str], list[_Row]]:
+    """The CSV's column names (as keys), and each row as its first line, its filled cells
+    by column and its blank columns."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
     next_line = 1
     try:
-        header = [name.strip() for name in reader.fieldnames or ()]
-        problems = check_data(dict.fromkeys(header, ""), path, line=reader.line_num)
-        if problems:
-            raise InvalidCampaign(problems)
+        header = dict.fromkeys(reader.fieldnames or (), "")
         next_line = reader.line_num + 1
         for row in reader:
             filled: dict[str, str] = {}
@@ -243,15 +250,12 @@ def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, str], frozense
             f"a cell in the row starting here is longer than {int(too_long[1]):,} characters",
             'check for a quote (") that is never closed, which makes the rest of the file one cell',
         ) from None
-    return rows
+    return header, rows
 
 
 def _parse_csv_row(
     line: int, row: dict[str, str], blank: frozenset[str], path: Path
 ) -> EventRecord:
-    problems = check_data(row, path, line=line)
-    if problems:
-        raise InvalidCampaign(problems)
     try:
         record = EventRecord.model_validate(_nest(row))
     except ValidationError as exc:

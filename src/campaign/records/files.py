@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from campaign.errors import InvalidCampaign, Problem
 
@@ -91,24 +92,45 @@ def read_regular(path: Path, cap: int, what: str) -> bytes:
             f"the {what} {path} cannot be read ({exc.strerror})", "check its permissions"
         ) from None
     with os.fdopen(fd, "rb") as handle:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
             raise FileProblem(
-                f"the {what} {path} is {_kind(mode)}, not a regular file",
+                f"the {what} {path} is {_kind(status.st_mode)}, not a regular file",
                 "point to a file saved on disk",
             )
+        if status.st_size > cap:
+            raise _too_large(what, path, cap)
         try:
-            data = handle.read(cap + 1)
+            data = _read_at_most(handle, status.st_size, cap)
         except OSError as exc:
             raise FileProblem(
                 f"the {what} {path} cannot be read ({exc.strerror})", "check the file"
             ) from None
     if len(data) > cap:
-        raise FileProblem(
-            f"the {what} {path} is larger than {cap:,} bytes, the most campaign reads",
-            "make it smaller",
-        )
+        raise _too_large(what, path, cap)
     return data
+
+
+def _read_at_most(handle: BinaryIO, size: int, cap: int) -> bytes:
+    """Up to ``cap + 1`` bytes of a file that ``stat`` said holds ``size``.
+
+    One read of the size it has (a buffer of ``cap`` bytes for every file would cost 10 MB
+    each), then more in case it grew, or is one of the files that report no size.
+    """
+    data = handle.read(size + 1)
+    while len(data) <= cap:
+        more = handle.read(min(cap + 1 - len(data), 1 << 20))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _too_large(what: str, path: Path, cap: int) -> FileProblem:
+    return FileProblem(
+        f"the {what} {path} is larger than {cap:,} bytes, the most campaign reads",
+        "make it smaller",
+    )
 
 
 def _kind(mode: int) -> str:

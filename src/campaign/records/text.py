@@ -3,9 +3,9 @@
 Event fields, ``vars:`` and templates become posts, and posts are shown in a terminal.
 A NUL breaks PostgreSQL, an ESC sequence rewrites the terminal that previews it, U+202E
 RIGHT-TO-LEFT OVERRIDE shows text reversed, and a zero-width space makes ``#DarkWeb`` a
-different hashtag that looks the same. :func:`find_forbidden` finds them in any text;
-:func:`check_data` refuses them in loaded records, naming the file, line, field and code
-point; :func:`visible` makes any text safe to print.
+different hashtag that looks the same. :func:`find_forbidden` finds them in any text
+(:func:`campaign.records.yamlsrc.check_characters` refuses them in loaded records, naming
+the file, line, field and code point); :func:`visible` makes any text safe to print.
 
 Forbidden: C0 controls but tab and newline, DEL and C1 controls; the bidirectional
 controls; zero-width space, word joiner and zero-width no-break space (a byte order mark
@@ -18,13 +18,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-from campaign.errors import Problem
-from campaign.records.linedata import LineDict, LineList
-from campaign.records.yamlsrc import field_path
 
 _CONTROL_NAMES = {
     0x00: "NULL",
@@ -47,6 +40,22 @@ FIX_HINT = (
     "delete it (it is invisible in most editors: retype the text around it), or write the "
     "text without it"
 )
+
+
+def may_hold_forbidden(source: str) -> bool:
+    """Whether YAML, JSON or CSV ``source`` may give a string holding a forbidden character.
+
+    Only if it holds one itself, or a backslash (YAML's ``"\\e"`` and JSON's ``"\\u001b"``
+    escapes make them): most files need no further check.
+    """
+    return "\\" in source or FORBIDDEN.search(source) is not None
+
+
+def forbidden_message(index: int, code: int, name: str) -> str:
+    """What is wrong with a field holding the forbidden character ``code`` at ``index``."""
+    return (
+        f"holds the invisible or control character {describe(code, name)} at position {index + 1}"
+    )
 
 
 def find_forbidden(text: str) -> list[tuple[int, int, str]]:
@@ -98,63 +107,3 @@ def visible(text: str) -> str:
     for index, code, _ in find_forbidden(text):
         shown[index] = f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
     return "".join(shown)
-
-
-def check_data(
-    data: Any, file: Path | str, prefix: tuple[str | int, ...] = (), line: int | None = None
-) -> list[Problem]:
-    """A problem for each string (key or value) in ``data`` holding a forbidden character.
-
-    ``data`` is loaded YAML, JSON or a CSV row; lines come from its
-    :class:`~campaign.records.linedata.LineDict`/``LineList`` parts, or are ``line`` (a
-    CSV row's). A mapping or list shared through YAML aliases is checked once.
-    """
-    problems = []
-    for loc, found_line, text in _strings(data, prefix, line):
-        if not FORBIDDEN.search(text):
-            continue
-        for index, code, name in find_forbidden(text):
-            problems.append(
-                Problem(
-                    file,
-                    found_line,
-                    visible(field_path(loc)),
-                    f"holds the invisible or control character {describe(code, name)} at "
-                    f"position {index + 1}",
-                    FIX_HINT,
-                )
-            )
-            break  # one per field: fixing the text fixes the rest
-    return problems
-
-
-def _strings(
-    data: Any, prefix: tuple[str | int, ...], line: int | None
-) -> Iterator[tuple[tuple[str | int, ...], int | None, str]]:
-    """Every string in ``data`` with its location and line, each container walked once."""
-    seen: set[int] = set()
-    stack: list[tuple[Any, tuple[str | int, ...], int | None]] = [(data, prefix, line)]
-    while stack:
-        node, loc, node_line = stack.pop()
-        if isinstance(node, str):
-            yield loc, node_line, node
-        elif isinstance(node, dict | list):
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            pairs = node.items() if isinstance(node, dict) else enumerate(node)
-            children = []
-            for key, value in pairs:
-                child_line = _line(node, key, node_line)
-                if isinstance(key, str):
-                    yield (*loc, key), child_line, key
-                children.append((value, (*loc, key), child_line))
-            stack.extend(reversed(children))
-
-
-def _line(node: Any, key: str | int, default: int | None) -> int | None:
-    if isinstance(node, LineDict):
-        return node.key_lines.get(str(key), default)
-    if isinstance(node, LineList) and isinstance(key, int):
-        return node.item_lines[key]
-    return default

@@ -10,13 +10,13 @@ in the right time zone) and ``10:00`` is the string it looks like, not 600 (YAML
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from campaign.errors import InvalidCampaign
+from campaign.errors import InvalidCampaign, Problem
 from campaign.records.aliases import (
     ALIAS_HINT,
     MAX_ALIAS_VALUES,
@@ -26,6 +26,14 @@ from campaign.records.aliases import (
 )
 from campaign.records.files import read_source
 from campaign.records.linedata import LineDict, LineList
+from campaign.records.text import (
+    FIX_HINT,
+    FORBIDDEN,
+    find_forbidden,
+    forbidden_message,
+    may_hold_forbidden,
+    visible,
+)
 from campaign.records.yamlstream import STR_TAG, Unusual, build
 
 _MERGE_OR_VALUE = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
@@ -128,14 +136,17 @@ def load(path: Path, what: str = "file") -> Any:
 
     ``what`` names the file in messages (``"event file"``). Raises :class:`InvalidCampaign`
     for a file that is missing, not a regular file, too large or not UTF-8 (see
-    :func:`~campaign.records.files.read_source`), or for malformed content or aliases that
-    expand too far, naming the line.
+    :func:`~campaign.records.files.read_source`), or for malformed content, aliases that
+    expand too far or control characters, naming the line.
     """
     return loads(read_source(path, what), path)
 
 
 def loads(text: str, path: Path | str) -> Any:
-    """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`."""
+    """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`.
+
+    Strings holding control or invisible characters are refused (:func:`check_characters`).
+    """
     try:
         data = parse(text)
         if "*" in text:  # every alias starts with one
@@ -157,6 +168,10 @@ def loads(text: str, path: Path | str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidCampaign.one(path, None, "", f"malformed YAML: {exc}") from None
+    if may_hold_forbidden(text):
+        problems = check_characters(data, path)
+        if problems:
+            raise InvalidCampaign(problems)
     return data
 
 
@@ -180,6 +195,67 @@ def parse(text: str) -> Any:
 def parse_by_nodes(text: str) -> Any:
     """The data in ``text`` through PyYAML's tree of nodes (what :func:`parse` matches)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
+def check_characters(
+    data: Any, file: Path | str, prefix: tuple[str | int, ...] = (), line: int | None = None
+) -> list[Problem]:
+    """A problem for each string (key or value) in ``data`` holding a forbidden character.
+
+    Forbidden are control and invisible characters (see :mod:`campaign.records.text`).
+    ``data`` is loaded YAML, JSON or a CSV row; lines come from its
+    :class:`~campaign.records.linedata.LineDict`/``LineList`` parts, or are ``line`` (a
+    CSV row's). A mapping or list shared through YAML aliases is checked once.
+    """
+    problems = []
+    for loc, found_line, text in _strings(data, prefix, line):
+        if not FORBIDDEN.search(text):
+            continue
+        for index, code, name in find_forbidden(text):
+            problems.append(
+                Problem(
+                    file,
+                    found_line,
+                    visible(field_path(loc)),
+                    forbidden_message(index, code, name),
+                    FIX_HINT,
+                )
+            )
+            break  # one per field: fixing the text fixes the rest
+    return problems
+
+
+def _strings(
+    data: Any, prefix: tuple[str | int, ...], line: int | None
+) -> Iterator[tuple[tuple[str | int, ...], int | None, str]]:
+    """Every string in ``data`` with its location and line, each container walked once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[str | int, ...], int | None]] = [(data, prefix, line)]
+    while stack:
+        node, loc, node_line = stack.pop()
+        if isinstance(node, str):
+            yield loc, node_line, node
+        elif isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            pairs = node.items() if isinstance(node, dict) else enumerate(node)
+            children = []
+            for key, value in pairs:
+                child_line = _line(node, key, node_line)
+                if isinstance(key, str):
+                    yield (*loc, key), child_line, key
+                children.append((value, (*loc, key), child_line))
+            stack.extend(reversed(children))
+
+
+def _line(node: Any, key: str | int, default: int | None) -> int | None:
+    """The line of ``node``'s part ``key``, else ``default``."""
+    if isinstance(node, LineDict):
+        return node.key_lines.get(str(key), default)
+    if isinstance(node, LineList) and isinstance(key, int):
+        return node.item_lines[key]
+    return default
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
