@@ -66,7 +66,7 @@ def _local_datetime(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a record was read: its file and line, and (for a CSV row) its blank cells."""
+    """The CSV row a record was read from: its file, first line and blank cells."""
 
     file: Path | str
     line: int | None
@@ -102,7 +102,7 @@ class EventRecord(BaseModel):
     handles: dict[str, str] = Field(default_factory=dict)
 
     _zone_name = field_validator("timezone")(zone_name)
-    _origin: Origin | None = PrivateAttr(default=None)
+    _origin: Origin | None = PrivateAttr(default=None)  # set for CSV rows
 
     @field_validator("hashtags")
     @classmethod
@@ -126,11 +126,6 @@ class EventRecord(BaseModel):
     def extra(self) -> dict[str, Any]:
         """The fields beyond the required ones (``speakers``, ``participants``, …)."""
         return dict(self.__pydantic_extra__ or {})
-
-    @property
-    def origin(self) -> Origin | None:
-        """Where the record was read, when it was read from a file."""
-        return self._origin
 
     def blank_cell(self, name: str, used_at: str) -> Problem | None:
         """The problem of a template at ``used_at`` needing the field ``name`` left blank.
@@ -157,17 +152,15 @@ class EventRecord(BaseModel):
 
 def parse_record(data: Any, file: Path | str, prefix: tuple[str | int, ...] = ()) -> EventRecord:
     """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`."""
-    line = getattr(data, "line", None)
     if not isinstance(data, dict):
+        line = getattr(data, "line", None)
         raise InvalidCampaign.one(
             file, line, yamlsrc.field_path(prefix), "an event record must be a mapping of fields"
         )
     try:
-        record = EventRecord.model_validate(data)
+        return EventRecord.model_validate(data)
     except ValidationError as exc:
         raise InvalidCampaign(from_validation(exc, data, file, EventRecord, prefix)) from None
-    record._origin = Origin(file, line)
-    return record
 
 
 def load_records(path: Path) -> list[EventRecord]:

@@ -209,19 +209,10 @@ def check_characters(
     """
     problems = []
     for loc, found_line, text in _strings(data, prefix, line):
-        if not FORBIDDEN.search(text):
-            continue
-        for index, code, name in find_forbidden(text):
-            problems.append(
-                Problem(
-                    file,
-                    found_line,
-                    visible(field_path(loc)),
-                    forbidden_message(index, code, name),
-                    FIX_HINT,
-                )
-            )
-            break  # one per field: fixing the text fixes the rest
+        found = find_forbidden(text) if FORBIDDEN.search(text) else []
+        if found:  # the first only: fixing the text fixes the rest
+            message = forbidden_message(*found[0])
+            problems.append(Problem(file, found_line, visible(field_path(loc)), message, FIX_HINT))
     return problems
 
 
