@@ -57,3 +57,20 @@ def write_project(
     )
     campaign.write_text(body, encoding="utf-8")
     return campaign
+
+
+CSV_COLUMNS = ("id", "title", "starts", "ends", "timezone", "venue", "city", "organiser", "url")
+
+
+def csv_events(*rows: dict[str, str], extra: tuple[str, ...] = ()) -> str:
+    """An events CSV: the required columns of :data:`EVENT` and ``extra``, one line a row.
+
+    Each row is :data:`EVENT`'s values with the row's values over them; cells are not
+    quoted, so values must not hold commas or quotes.
+    """
+    columns = (*CSV_COLUMNS, *extra)
+    lines = [",".join(columns)]
+    for row in rows:
+        values = {**{name: str(EVENT.get(name, "")) for name in columns}, **row}
+        lines.append(",".join(values[name] for name in columns))
+    return "\n".join(lines) + "\n"

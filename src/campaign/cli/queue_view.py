@@ -1,4 +1,8 @@
-"""How the queue commands show the ledger to people: tables of posts and what a sync did."""
+"""How the queue commands show the ledger to people: tables of posts and what a sync did.
+
+Text from the ledger goes through :func:`~campaign.records.text.visible` and into
+:class:`~rich.text.Text` cells, so no post can send control sequences to the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from campaign.records.text import visible
 
 if TYPE_CHECKING:
     from campaign.store import QueuedPost, SyncReport
@@ -26,14 +32,14 @@ STATE_STYLES = {
 
 
 def excerpt(text: str, width: int = 60) -> str:
-    """The start of ``text`` on one line, cut at ``width`` characters."""
-    line = " ".join(text.split())
+    """The start of ``text`` on one line, cut at ``width`` characters, control codes shown."""
+    line = visible(" ".join(text.split()))
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def describe(post: QueuedPost) -> str:
-    """One line naming a post for a person: id, platform, local time."""
-    return f"{post.id} ({post.platform}, {post.local_time:%a %Y-%m-%d %H:%M %Z})"
+    """One line naming a post for a person: id, platform, local time (control codes shown)."""
+    return visible(f"{post.id} ({post.platform}, {post.local_time:%a %Y-%m-%d %H:%M %Z})")
 
 
 def queue_table(posts: Sequence[QueuedPost], width: int, title: str | None = None) -> Table:
@@ -42,7 +48,14 @@ def queue_table(posts: Sequence[QueuedPost], width: int, title: str | None = Non
     Every column but the text keeps its full width; the text gets what is left of ``width``.
     """
     rows = [
-        (f"{p.local_time:%Y-%m-%d %H:%M %Z}", p.platform, p.state, str(p.attempts), p.text, p.id)
+        (
+            f"{p.local_time:%Y-%m-%d %H:%M %Z}",
+            visible(p.platform),
+            visible(p.state),
+            str(p.attempts),
+            p.text,
+            visible(p.id),
+        )
         for p in posts
     ]
     headers = ("Local time", "Platform", "State", "Tries", "Text", "Id")
@@ -54,8 +67,8 @@ def queue_table(posts: Sequence[QueuedPost], width: int, title: str | None = Non
         table.add_column(header, no_wrap=True, justify="right" if header == "Tries" else "left")
     for when, platform, state, attempts, text, post_id in rows:
         table.add_row(
-            when,
-            platform,
+            Text(when),
+            Text(platform),
             Text(state, style=STATE_STYLES.get(state, "")),
             attempts,
             Text(excerpt(text, text_width)),

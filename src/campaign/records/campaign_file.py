@@ -17,6 +17,7 @@ from campaign.errors import ConfigurationError, InvalidCampaign
 from campaign.platforms.registry import canonical
 from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
+from campaign.records.files import UnreadableFile
 from campaign.records.problems import from_validation
 from campaign.records.zones import zone_name
 
@@ -158,8 +159,10 @@ def load_campaign(path: Path) -> Campaign:
     """Read, validate and resolve one campaign file with its event records.
 
     Raises :class:`InvalidCampaign` listing every problem with file, line and field.
+    Control and invisible characters are refused anywhere in the file (``vars:`` and
+    ``event:`` among them; see :mod:`campaign.records.text`).
     """
-    data = yamlsrc.load(path)
+    data = yamlsrc.load(path, "campaign file")
     if not isinstance(data, dict):
         raise InvalidCampaign.one(
             path,
@@ -178,7 +181,12 @@ def load_campaign(path: Path) -> Campaign:
         records: list[EventRecord] = [parse_record(data["event"], path, ("event",))]
     else:
         assert spec.events is not None
-        records = load_records(base / spec.events)
+        try:
+            records = load_records(base / spec.events)
+        except UnreadableFile as exc:
+            raise InvalidCampaign.one(
+                path, yamlsrc.line_of(data, ("events",)), "events", exc.message, exc.hint
+            ) from None
         if not records:
             raise InvalidCampaign.one(
                 path, yamlsrc.line_of(data, ("events",)), "events", "the events file is empty"

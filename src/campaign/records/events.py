@@ -9,16 +9,29 @@ Records come inline in a campaign file or from a YAML, JSON or CSV file of many 
 from __future__ import annotations
 
 import csv
+import io
+import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+)
 
-from campaign.errors import InvalidCampaign
+from campaign.errors import InvalidCampaign, Problem
 from campaign.records import yamlsrc
+from campaign.records.files import read_source
 from campaign.records.problems import collect, from_validation
+from campaign.records.text import may_hold_forbidden
 from campaign.records.zones import zone_name
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -51,6 +64,22 @@ def _local_datetime(value: Any) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class Origin:
+    """The CSV row a record was read from: its file, first line and blank cells."""
+
+    file: Path | str
+    line: int | None
+    blank: frozenset[str] = frozenset()
+    """The columns left blank in the row; a blank cell is a field the record does not have."""
+
+
+OPTIONAL_HINT = (
+    'or make the field optional in the template: {{{{ event.{name} | default("") }}}}, or '
+    "{{% if event.{name} is defined %}}…{{% endif %}}"
+)
+
+
 LocalDateTime = Annotated[datetime, BeforeValidator(_local_datetime)]
 TagList = Annotated[list[str], BeforeValidator(_split_list)]
 
@@ -73,6 +102,7 @@ class EventRecord(BaseModel):
     handles: dict[str, str] = Field(default_factory=dict)
 
     _zone_name = field_validator("timezone")(zone_name)
+    _origin: Origin | None = PrivateAttr(default=None)  # set for CSV rows
 
     @field_validator("hashtags")
     @classmethod
@@ -96,6 +126,28 @@ class EventRecord(BaseModel):
     def extra(self) -> dict[str, Any]:
         """The fields beyond the required ones (``speakers``, ``participants``, …)."""
         return dict(self.__pydantic_extra__ or {})
+
+    def blank_cell(self, name: str, used_at: str) -> Problem | None:
+        """The problem of a template at ``used_at`` needing the field ``name`` left blank.
+
+        ``None`` unless the record is a CSV row whose cell for ``name`` (or for a dotted
+        column ending in it, ``handles.twitter``) is blank; the problem names the file, row
+        and column, and says how to make the field optional.
+        """
+        origin = self._origin
+        if origin is None:
+            return None
+        for column in sorted(origin.blank):
+            if column == name or column.endswith(f".{name}"):
+                return Problem(
+                    origin.file,
+                    origin.line,
+                    column,
+                    f"event {self.id!r} leaves the cell in column {column!r} blank, but "
+                    f"{used_at} uses it",
+                    "fill in the cell, " + OPTIONAL_HINT.format(name=column),
+                )
+        return None
 
 
 def parse_record(data: Any, file: Path | str, prefix: tuple[str | int, ...] = ()) -> EventRecord:
@@ -121,7 +173,7 @@ def load_records(path: Path) -> list[EventRecord]:
     """
     if path.suffix.lower() == ".csv":
         return _load_csv(path)
-    data = yamlsrc.load(path)
+    data = yamlsrc.load(path, "event file")
     if isinstance(data, dict) and "events" in data:
         data = data["events"]
     if not isinstance(data, list):
@@ -131,24 +183,78 @@ def load_records(path: Path) -> list[EventRecord]:
     return collect(enumerate(data), lambda pair: parse_record(pair[1], path, (pair[0],)))
 
 
+_Row = tuple[int, dict[str, str], frozenset[str]]
+
+
 def _load_csv(path: Path) -> list[EventRecord]:
+    text = read_source(path, "event file")
+    header, rows = _csv_rows(text, path)
+    if may_hold_forbidden(text):
+        _refuse_forbidden(header, rows, path)
+    return collect(rows, lambda row: _parse_csv_row(*row, path))
+
+
+def _refuse_forbidden(header: dict[str, str], rows: list[_Row], path: Path) -> None:
+    """Control characters in the header (reported once) or in any cell, by row and column."""
+    problems = yamlsrc.check_characters(header, path, line=1)
+    if not problems:
+        for line, row, _ in rows:
+            problems.extend(yamlsrc.check_characters(row, path, line=line))
+    if problems:
+        raise InvalidCampaign(problems)
+
+
+# A cell this long is almost always an opening quote never closed: the rest is one cell.
+_CELL_TOO_LONG = re.compile(r"field larger than field limit \((\d+)\)")
+
+
+def _csv_rows(text: str, path: Path) -> tuple[dict[str, str], list[_Row]]:
+    """The CSV's column names (as keys), and each row as its first line, its filled cells
+    by column and its blank columns."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows = []
+    next_line = 1
     try:
-        handle = path.open(encoding="utf-8", newline="")
-    except OSError as exc:
-        raise InvalidCampaign.one(path, None, "", f"cannot read the file ({exc})") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        rows: list[tuple[int, dict[str, Any]]] = []
+        header = dict.fromkeys(reader.fieldnames or (), "")
+        next_line = reader.line_num + 1
         for row in reader:
-            rows.append((reader.line_num, _nest({k: v for k, v in row.items() if k and v})))
-    return collect(rows, lambda pair: _parse_csv_row(pair[1], path, pair[0]))
+            filled: dict[str, str] = {}
+            blank: set[str] = set()
+            for key, value in row.items():
+                if not key:  # cells beyond the header's columns
+                    continue
+                name = key.strip()
+                if value is None or not value.strip():
+                    blank.add(name)
+                else:
+                    # A line break inside a quoted cell, as Windows writes it.
+                    filled[name] = value.replace("\r\n", "\n") if "\r" in value else value
+            line = reader.line_num - sum(value.count("\n") for value in filled.values())
+            rows.append((line, filled, frozenset(blank)))
+            next_line = reader.line_num + 1
+    except csv.Error as exc:
+        too_long = _CELL_TOO_LONG.search(str(exc))
+        if too_long is None:
+            raise InvalidCampaign.one(path, next_line, "", f"malformed CSV: {exc}") from None
+        raise InvalidCampaign.one(
+            path,
+            next_line,
+            "",
+            f"a cell in the row starting here is longer than {int(too_long[1]):,} characters",
+            'check for a quote (") that is never closed, which makes the rest of the file one cell',
+        ) from None
+    return header, rows
 
 
-def _parse_csv_row(row: dict[str, Any], path: Path, line: int) -> EventRecord:
+def _parse_csv_row(
+    line: int, row: dict[str, str], blank: frozenset[str], path: Path
+) -> EventRecord:
     try:
-        return EventRecord.model_validate(row)
+        record = EventRecord.model_validate(_nest(row))
     except ValidationError as exc:
         raise InvalidCampaign(from_validation(exc, row, path, EventRecord, line=line)) from None
+    record._origin = Origin(path, line, blank)
+    return record
 
 
 def _nest(row: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaign.platforms.images import Image, image_type, is_complete
+from campaign.records.files import MAX_IMAGE_BYTES, FileProblem, read_regular
 
 
 class MediaProblem(ValueError):
@@ -15,15 +16,16 @@ class MediaProblem(ValueError):
 def load_media(path: Path, alt: str) -> Image:
     """Read the image at ``path`` into an :class:`Image` carrying its bytes and ``alt``.
 
-    Raises :class:`MediaProblem` when the file is missing, unreadable, not a PNG, JPEG, GIF
-    or WebP image, or cut short (a broken download or copy).
+    Raises :class:`MediaProblem` when the file is missing, unreadable, not a regular file,
+    over :data:`~campaign.records.files.MAX_IMAGE_BYTES`, not a PNG, JPEG, GIF or WebP
+    image, or cut short (a broken download or copy).
     """
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_IMAGE_BYTES, "image")
     except FileNotFoundError:
         raise MediaProblem(f"the image {path} does not exist; check the path") from None
-    except OSError as exc:
-        raise MediaProblem(f"the image {path} cannot be read ({exc.strerror})") from None
+    except FileProblem as exc:
+        raise MediaProblem(str(exc)) from None
     mime = image_type(data)
     if mime is None:
         raise MediaProblem(

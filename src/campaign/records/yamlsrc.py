@@ -10,14 +10,30 @@ in the right time zone) and ``10:00`` is the string it looks like, not 600 (YAML
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from campaign.errors import InvalidCampaign
+from campaign.errors import InvalidCampaign, Problem
+from campaign.records.aliases import (
+    ALIAS_HINT,
+    MAX_ALIAS_VALUES,
+    AliasBudgetExceeded,
+    check_aliases,
+    too_many,
+)
+from campaign.records.files import read_source
 from campaign.records.linedata import LineDict, LineList
+from campaign.records.text import (
+    FIX_HINT,
+    FORBIDDEN,
+    find_forbidden,
+    forbidden_message,
+    may_hold_forbidden,
+    visible,
+)
 from campaign.records.yamlstream import STR_TAG, Unusual, build
 
 _MERGE_OR_VALUE = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
@@ -45,6 +61,19 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
                         return str(tag)
             return STR_TAG
         return str(super().resolve(kind, value, implicit))
+
+    merged = 0  # the pairs merge keys (<<) have copied so far, against the alias budget
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """PyYAML's merge (``<<``), stopped once merges copy more than the alias budget.
+
+        Every merge copies the pairs of the mappings it names, so a chain of mappings each
+        merging the one before costs the square of its length before any value is built.
+        """
+        super().flatten_mapping(node)
+        self.merged += len(node.value)
+        if self.merged > MAX_ALIAS_VALUES:
+            raise AliasBudgetExceeded((), node.start_mark.line + 1, too_many(self.merged))
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -102,26 +131,30 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
-def load(path: Path) -> Any:
+def load(path: Path, what: str = "file") -> Any:
     """Load a YAML or JSON file into plain data that remembers its lines.
 
-    Raises :class:`InvalidCampaign` for a missing file or malformed content, naming the line.
+    ``what`` names the file in messages (``"event file"``). Raises :class:`InvalidCampaign`
+    for a file that is missing, not a regular file, too large or not UTF-8 (see
+    :func:`~campaign.records.files.read_source`), or for malformed content, aliases that
+    expand too far or control characters, naming the line.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidCampaign.one(path, None, "", "file not found", "check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidCampaign.one(
-            path, None, "", f"cannot read the file ({exc})", "save it as UTF-8 text"
-        ) from None
-    return loads(text, path)
+    return loads(read_source(path, what), path)
 
 
 def loads(text: str, path: Path | str) -> Any:
-    """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`."""
+    """Parse YAML ``text`` (JSON is YAML too) read from ``path``; see :func:`load`.
+
+    Strings holding control or invisible characters are refused (:func:`check_characters`).
+    """
     try:
-        return parse(text)
+        data = parse(text)
+        if "*" in text:  # every alias starts with one
+            check_aliases(data)
+    except AliasBudgetExceeded as exc:
+        raise InvalidCampaign.one(
+            path, exc.line, field_path(exc.loc), exc.message, ALIAS_HINT
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -135,10 +168,17 @@ def loads(text: str, path: Path | str) -> Any:
         ) from None
     except yaml.YAMLError as exc:
         raise InvalidCampaign.one(path, None, "", f"malformed YAML: {exc}") from None
+    if may_hold_forbidden(text):
+        problems = check_characters(data, path)
+        if problems:
+            raise InvalidCampaign(problems)
+    return data
 
 
 def parse(text: str) -> Any:
     """The data in ``text``, built as libyaml reads it; raises PyYAML's errors.
+
+    Merge keys copying more than the alias budget raise :class:`AliasBudgetExceeded`.
 
     Text the streaming build leaves alone goes through :func:`parse_by_nodes`; both give
     the same values, lines and errors (see :mod:`campaign.records.yamlstream`).
@@ -155,6 +195,58 @@ def parse(text: str) -> Any:
 def parse_by_nodes(text: str) -> Any:
     """The data in ``text`` through PyYAML's tree of nodes (what :func:`parse` matches)."""
     return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
+def check_characters(
+    data: Any, file: Path | str, prefix: tuple[str | int, ...] = (), line: int | None = None
+) -> list[Problem]:
+    """A problem for each string (key or value) in ``data`` holding a forbidden character.
+
+    Forbidden are control and invisible characters (see :mod:`campaign.records.text`).
+    ``data`` is loaded YAML, JSON or a CSV row; lines come from its
+    :class:`~campaign.records.linedata.LineDict`/``LineList`` parts, or are ``line`` (a
+    CSV row's). A mapping or list shared through YAML aliases is checked once.
+    """
+    problems = []
+    for loc, found_line, text in _strings(data, prefix, line):
+        found = find_forbidden(text) if FORBIDDEN.search(text) else []
+        if found:  # the first only: fixing the text fixes the rest
+            message = forbidden_message(*found[0])
+            problems.append(Problem(file, found_line, visible(field_path(loc)), message, FIX_HINT))
+    return problems
+
+
+def _strings(
+    data: Any, prefix: tuple[str | int, ...], line: int | None
+) -> Iterator[tuple[tuple[str | int, ...], int | None, str]]:
+    """Every string in ``data`` with its location and line, each container walked once."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, tuple[str | int, ...], int | None]] = [(data, prefix, line)]
+    while stack:
+        node, loc, node_line = stack.pop()
+        if isinstance(node, str):
+            yield loc, node_line, node
+        elif isinstance(node, dict | list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            pairs = node.items() if isinstance(node, dict) else enumerate(node)
+            children = []
+            for key, value in pairs:
+                child_line = _line(node, key, node_line)
+                if isinstance(key, str):
+                    yield (*loc, key), child_line, key
+                children.append((value, (*loc, key), child_line))
+            stack.extend(reversed(children))
+
+
+def _line(node: Any, key: str | int, default: int | None) -> int | None:
+    """The line of ``node``'s part ``key``, else ``default``."""
+    if isinstance(node, LineDict):
+        return node.key_lines.get(str(key), default)
+    if isinstance(node, LineList) and isinstance(key, int):
+        return node.item_lines[key]
+    return default
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:

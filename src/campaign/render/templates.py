@@ -23,8 +23,10 @@ from campaign.render.environment import TemplateSet, handle_helper
 THREAD_BREAK = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 _VARIABLES_HINT = (
     "check the spelling; templates can use event.<field> (any field of the event record), "
-    "campaign.slug, campaign.site, vars.<name>, platform, announcement, when"
+    "campaign.slug, campaign.site, vars.<name>, platform, announcement, when; "
+    'for a field only some events have, write {{ event.<field> | default("") }}'
 )
+_UNDEFINED_NAME = re.compile(r"has no attribute '([^']+)'")
 
 AnnouncementProblem = Callable[..., InvalidCampaign]
 
@@ -101,9 +103,7 @@ class Renderer:
         try:
             text = compiled.render(variables)
         except UndefinedError as exc:
-            raise self._failure(
-                template.filename, exc, "undefined variable", _VARIABLES_HINT
-            ) from None
+            raise self._undefined(template.filename, exc, record) from None
         except SecurityError as exc:
             raise self._failure(
                 template.filename,
@@ -128,6 +128,21 @@ class Renderer:
                 "remove a stray '---' line or make sure every part has text",
             )
         return parts
+
+    @classmethod
+    def _undefined(
+        cls, filename: str | None, exc: UndefinedError, record: EventRecord
+    ) -> RenderFailure:
+        """An undefined variable: at the record's blank CSV cell if that is what it is."""
+        failure = cls._failure(filename, exc, "undefined variable", _VARIABLES_HINT)
+        name = _UNDEFINED_NAME.search(str(exc))
+        where = failure.problem
+        if name and where:
+            used_at = f"{where.file}:{where.line}" if where.line else str(where.file)
+            blank = record.blank_cell(name[1], f"the template {used_at}")
+            if blank is not None:
+                return RenderFailure(blank)
+        return failure
 
     @staticmethod
     def _failure(filename: str | None, exc: Exception, what: str, hint: str) -> RenderFailure:
