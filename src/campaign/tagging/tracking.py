@@ -1,10 +1,12 @@
 """Tag and shorten the links of a rendered post: the renderer's entry point to link tracking.
 
-:func:`track_text` finds links the way X does (twitter-text), so the length check counts
-the final link. Only links written with ``http://`` or ``https://`` are considered: a bare
-``example.org`` in prose is a name on Mastodon and LinkedIn, not a link. Links whose host
-the :class:`LinkPolicy` tracks get UTM tags and, with ``shorten``, are replaced by their
-short URL; every other link is left exactly as written. Nothing here touches the network
+:func:`track_text` takes each link whole, as the author wrote it (IRIs included: see
+:mod:`campaign.tagging.iri`), and gives the URLs of the result as twitter-text finds them,
+so the length check counts the final text as X does. Only links written with ``http://``
+or ``https://`` are considered: a bare ``example.org`` in prose is a name on Mastodon and
+LinkedIn, not a link. Links whose host the :class:`LinkPolicy` tracks get UTM tags and,
+with ``shorten``, are replaced by their short URL; every other link is left exactly as
+written. Nothing here touches the network
 or a database, so previews stay side-effect free.
 """
 
