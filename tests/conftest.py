@@ -11,10 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.runtime import Runtime
 from campaign.store import Ledger
+
+# --- Property-based tests: the same examples every run, so the suite is deterministic --------
+
+settings.register_profile("campaign", derandomize=True, database=None, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "campaign"))
 
 # --- Ledger databases: a real SQLite file, and PostgreSQL when it is reachable -------------
 

@@ -14,6 +14,7 @@ from campaign.errors import ConfigurationError
 from campaign.platforms.length import x_weighted_length
 from campaign.platforms.urls import url_spans
 from campaign.tagging import LinkPolicy, TrackedLink, tag_url, track_text
+from campaign.tagging.iri import author_links
 from campaign.tagging.shortcodes import CODE_LENGTH, is_code
 from campaign.tagging.tracking import LinkTagger
 
@@ -54,7 +55,7 @@ class TestTagUrl:
             ("https://media4sec.eu/a?b=1&c=", f"https://media4sec.eu/a?b=1&c=&{TAGS}"),
             ("https://media4sec.eu/a#program", f"https://media4sec.eu/a?{TAGS}#program"),
             ("https://media4sec.eu/a?b=1#x?y", f"https://media4sec.eu/a?b=1&{TAGS}#x?y"),
-            ("https://media4sec.eu", f"https://media4sec.eu/?{TAGS}"),
+            ("https://media4sec.eu", f"https://media4sec.eu?{TAGS}"),
             ("https://media4sec.eu/a?", f"https://media4sec.eu/a?{TAGS}"),
             ("https://media4sec.eu/a?b=%20x+y", f"https://media4sec.eu/a?b=%20x+y&{TAGS}"),
             ("https://elsewhere.org/p", f"https://elsewhere.org/p?{TAGS}"),
@@ -271,6 +272,8 @@ _WORDS = st.one_of(
             "media4sec.eu/bare",
             "www.example.org",
             "http://t.co/abc",
+            "https://www.media4sec.eu/news/?q=müller&lang=de",
+            "https://user@media4sec.eu:8443/Αθήνα/文章#teil?2",
             "x.co",
             "...",
             " ",
@@ -286,7 +289,7 @@ _WORDS = st.one_of(
 def _replaced_span_by_span(text: str, tagger: LinkTagger) -> tuple[str, tuple[TrackedLink, ...]]:
     """What tagging does, link by link over the whole text (as it was done before words)."""
     pieces, tracked, cursor = [], [], 0
-    for url, start, end in url_spans(text, without_protocol=False):
+    for url, start, end in author_links(text):
         if POLICY.tracks(url):
             link = TrackedLink(url, tagger.tag_url(url))
             pieces += [text[cursor:start], link.tagged]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
 from starlette.applications import Starlette
@@ -29,46 +29,28 @@ from starlette.types import Receive, Scope, Send
 
 from campaign.clicks.clicks import ClickRecorder
 from campaign.store.schema import ShortLinkRow
+from campaign.tagging.iri import iri_to_uri
 from campaign.tagging.shortcodes import is_code
 
 NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Link not found</title>"
     "<h1>Link not found</h1><p>This short link does not exist or has been mistyped.</p></html>"
 )
-# RFC 3986 reserved and unreserved characters stay as they are; anything else is encoded.
-_URI_SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 
 def location_of(target: str) -> str | None:
     """``target`` as a Location header value: ASCII only, http(s) only, else ``None``.
 
-    Non-ASCII characters are percent-encoded (the host with IDNA) so that an IRI typed by
-    the author still makes a valid header.
+    An IRI typed by the author becomes its URI (:func:`~campaign.tagging.iri.iri_to_uri`):
+    the host in IDNA form, other non-ASCII characters percent-encoded, the rest as written.
     """
     try:
         parts = urlsplit(target)
-        host = parts.hostname
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not host:
-        return None
-    if target.isascii():
-        return target
-    netloc = parts.netloc
-    if not host.isascii():
-        try:
-            netloc = netloc.replace(host, host.encode("idna").decode("ascii"))
-        except UnicodeError:
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             return None
-    return urlunsplit(
-        (
-            parts.scheme,
-            quote(netloc, safe=_URI_SAFE),
-            quote(parts.path, safe=_URI_SAFE),
-            quote(parts.query, safe=_URI_SAFE),
-            quote(parts.fragment, safe=_URI_SAFE),
-        )
-    )
+        return iri_to_uri(target)
+    except ValueError:  # an invalid IPv6 literal, or a host that is not a valid IDN
+        return None
 
 
 class Targets:

@@ -1,8 +1,9 @@
 """Which links a campaign tracks and how: the ``links`` section of a campaign file.
 
 Host policy: a link is tracked when its host is the campaign ``site``'s host or one of
-``links.track_domains``, compared case-insensitively, where ``example.org`` and
-``www.example.org`` count as the same host. Other subdomains are not implied: list
+``links.track_domains``, compared case-insensitively and in IDNA form (``παράδειγμα.ελ`` is
+``xn--hxajbheg2az3al.xn--qxam``), where ``example.org`` and ``www.example.org`` count as
+the same host. Other subdomains are not implied: list
 ``blog.example.org`` in ``track_domains`` to track it. Links to any other host are left
 exactly as written.
 """
@@ -17,14 +18,14 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
+from campaign.tagging.iri import comparable_host, link_host
 from campaign.tagging.utm import UTM_KEYS
 
 DEFAULT_MEDIUM = "social"
 
 
 def _bare_host(host: str) -> str:
-    host = host.strip().lower().rstrip(".")
-    return host.removeprefix("www.")
+    return comparable_host(host.strip()).removeprefix("www.")
 
 
 def _http_host(url: str, what: str) -> str:
@@ -93,8 +94,8 @@ class LinkPolicy:
 
     def tracks(self, url: str) -> bool:
         """Whether ``url`` points at the site or a tracked domain (see the module docstring)."""
-        host = url_host(url)
-        return host is not None and host.rstrip(".") in self.hosts
+        host = link_host(url)
+        return host is not None and host in self.hosts
 
     def utm_values(self, *, platform: str, campaign: str, content: str) -> dict[str, str]:
         """The UTM values for one post: the defaults, then this campaign's overrides."""

@@ -1,10 +1,12 @@
 """Tag and shorten the links of a rendered post: the renderer's entry point to link tracking.
 
-:func:`track_text` finds links the way X does (twitter-text), so the length check counts
-the final link. Only links written with ``http://`` or ``https://`` are considered: a bare
-``example.org`` in prose is a name on Mastodon and LinkedIn, not a link. Links whose host
-the :class:`LinkPolicy` tracks get UTM tags and, with ``shorten``, are replaced by their
-short URL; every other link is left exactly as written. Nothing here touches the network
+:func:`track_text` takes each link whole, as the author wrote it (IRIs included: see
+:mod:`campaign.tagging.iri`), and gives the URLs of the result as twitter-text finds them,
+so the length check counts the final text as X does. Only links written with ``http://``
+or ``https://`` are considered: a bare ``example.org`` in prose is a name on Mastodon and
+LinkedIn, not a link. Links whose host the :class:`LinkPolicy` tracks get UTM tags and,
+with ``shorten``, are replaced by their short URL; every other link is left exactly as
+written. Nothing here touches the network
 or a database, so previews stay side-effect free.
 """
 
@@ -14,8 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from campaign.platforms.urls import UrlSpan, dotted_pieces, piece_urls, shifted, url_spans
-from campaign.tagging.policy import LinkPolicy, url_host
+from campaign.platforms.urls import UrlSpan, dotted_pieces, piece_urls, shifted
+from campaign.tagging.iri import author_links, link_host, piece_links
+from campaign.tagging.policy import LinkPolicy
 from campaign.tagging.shortcodes import link_secret, short_code, short_url
 from campaign.tagging.utm import add_utm
 
@@ -61,7 +64,7 @@ def tag_url(url: str, *, platform: str, campaign: str, content: str, policy: Lin
 
     Raises ``ValueError`` when ``url`` is not an http(s) URL with a host.
     """
-    if not url.lower().startswith(("http://", "https://")) or not url_host(url):
+    if not link_host(url):
         raise ValueError(f"track() needs an http(s) URL, got {url!r}")
     values = policy.utm_values(platform=platform, campaign=campaign, content=content)
     return add_utm(url, values)
@@ -147,7 +150,7 @@ class LinkTagger:
 
     def _rewrite(self, piece: str) -> tuple[str, tuple[TrackedLink, ...], tuple[UrlSpan, ...]]:
         """One word with its tracked links tagged, those links, and the new word's URLs."""
-        rewritten, links = self._replaced(piece, piece_urls(piece, False))
+        rewritten, links = self._replaced(piece, piece_links(piece))
         return rewritten, links, piece_urls(rewritten, True)
 
     def _replaced(
@@ -186,6 +189,6 @@ class LinkTagger:
             code = short_code(self.policy.secret or link_secret(), post_id, link.tagged)
             return TrackedLink(link.original, link.tagged, short_url(base, code), code)
 
-        spans = url_spans(text, without_protocol=False)
+        spans = author_links(text)
         shortened, links = self._replaced(text, spans, short)
         return Tagged(shortened, links, None)
