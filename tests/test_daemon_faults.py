@@ -1,5 +1,6 @@
 """The daemon under faults: one post's permanent failure on a shared connection, and a ledger
-deleted or replaced while the daemon runs."""
+deleted or replaced while the daemon runs (``campaign run`` as a subprocess, polling every
+0.2 s; every wait is bounded by a deadline)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from campaign.adapters.base import Outgoing
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
+from campaign.daemon.ledger_watch import EXIT_LEDGER_REPLACED
 from campaign.daemon.runtime import Runtime, run_once
 from campaign.render.post import Post
-from campaign.store import transitions
+from campaign.store import Ledger, transitions
+from campaign.store.schema import Base
+from tests.daemon_helpers import Daemon, daemon_env, texts_on, wait_for, x_posts
 from tests.fakes.bluesky_api import CREATE_RECORD, FakeBluesky
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.mastodon_api import FakeMastodon
@@ -23,6 +30,7 @@ from tests.fakes.x_api import FakeX
 from tests.ledger_helpers import image, make_post
 
 PLATFORMS = ["twitter", "mastodon", "bluesky", "linkedin"]
+PG = pytest.mark.postgres
 
 
 @dataclass
@@ -151,6 +159,92 @@ def fake_platform_bluesky(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBlues
         for key, value in pds.env(CAMPAIGN_BLUESKY_LINK_CARD="false").items():
             monkeypatch.setenv(key, value)
         yield pds
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[..., Daemon]]:
+    """Starts ``campaign run`` subprocesses; any still running when the test ends is killed."""
+    started: list[Daemon] = []
+
+    def start(env: dict[str, str], cwd: Path, *args: str) -> Daemon:
+        started.append(Daemon(env, cwd, *args))
+        return started[-1]
+
+    yield start
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.kill()
+
+
+def started(daemon: Daemon) -> None:
+    """Wait until ``daemon`` has read its ledger once (its "ready" line)."""
+    wait_for(lambda: '"event": "ready"' in daemon.stderr, 30, "the daemon to be ready")
+
+
+def assert_stopped_for_the_new_ledger(daemon: Daemon, where: str) -> None:
+    """It exited 75 after one ERROR line naming the ledger and saying why."""
+    assert daemon.wait(30) == EXIT_LEDGER_REPLACED, daemon.stderr
+    (line,) = [e for e in daemon.events() if e["event"] == "ledger_replaced"]
+    assert line["level"] == "ERROR"
+    assert line["message"] == (
+        f"the ledger at {where} was deleted or replaced while the daemon ran; stopping so "
+        "that it restarts on the new one"
+    )
+
+
+def new_ledger(url: str, posts: list[Post]) -> None:
+    """A new ledger at ``url`` holding ``posts`` (scheduled a minute ago)."""
+    with Ledger.open(url) as ledger:
+        ledger.sync(posts, now=datetime.now(UTC) - timedelta(minutes=1))
+
+
+@pytest.mark.slow
+class TestLedgerReplaced:
+    def test_a_deleted_sqlite_ledger_stops_the_daemon_with_exit_75(
+        self, sqlite_url: str, fake_x: FakeX, tmp_path: Path, spawn: Callable[..., Daemon]
+    ) -> None:
+        new_ledger(sqlite_url, [])
+        daemon = spawn(daemon_env(sqlite_url, fake_x), tmp_path / "run")
+        started(daemon)
+        Path(make_url(sqlite_url).database or "").unlink()
+        assert_stopped_for_the_new_ledger(daemon, sqlite_url)
+
+    @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=PG)])
+    def test_posts_scheduled_into_a_replacing_ledger_go_out_after_the_restart(
+        self,
+        backend: str,
+        request: pytest.FixtureRequest,
+        fake_x: FakeX,
+        tmp_path: Path,
+        spawn: Callable[..., Daemon],
+    ) -> None:
+        """SQLite: a new file moved over the old one (a restore); PostgreSQL: the tables
+        dropped and the ledger created again. Either way the daemon sees a new ledger id (and
+        for SQLite a new inode), stops, and once restarted (as systemd does) sends what the
+        new ledger holds."""
+        url: str = request.getfixturevalue(f"{backend}_url")
+        new_ledger(url, [])
+        env = daemon_env(url, fake_x)
+        daemon = spawn(env, tmp_path / "run")
+        started(daemon)
+        (post,) = x_posts(1, datetime.now(UTC), prefix="restored")
+        if backend == "sqlite":
+            path = Path(make_url(url).database or "")
+            new_ledger(f"sqlite:///{path.with_name('restored.db')}", [post])
+            path.with_name("restored.db").replace(path)
+        else:
+            with Ledger.open(url) as old, old.engine.begin() as connection:
+                Base.metadata.drop_all(connection)
+                connection.execute(text("DROP TABLE alembic_version"))
+            new_ledger(url, [post])
+        shown = make_url(url).render_as_string(hide_password=True)
+        assert_stopped_for_the_new_ledger(daemon, shown)
+        assert texts_on(fake_x) == []
+        again = spawn(env, tmp_path / "run")
+        wait_for(lambda: texts_on(fake_x) == [post.text], 30, "the restored post to go out")
+        assert again.stop() == 0
+        with Ledger.open(url) as ledger:
+            assert ledger.get(post.id).state == "sent"
 
 
 def outgoing(text: str) -> Outgoing:
