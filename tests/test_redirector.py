@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -11,15 +12,20 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, event, func, inspect, select
 
 from campaign.clicks.clicks import ClickRecorder
+from campaign.clicks.spill import Spill
+from campaign.errors import LedgerError
+from campaign.store.engine import open_engine
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ClickRow
+from tests.daemon_helpers import wait_for
 from tests.linkhelpers import Redirector, ledger_on, seed, short_link
 
 CODE = "Abc123_-Abc123_-"
@@ -364,3 +370,132 @@ def test_the_server_process_quiets_the_collector_and_only_it() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["(10,", "0)", "(1000,", "True)"]
+
+
+# --- A ledger that refuses clicks: spilled to a local file, replayed once it takes them ----
+
+
+class ReadOnly:
+    """Opens each new connection of the SQLite ``engine`` read-only while ``on``.
+
+    SQLite's ``mode=ro`` is what it falls back to for a ledger file without write permission
+    ("attempt to write a readonly database"); file modes themselves cannot be used here, as
+    root (CI containers) is never refused a write.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.on = True
+        event.listen(engine, "do_connect", self._connect)
+        engine.dispose()
+
+    def _connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: Any) -> None:
+        if self.on:
+            cargs[0] = f"file:{Path(cargs[0]).resolve()}?mode=ro"
+            cparams["uri"] = True
+
+
+def spilled(folder: Path) -> int:
+    """How many clicks wait in the spill files under ``folder``."""
+    return sum(len(f.read_bytes().splitlines()) for f in folder.rglob("clicks-*.jsonl"))
+
+
+@pytest.fixture
+def spill_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``CAMPAIGN_CLICKS_SPILL_DIR`` set to a fresh folder."""
+    folder = tmp_path / "spill"
+    monkeypatch.setenv("CAMPAIGN_CLICKS_SPILL_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def app_engine(ledger: Ledger) -> Iterator[Engine]:
+    """A second engine on the ledger, for the app (so tests can make it read-only)."""
+    engine = open_engine(ledger.engine.url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+
+
+def test_a_read_only_ledger_spills_clicks_says_503_and_replays_them_once_writable(
+    client: httpx.Client, ledger: Ledger, app_engine: Engine, spill_dir: Path
+) -> None:
+    read_only = ReadOnly(app_engine)
+    with Redirector(app_engine) as running:
+        health = f"{running.url}/healthz"
+        wait_for(lambda: client.get(health).status_code == 503, 10, "/healthz to say 503")
+        assert "attempt to write a readonly database" in client.get(health).text
+        for _ in range(30):
+            assert client.get(f"{running.url}/{CODE}").status_code == 302
+        wait_for(lambda: spilled(spill_dir) == 30, 10, "30 clicks in the spill file")
+        recorder: ClickRecorder = running.app.state.recorder
+        assert recorder.pending == 0
+        assert clicks(ledger) == []
+        read_only.on = False
+        wait_for(lambda: client.get(health).status_code == 200, 10, "/healthz to say ok")
+        assert len(clicks(ledger)) == 30
+        assert spilled(spill_dir) == 0
+        assert recorder.replayed == 30
+    with Redirector(app_engine):
+        pass
+    assert len(clicks(ledger)) == 30  # replayed exactly once
+
+
+def test_clicks_spilled_at_a_stop_are_replayed_at_the_next_start(
+    client: httpx.Client, ledger: Ledger, app_engine: Engine, spill_dir: Path
+) -> None:
+    ReadOnly(app_engine)
+    with Redirector(app_engine, flush_interval=3600) as running:
+        for _ in range(12):
+            assert client.get(f"{running.url}/{CODE}").status_code == 302
+    assert spilled(spill_dir) == 12
+    assert clicks(ledger) == []
+    with Redirector(ledger.engine, flush_interval=3600):
+        wait_for(lambda: len(clicks(ledger)) == 12, 10, "the spilled clicks to be replayed")
+    assert spilled(spill_dir) == 0
+    assert len(clicks(ledger)) == 12
+
+
+def test_with_nowhere_to_keep_clicks_memory_stays_bounded_and_the_loss_is_counted(
+    ledger: Ledger, app_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ReadOnly(app_engine)
+    (tmp_path / "a-file").write_text("not a folder")
+    spill = Spill(tmp_path / "a-file" / "spill")
+    recorder = ClickRecorder(app_engine, interval=3600, limit=10, spill=spill)
+    with pytest.raises(LedgerError, match=r"spill folder .* cannot be written either"):
+        recorder.check()
+    recorder.start()
+    for _ in range(25):
+        recorder.record(CODE, None, FIREFOX)
+    assert (recorder.pending, recorder.lost) == (10, 15)
+    with caplog.at_level(logging.ERROR, logger="campaign"):
+        recorder.stop()
+    assert f"25 clicks could not be written to the ledger nor kept in {spill.folder}" in (
+        caplog.text
+    )
+    assert clicks(ledger) == []
+
+
+def test_serve_links_refuses_to_start_when_no_click_could_be_stored(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.db"
+    with Ledger.open(f"sqlite:///{path}") as ledger:
+        seed(ledger.engine, [short_link(CODE)])
+    (tmp_path / "a-file").write_text("not a folder")
+    env = {
+        **os.environ,
+        "CAMPAIGN_DATABASE_URL": f"sqlite:///file:{path}?mode=ro&uri=true",
+        "CAMPAIGN_CLICKS_SPILL_DIR": str(tmp_path / "a-file" / "spill"),
+    }
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("campaign")), "serve-links", "--port", "9"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 1, said
+    assert "attempt to write a readonly database" in said
+    assert "cannot be written either" in said
+    assert "set CAMPAIGN_CLICKS_SPILL_DIR to a writable folder" in said
+    assert "Traceback" not in said

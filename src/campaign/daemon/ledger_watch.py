@@ -15,11 +15,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.errors import LedgerError
-from campaign.store.schema import LEDGER_ID, MetaRow
+from campaign.store.meta import ledger_id
 
 # EX_TEMPFAIL from sysexits.h: try again later. ``Restart=on-failure`` restarts on it.
 EXIT_LEDGER_REPLACED = 75
@@ -43,7 +43,7 @@ class LedgerWatch:
         self._engine = engine
         self._path = _sqlite_file(engine)
         self.where = engine.url.render_as_string(hide_password=True)
-        self._start = _Seen(self._file(), self._ledger_id())
+        self._start = _Seen(self._file(), ledger_id(engine))
 
     def change(self) -> str | None:
         """Why the ledger is not the one opened at start (a message for the log), or ``None``.
@@ -54,10 +54,10 @@ class LedgerWatch:
         if self._file() != self._start.file:
             return self._message()
         try:
-            ledger_id = self._ledger_id()
+            now = ledger_id(self._engine)
         except SQLAlchemyError:
             return None
-        return self._message() if ledger_id != self._start.ledger_id else None
+        return self._message() if now != self._start.ledger_id else None
 
     def _message(self) -> str:
         return (
@@ -73,12 +73,6 @@ class LedgerWatch:
         except FileNotFoundError:
             return None
         return stat.st_dev, stat.st_ino
-
-    def _ledger_id(self) -> str | None:
-        with self._engine.connect() as connection:
-            return connection.execute(
-                select(MetaRow.value).where(MetaRow.key == LEDGER_ID)
-            ).scalar_one_or_none()
 
 
 def _sqlite_file(engine: Engine) -> Path | None:
