@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -447,6 +448,12 @@ def test_clicks_spilled_at_a_stop_are_replayed_at_the_next_start(
         for _ in range(12):
             assert client.get(f"{running.url}/{CODE}").status_code == 302
     assert spilled(spill_dir) == 12
+    keys = {
+        tuple(sorted(json.loads(line)))
+        for spill in spill_dir.rglob("clicks-*.jsonl")
+        for line in spill.read_text().splitlines()
+    }
+    assert keys == {("agent_class", "at", "code", "is_bot", "referrer_host")}  # no address
     assert clicks(ledger) == []
     with Redirector(ledger.engine, flush_interval=3600):
         wait_for(lambda: len(clicks(ledger)) == 12, 10, "the spilled clicks to be replayed")

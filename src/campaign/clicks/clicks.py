@@ -194,12 +194,11 @@ class ClickRecorder:
         """Write the queue, then replay what was spilled; spill the queue if refused."""
         try:
             done = self.flush()
+            if not done and (probe or self.trouble is not None):
+                check_writable(self.engine)  # before a replay that could only fail
             if self.spill is not None and self.spill.waiting:
                 replayed = self.spill.replay(self.engine, self.batch)
                 self.replayed += replayed
-                done += replayed
-            if not done and (probe or self.trouble is not None):
-                check_writable(self.engine)
         except SQLAlchemyError as exc:
             self._refused(exc)
             self._spill_pending()

@@ -141,7 +141,8 @@ class Spill:
                         with engine.begin() as connection:
                             connection.execute(insert(ClickRow), rows)
                 except Exception:
-                    _keep_from(file, start, path)
+                    if start:
+                        _keep_from(file, start, path)
                     raise
                 done += len(rows)
             path.unlink()
