@@ -12,13 +12,15 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import Engine, event, func, inspect, select
+from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks.clicks import ClickRecorder
 from campaign.clicks.spill import Spill
@@ -506,3 +508,29 @@ def test_serve_links_refuses_to_start_when_no_click_could_be_stored(tmp_path: Pa
     assert "cannot be written either" in said
     assert "set CAMPAIGN_CLICKS_SPILL_DIR to a writable folder" in said
     assert "Traceback" not in said
+
+
+def test_a_replay_cut_short_keeps_exactly_the_clicks_not_yet_in_the_ledger(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The ledger refuses the second batch of a replay: the first stays in, the file keeps
+    only the rest, and the next replay adds just those."""
+    spill = Spill(tmp_path / "spill")
+    at = datetime.now(UTC)
+    row = {"at": at, "referrer_host": None, "agent_class": "desktop", "is_bot": False}
+    spill.write([{**row, "code": code} for code in (CODE, CODE, OTHER, CODE, OTHER)])
+    refuse_other = text(
+        f"CREATE TRIGGER refuse BEFORE INSERT ON clicks WHEN NEW.code = '{OTHER}' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    with ledger.engine.begin() as connection:
+        connection.execute(refuse_other)
+    with pytest.raises(SQLAlchemyError, match="refused"):
+        spill.replay(ledger.engine, batch=2)
+    assert [c.code for c in clicks(ledger)] == [CODE, CODE]
+    assert spilled(tmp_path / "spill") == 3
+    with ledger.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse"))
+    assert spill.replay(ledger.engine, batch=2) == 3
+    assert [c.code for c in clicks(ledger)] == [CODE, CODE, OTHER, CODE, OTHER]
+    assert spilled(tmp_path / "spill") == 0
