@@ -29,7 +29,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks.agents import classify
 from campaign.clicks.spill import Spill
-from campaign.errors import LedgerError
 from campaign.store.meta import check_writable
 from campaign.store.schema import ClickRow
 from campaign.tagging.policy import url_host
@@ -155,26 +154,6 @@ class ClickRecorder:
             written += len(clicks)
         self.written += written
         return written
-
-    def check(self) -> None:
-        """Learn now whether clicks can be stored: sets :attr:`trouble` if the ledger cannot
-        be written, and raises :class:`LedgerError` if the spill cannot be either."""
-        try:
-            check_writable(self.engine)
-        except SQLAlchemyError as exc:
-            self._refused(exc)
-        else:
-            return
-        if self.spill is None:
-            raise LedgerError(f"clicks cannot be stored: {self.trouble}")
-        try:
-            self.spill.check()
-        except OSError as exc:
-            raise LedgerError(
-                f"clicks cannot be stored: {self.trouble}, and the spill folder "
-                f"{self.spill.folder} cannot be written either ({exc}); make the ledger "
-                "writable, or set CAMPAIGN_CLICKS_SPILL_DIR to a writable folder"
-            ) from None
 
     def _run(self) -> None:
         first = True

@@ -213,21 +213,13 @@ def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080, workers:
     the environment (``CAMPAIGN_DATABASE_URL``) with its own click queue; ``engine`` (already
     migrated) is then only used by the caller. The access log is off: it would print
     visitors' IP addresses, which we never keep.
-
-    Before it listens, it checks that clicks can be stored: if the ledger cannot be written
-    it starts all the same (redirects work; clicks are spilled; ``/healthz`` answers 503),
-    but if the spill folder cannot be written either it raises
-    :class:`~campaign.errors.LedgerError` instead of losing every click.
     """
     import uvicorn  # only this command needs the server
 
     many = workers > 1
     app: Starlette | str = "campaign.clicks.redirector:app_from_environment"
-    if many:
-        ClickRecorder(engine, spill=spill_for(engine)).check()
-    else:
+    if not many:
         app = create_app(engine)
-        app.state.recorder.check()
         quiet_collector()
     uvicorn.run(
         app,

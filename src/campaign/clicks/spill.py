@@ -83,10 +83,6 @@ class Spill:
             raise
         self.waiting = True
 
-    def check(self) -> None:
-        """Make sure a click could be kept here. Raises ``OSError`` when it could not."""
-        self._own()
-
     def replay(self, engine: Engine, batch: int) -> int:
         """Insert every spilled click into the ledger, oldest file first; how many.
 
