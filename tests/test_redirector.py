@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import signal
 import socket
@@ -10,16 +12,22 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, event, func, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks.clicks import ClickRecorder
+from campaign.clicks.spill import Spill
+from campaign.store.engine import open_engine
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ClickRow
+from tests.daemon_helpers import wait_for
 from tests.linkhelpers import Redirector, ledger_on, seed, short_link
 
 CODE = "Abc123_-Abc123_-"
@@ -364,3 +372,136 @@ def test_the_server_process_quiets_the_collector_and_only_it() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["(10,", "0)", "(1000,", "True)"]
+
+
+# --- A ledger that refuses clicks: spilled to a local file, replayed once it takes them ----
+
+
+class ReadOnly:
+    """Opens each new connection of the SQLite ``engine`` read-only while ``on``.
+
+    SQLite's ``mode=ro`` is what it falls back to for a ledger file without write permission
+    ("attempt to write a readonly database"); file modes themselves cannot be used here, as
+    root (CI containers) is never refused a write.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.on = True
+        event.listen(engine, "do_connect", self._connect)
+        engine.dispose()
+
+    def _connect(self, _dialect: Any, _record: Any, cargs: list[Any], cparams: Any) -> None:
+        if self.on:
+            cargs[0] = f"file:{Path(cargs[0]).resolve()}?mode=ro"
+            cparams["uri"] = True
+
+
+def spilled(folder: Path) -> int:
+    """How many clicks wait in the spill files under ``folder``."""
+    return sum(len(f.read_bytes().splitlines()) for f in folder.rglob("clicks-*.jsonl"))
+
+
+@pytest.fixture
+def spill_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``CAMPAIGN_CLICKS_SPILL_DIR`` set to a fresh folder."""
+    folder = tmp_path / "spill"
+    monkeypatch.setenv("CAMPAIGN_CLICKS_SPILL_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def app_engine(ledger: Ledger) -> Iterator[Engine]:
+    """A second engine on the ledger, for the app (so tests can make it read-only)."""
+    engine = open_engine(ledger.engine.url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+
+
+def test_a_read_only_ledger_spills_clicks_says_503_and_replays_them_once_writable(
+    client: httpx.Client, ledger: Ledger, app_engine: Engine, spill_dir: Path
+) -> None:
+    read_only = ReadOnly(app_engine)
+    with Redirector(app_engine) as running:
+        health = f"{running.url}/healthz"
+        wait_for(lambda: client.get(health).status_code == 503, 10, "/healthz to say 503")
+        assert "attempt to write a readonly database" in client.get(health).text
+        for _ in range(30):
+            assert client.get(f"{running.url}/{CODE}").status_code == 302
+        wait_for(lambda: spilled(spill_dir) == 30, 10, "30 clicks in the spill file")
+        recorder: ClickRecorder = running.app.state.recorder
+        assert recorder.pending == 0
+        assert clicks(ledger) == []
+        read_only.on = False
+        wait_for(lambda: client.get(health).status_code == 200, 10, "/healthz to say ok")
+        assert len(clicks(ledger)) == 30
+        assert spilled(spill_dir) == 0
+        assert recorder.replayed == 30
+    with Redirector(app_engine):
+        pass
+    assert len(clicks(ledger)) == 30  # replayed exactly once
+
+
+def test_clicks_spilled_at_a_stop_are_replayed_at_the_next_start(
+    client: httpx.Client, ledger: Ledger, app_engine: Engine, spill_dir: Path
+) -> None:
+    ReadOnly(app_engine)
+    with Redirector(app_engine, flush_interval=3600) as running:
+        for _ in range(12):
+            assert client.get(f"{running.url}/{CODE}").status_code == 302
+    assert spilled(spill_dir) == 12
+    keys = {
+        tuple(sorted(json.loads(line)))
+        for spill in spill_dir.rglob("clicks-*.jsonl")
+        for line in spill.read_text().splitlines()
+    }
+    assert keys == {("agent_class", "at", "code", "is_bot", "referrer_host")}  # no address
+    assert clicks(ledger) == []
+    with Redirector(ledger.engine, flush_interval=3600):
+        wait_for(lambda: len(clicks(ledger)) == 12, 10, "the spilled clicks to be replayed")
+    assert spilled(spill_dir) == 0
+    assert len(clicks(ledger)) == 12
+
+
+def test_with_nowhere_to_keep_clicks_memory_stays_bounded_and_the_loss_is_counted(
+    ledger: Ledger, app_engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    ReadOnly(app_engine)
+    (tmp_path / "a-file").write_text("not a folder")
+    spill = Spill(tmp_path / "a-file" / "spill")
+    recorder = ClickRecorder(app_engine, interval=3600, limit=10, spill=spill)
+    recorder.start()
+    for _ in range(25):
+        recorder.record(CODE, None, FIREFOX)
+    assert (recorder.pending, recorder.lost) == (10, 15)
+    with caplog.at_level(logging.ERROR, logger="campaign"):
+        recorder.stop()
+    assert f"25 clicks could not be written to the ledger nor kept in {spill.folder}" in (
+        caplog.text
+    )
+    assert clicks(ledger) == []
+
+
+def test_a_replay_cut_short_keeps_exactly_the_clicks_not_yet_in_the_ledger(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """The ledger refuses the second batch of a replay: the first stays in, the file keeps
+    only the rest, and the next replay adds just those."""
+    spill = Spill(tmp_path / "spill")
+    at = datetime.now(UTC)
+    row = {"at": at, "referrer_host": None, "agent_class": "desktop", "is_bot": False}
+    spill.write([{**row, "code": code} for code in (CODE, CODE, OTHER, CODE, OTHER)])
+    refuse_other = text(
+        f"CREATE TRIGGER refuse BEFORE INSERT ON clicks WHEN NEW.code = '{OTHER}' "
+        "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    with ledger.engine.begin() as connection:
+        connection.execute(refuse_other)
+    with pytest.raises(SQLAlchemyError, match="refused"):
+        spill.replay(ledger.engine, batch=2)
+    assert [c.code for c in clicks(ledger)] == [CODE, CODE]
+    assert spilled(tmp_path / "spill") == 3
+    with ledger.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER refuse"))
+    assert spill.replay(ledger.engine, batch=2) == 3
+    assert [c.code for c in clicks(ledger)] == [CODE, CODE, OTHER, CODE, OTHER]
+    assert spilled(tmp_path / "spill") == 0

@@ -46,14 +46,19 @@ def run(
     the environment or .env; a platform without them keeps its posts scheduled and says which
     variables to set. Exit 0 after a clean stop, 1 when the ledger cannot be opened or does
     not exist yet (`campaign schedule` creates it); with --once, 4 when a post ended failed
-    or unknown, or due posts stayed scheduled because their platform could not be set up.
+    or unknown, or due posts stayed scheduled because their platform could not be set up;
+    75 when the ledger was deleted or replaced while the daemon ran (systemd then starts it
+    on the new one).
     """
     from campaign import daemon
     from campaign.daemon.logs import configure
 
     configure(log_format.value)
     with user_errors():
-        report = daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
+        try:
+            report = daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
+        except daemon.LedgerReplaced:  # already logged as an ERROR line by the daemon
+            raise typer.Exit(daemon.EXIT_LEDGER_REPLACED) from None
     if report is not None and not report.ok:
         raise typer.Exit(daemon.EXIT_ATTENTION)
 

@@ -3,8 +3,14 @@
 The redirect handler only appends a raw :class:`Click` to a deque (no parsing, no I/O). A
 background thread wakes every ``interval`` seconds (or sooner when a batch is full),
 classifies the user agents, and inserts the batch in one transaction. :meth:`stop`
-writes whatever is still queued, so a graceful shutdown loses no click. A batch the
-database refuses stays queued and is tried again on the next round.
+writes whatever is still queued, so a graceful shutdown loses no click.
+
+When the ledger refuses a batch (read-only, full, unreachable), the queued clicks go to the
+:class:`~campaign.clicks.spill.Spill` files instead, :attr:`ClickRecorder.trouble` says why
+(``/healthz`` answers 503), and every round tries the ledger again: once it takes writes,
+the spilled clicks are replayed into it. Only if the spill cannot be written either do
+clicks wait in memory, at most ``limit`` of them; beyond that they are counted as lost and
+the count is logged.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks.agents import classify
+from campaign.clicks.spill import Spill
+from campaign.store.meta import check_writable
 from campaign.store.schema import ClickRow
 from campaign.tagging.policy import url_host
 
@@ -60,44 +68,74 @@ def click_row(click: Click) -> dict[str, Any]:
 
 
 class ClickRecorder:
-    """Queue clicks from any thread and write them to the ledger in batches."""
+    """Queue clicks from any thread and write them to the ledger in batches.
 
-    def __init__(self, engine: Engine, *, interval: float = 0.5, batch: int = 500) -> None:
+    ``spill`` keeps the clicks the ledger refuses (none: they wait in memory); ``limit`` caps
+    the clicks waiting in memory.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        interval: float = 0.5,
+        batch: int = 500,
+        limit: int = 100_000,
+        spill: Spill | None = None,
+    ) -> None:
         self.engine = engine
         self.interval = interval
         self.batch = batch
+        self.limit = limit
+        self.spill = spill
         self.written = 0
+        self.replayed = 0
+        self.lost = 0  # refused with the memory queue full (the spill failing too)
+        self.trouble: str | None = None  # why clicks cannot be stored in the ledger now
+        self._logged_lost = 0
+        self._spill_trouble: str | None = None
         self._pending: deque[Click] = deque()
         self._wake = threading.Event()
-        self._stopping = False
+        self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def record(self, code: str, referrer: str | None, user_agent: str | None) -> None:
         """Queue one click on ``code`` (cheap: safe to call on the event loop)."""
-        self._pending.append(Click(time.time(), code, referrer, user_agent))
-        if len(self._pending) >= self.batch:
+        pending = self._pending
+        if len(pending) >= self.limit:
+            self.lost += 1
+            return
+        pending.append(Click(time.time(), code, referrer, user_agent))
+        if len(pending) >= self.batch:
             self._wake.set()
 
     @property
     def pending(self) -> int:
-        """How many clicks are queued and not yet written."""
+        """How many clicks are queued in memory and not yet written."""
         return len(self._pending)
 
     def start(self) -> None:
-        """Start the writer thread."""
-        self._stopping = False
+        """Start the writer thread; its first round (at once) replays clicks spilled before."""
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="click-writer", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop the writer thread after it has written every queued click."""
-        self._stopping = True
+        """Stop the writer thread after it has written (or spilled) every queued click."""
+        self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
-        if self._pending:
-            log.error("%d clicks could not be written to the ledger", len(self._pending))
+        if self.spill is not None:
+            self.spill.close()
+        lost = self.lost + len(self._pending)
+        if lost:
+            log.error(
+                "%d clicks could not be written to the ledger%s; they are lost",
+                lost,
+                f" nor kept in {self.spill.folder}" if self.spill is not None else "",
+            )
 
     def flush(self) -> int:
         """Write every queued click now; returns how many were written.
@@ -106,7 +144,7 @@ class ClickRecorder:
         """
         written = 0
         while self._pending:
-            clicks = [self._pending.popleft() for _ in range(min(self.batch, len(self._pending)))]
+            clicks = self._take(self.batch)
             try:
                 with self.engine.begin() as connection:
                     connection.execute(insert(ClickRow), [click_row(c) for c in clicks])
@@ -118,16 +156,82 @@ class ClickRecorder:
         return written
 
     def _run(self) -> None:
+        first = True
         while True:
-            self._wake.wait(self.interval)
-            self._wake.clear()
-            stopping = self._stopping
-            try:
-                self.flush()
-            except SQLAlchemyError as exc:
-                log.warning("clicks not written yet (%d queued): %s", self.pending, exc)
-                if stopping:
-                    return
-                time.sleep(self.interval)
+            if not first:
+                self._wake.wait(self.interval)
+                self._wake.clear()
+            stopping = self._stop.is_set()
+            self._round(probe=first)
+            first = False
             if stopping:
                 return
+            if self.trouble is not None:
+                self._stop.wait(self.interval)  # not a busy loop while the queue stays full
+
+    def _round(self, probe: bool) -> None:
+        """Write the queue, then replay what was spilled; spill the queue if refused."""
+        try:
+            done = self.flush()
+            if not done and (probe or self.trouble is not None):
+                check_writable(self.engine)  # before a replay that could only fail
+            if self.spill is not None and self.spill.waiting:
+                replayed = self.spill.replay(self.engine, self.batch)
+                self.replayed += replayed
+        except SQLAlchemyError as exc:
+            self._refused(exc)
+            self._spill_pending()
+        else:
+            if self.trouble is not None:
+                log.warning("clicks are written to the ledger again")
+                self.trouble = None
+        if self.lost > self._logged_lost:
+            log.error(
+                "%d clicks lost so far: the ledger refuses them, they cannot be kept in the "
+                "spill folder, and %d wait in memory already",
+                self.lost,
+                self.limit,
+            )
+            self._logged_lost = self.lost
+
+    def _refused(self, exc: SQLAlchemyError) -> None:
+        """The ledger refused a write: say so once, and reconnect before the next try."""
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        where = self.engine.url.render_as_string(hide_password=True)
+        if self.trouble is None:
+            kept = f"kept in {self.spill.folder}" if self.spill is not None else "kept in memory"
+            log.error(
+                "the ledger at %s refuses clicks (%s); they are %s until it takes them, and "
+                "/healthz answers 503 meanwhile",
+                where,
+                reason,
+                kept,
+            )
+        self.trouble = f"the ledger at {where} refuses writes ({reason})"
+        # A ledger made writable again is only seen through new connections.
+        self.engine.dispose()
+
+    def _spill_pending(self) -> None:
+        """Move the queued clicks to the spill; they stay queued if it cannot take them."""
+        if self.spill is None or not self._pending:
+            return
+        clicks = self._take(len(self._pending))
+        try:
+            self.spill.write([click_row(c) for c in clicks])
+        except OSError as exc:
+            self._pending.extendleft(reversed(clicks))
+            if self._spill_trouble is None:
+                log.error(
+                    "cannot keep clicks in %s either (%s); up to %d wait in memory, more are lost",
+                    self.spill.folder,
+                    exc,
+                    self.limit,
+                )
+            self._spill_trouble = str(exc)
+            return
+        self._spill_trouble = None
+
+    def _take(self, count: int) -> list[Click]:
+        """The ``count`` oldest queued clicks, taken off the queue."""
+        pending = self._pending
+        return [pending.popleft() for _ in range(min(count, len(pending)))]

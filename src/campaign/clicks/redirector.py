@@ -4,11 +4,14 @@
 ``HEAD`` gets the same answer without counting. Anything that is not a stored code
 (unknown, malformed, extra slashes, encoded tricks) gets a small HTML ``404``: the
 Location header only ever carries a target read from the ledger, so the redirector
-cannot be used as an open redirect. ``/healthz`` answers ``200`` for probes.
+cannot be used as an open redirect. ``/healthz`` answers ``200`` for probes, and ``503``
+while the ledger refuses clicks.
 
 Known codes are cached in memory once looked up (a code never changes target); clicks go
 to a :class:`~campaign.clicks.clicks.ClickRecorder` written in batches, flushed when the
-server shuts down gracefully (uvicorn turns SIGTERM and SIGINT into that shutdown).
+server shuts down gracefully (uvicorn turns SIGTERM and SIGINT into that shutdown). Clicks
+the ledger refuses wait in a local spill file (:mod:`campaign.clicks.spill`) until it takes
+them again.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, select
@@ -28,6 +32,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from campaign.clicks.clicks import ClickRecorder
+from campaign.clicks.spill import spill_for
 from campaign.store.schema import ShortLinkRow
 from campaign.tagging.iri import iri_to_uri
 from campaign.tagging.shortcodes import is_code
@@ -113,17 +118,23 @@ class Redirect:
         await send({"type": "http.response.body", "body": b""})
 
 
-def create_app(engine: Engine, *, flush_interval: float = 0.5) -> Starlette:
+def create_app(
+    engine: Engine, *, flush_interval: float = 0.5, spill_dir: Path | None = None
+) -> Starlette:
     """The redirector app over the ledger ``engine`` (tables must exist).
 
     ``app.state.recorder`` is its :class:`ClickRecorder`, started and stopped by the
-    app's lifespan.
+    app's lifespan; clicks the ledger refuses are spilled under ``spill_dir`` (default
+    ``CAMPAIGN_CLICKS_SPILL_DIR``, see :mod:`campaign.clicks.spill`).
     """
     targets = Targets(engine)
-    recorder = ClickRecorder(engine, interval=flush_interval)
+    recorder = ClickRecorder(engine, interval=flush_interval, spill=spill_for(engine, spill_dir))
 
     async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok")
+        trouble = recorder.trouble
+        if trouble is None:
+            return PlainTextResponse("ok")
+        return PlainTextResponse(f"clicks cannot be stored: {trouble}", 503)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = exc.status_code if isinstance(exc, HTTPException) else 500

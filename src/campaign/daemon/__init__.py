@@ -9,16 +9,19 @@ reports health for ``campaign status``.
 
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
+from campaign.daemon.ledger_watch import EXIT_LEDGER_REPLACED, LedgerReplaced
 from campaign.daemon.main import check, load_settings, run
 from campaign.daemon.status import EXIT_ATTENTION, EXIT_HEALTHY, EXIT_NO_DAEMON, Health
 
 __all__ = [
     "EXIT_ATTENTION",
     "EXIT_HEALTHY",
+    "EXIT_LEDGER_REPLACED",
     "EXIT_NO_DAEMON",
     "Clock",
     "DaemonSettings",
     "Health",
+    "LedgerReplaced",
     "check",
     "load_settings",
     "run",

@@ -5,6 +5,11 @@ stay ``scheduled`` (nothing is marked failed for a setup problem), the daemon lo
 ERROR naming the variables to set, and tries again a minute later, so fixing ``.env`` is
 enough. A platform that cannot be reached is tried again at the next poll. Every other
 platform goes on.
+
+Posts hold an adapter through a :meth:`Connections.lease` while they use it. When one post's
+permanent error makes the daemon :meth:`~Connections.forget` a platform, the next lease gets
+a new adapter, and the old one is closed only when the last post still holding it is done:
+never under a post in flight.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from campaign.adapters.base import Adapter
 from campaign.adapters.dryrun import DryRunAdapter
@@ -25,6 +32,15 @@ RETRY_SETUP_SECONDS = 60.0  # after missing or refused credentials
 RETRY_REACH_SECONDS = 5.0  # after the platform could not be reached
 
 
+@dataclass(eq=False)
+class _Held:
+    """An adapter and how many posts hold it; ``stale`` once forgotten (closed when unheld)."""
+
+    adapter: Adapter
+    holders: int = 0
+    stale: bool = False
+
+
 class Connections:
     """Adapters by platform name; ``dry_run`` gives each platform the dry-run adapter."""
 
@@ -32,40 +48,86 @@ class Connections:
         self._dry_run = dry_run
         self._echo = echo
         self._lock = threading.Lock()
-        self._adapters: dict[str, Adapter] = {}
+        self._adapters: dict[str, _Held] = {}
+        self._stale: list[_Held] = []  # forgotten, still held by a post
         self._problems: dict[str, tuple[str, float]] = {}  # platform -> (message, retry at)
 
-    def get(self, name: str) -> Adapter | None:
-        """The adapter for platform ``name``, or ``None`` while it cannot be set up."""
+    @contextmanager
+    def lease(self, name: str) -> Iterator[Adapter | None]:
+        """Hold platform ``name``'s adapter for the block (``None`` while it cannot be set up).
+
+        The adapter stays open until the block ends, even if :meth:`forget` replaces it.
+        """
         with self._lock:
-            adapter = self._adapters.get(name)
-            if adapter is not None:
-                return adapter
-            problem = self._problems.get(name)
-            if problem and time.monotonic() < problem[1]:
-                return None
-            try:
-                adapter = self._connect(name)
-            except CampaignError as exc:
-                self._report(name, exc, problem[0] if problem else None)
-                return None
-            self._problems.pop(name, None)
-            self._adapters[name] = adapter
-            return adapter
+            held = self._current(name)
+            if held is not None:
+                held.holders += 1
+        if held is None:
+            yield None
+            return
+        try:
+            yield held.adapter
+        finally:
+            self._release(held)
+
+    def get(self, name: str) -> Adapter | None:
+        """Set up platform ``name``'s adapter if needed (to connect before a post is due).
+
+        Returns it, or ``None`` while it cannot be set up; a post that uses it takes a
+        :meth:`lease` instead, so that it is not closed under it.
+        """
+        with self._lock:
+            held = self._current(name)
+        return held.adapter if held is not None else None
 
     def forget(self, name: str) -> None:
-        """Drop ``name``'s adapter (after it refused our credentials) so it is set up again."""
+        """Replace ``name``'s adapter (after it refused our credentials) so it is set up again.
+
+        The old one is closed now if no post holds it, else when the last one lets go.
+        """
         with self._lock:
-            adapter = self._adapters.pop(name, None)
-        if adapter is not None:
-            adapter.close()
+            held = self._adapters.pop(name, None)
+            if held is None:
+                return
+            held.stale = True
+            if held.holders:
+                self._stale.append(held)
+                return
+        held.adapter.close()
 
     def close(self) -> None:
-        """Close every adapter."""
+        """Close every adapter, held or not (the daemon is stopping)."""
         with self._lock:
-            adapters, self._adapters = list(self._adapters.values()), {}
-        for adapter in adapters:
-            adapter.close()
+            every = [*self._adapters.values(), *self._stale]
+            self._adapters, self._stale = {}, []
+        for held in every:
+            held.adapter.close()
+
+    def _release(self, held: _Held) -> None:
+        """One post lets go of ``held``; the last one closes it if it has been forgotten."""
+        with self._lock:
+            held.holders -= 1
+            if not (held.stale and held.holders == 0 and held in self._stale):
+                return
+            self._stale.remove(held)
+        held.adapter.close()
+
+    def _current(self, name: str) -> _Held | None:
+        """The live adapter for ``name``, set up now if needed; the caller holds the lock."""
+        held = self._adapters.get(name)
+        if held is not None:
+            return held
+        problem = self._problems.get(name)
+        if problem and time.monotonic() < problem[1]:
+            return None
+        try:
+            adapter = self._connect(name)
+        except CampaignError as exc:
+            self._report(name, exc, problem[0] if problem else None)
+            return None
+        self._problems.pop(name, None)
+        held = self._adapters[name] = _Held(adapter)
+        return held
 
     def _connect(self, name: str) -> Adapter:
         spec = platform(name)

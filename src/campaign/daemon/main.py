@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from campaign.daemon import status
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
+from campaign.daemon.ledger_watch import LedgerReplaced
 from campaign.daemon.logs import event
 from campaign.daemon.runtime import OnceReport, Runtime, run_once
 from campaign.daemon.scheduler import run_forever
@@ -46,7 +47,8 @@ def run(
     ``dry_run`` publishes through the dry-run adapter (``echo`` prints each post) and
     records nothing in the ledger. Raises :class:`~campaign.errors.ConfigurationError` or
     :class:`~campaign.errors.LedgerError` when the ledger cannot be opened (or does not exist:
-    only ``campaign schedule`` creates one).
+    only ``campaign schedule`` creates one), and :class:`LedgerReplaced` after stopping
+    because it was deleted or replaced while it ran.
     """
     runtime = Runtime.open(settings, dry_run=dry_run, echo=echo, create=False)
     where = make_url(settings.ledger_url()).render_as_string(hide_password=True)
@@ -68,6 +70,8 @@ def run(
     finally:
         runtime.close()
         event(logging.INFO, "stopped", "daemon stopped", worker=str(runtime.worker))
+    if runtime.replaced is not None:
+        raise LedgerReplaced(runtime.replaced)
     if report is not None and not report.ok:
         event(logging.ERROR, "needs_attention", report.summary(), worker=str(runtime.worker))
     return report

@@ -114,10 +114,10 @@ class Publisher:
         if now - due_at > self.settings.grace:
             self._miss(post, now, due_at, "the daemon was not running or could not keep up")
             return False
-        adapter = self.connections.get(post.platform)
-        if adapter is None:
-            return False
-        return self._send(post, adapter, reply_to, thread_root)
+        with self.connections.lease(post.platform) as adapter:
+            if adapter is None:
+                return False
+            return self._send(post, adapter, reply_to, thread_root)
 
     def _send(
         self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
@@ -169,7 +169,8 @@ class Publisher:
             self._retry_or_fail(post, message)
         elif isinstance(exc, PermanentError):
             self.book.mark_failed(post, now, message)
-            self.connections.forget(post.platform)  # credentials are checked again before use
+            # Credentials are checked again before the next use; posts holding it finish first.
+            self.connections.forget(post.platform)
         else:
             if not isinstance(exc, OutcomeUnknown):
                 event(
@@ -249,10 +250,12 @@ class Publisher:
     def _recover(self, claim: Claim) -> None:
         """Settle one post left in ``sending`` (by a gone worker, or by this one after a failed
         look-back) by looking it up, holding its account's lane throughout."""
+        with self.connections.lease(claim.post.platform) as adapter:
+            if adapter is not None:
+                self._recover_with(claim, adapter)
+
+    def _recover_with(self, claim: Claim, adapter: Adapter) -> None:
         post = claim.post
-        adapter = self.connections.get(post.platform)
-        if adapter is None:
-            return
         if self.gate.blocked_until(adapter.account_key, self.clock.now()) is not None:
             return  # rate-limited: looked for after the reset
         with self.gate.lane(adapter.account_key):

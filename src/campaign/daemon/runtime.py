@@ -24,8 +24,10 @@ from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
 from campaign.daemon.identity import WorkerId
+from campaign.daemon.ledger_watch import LedgerWatch
 from campaign.daemon.logs import event
 from campaign.daemon.publisher import Publisher
+from campaign.errors import LedgerError
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.states import FAILED, SENT, UNKNOWN
@@ -33,13 +35,19 @@ from campaign.store.states import FAILED, SENT, UNKNOWN
 
 @dataclass
 class Runtime:
-    """One daemon: its settings, clock, identity, ledger and publisher."""
+    """One daemon: its settings, clock, identity, ledger and publisher.
+
+    ``watch`` tells whether the ledger was deleted or replaced; ``replaced`` holds why once it
+    was (the daemon then stops).
+    """
 
     settings: DaemonSettings
     ledger: Ledger
     book: Book
     publisher: Publisher
     stop: threading.Event
+    watch: LedgerWatch
+    replaced: str | None = None
 
     @classmethod
     def open(
@@ -61,6 +69,11 @@ class Runtime:
         ledger = Ledger.open(
             settings.ledger_url(), grace=settings.grace, create=create, write=not dry_run
         )
+        try:
+            watch = LedgerWatch(ledger.engine)
+        except SQLAlchemyError as exc:
+            ledger.close()
+            raise LedgerError(f"cannot read the ledger's id: {exc}") from None
         worker = WorkerId.mine()
         book: Book = DryRunBook(ledger, worker) if dry_run else LedgerBook(ledger, worker)
         stop = threading.Event()
@@ -71,7 +84,7 @@ class Runtime:
             clock=Clock(timedelta(seconds=settings.clock_offset_seconds)),
             stopping=stop,
         )
-        return cls(settings, ledger, book, publisher, stop)
+        return cls(settings, ledger, book, publisher, stop, watch)
 
     @property
     def clock(self) -> Clock:
@@ -88,12 +101,18 @@ class Runtime:
 
     @contextmanager
     def alive(self) -> Iterator[None]:
-        """Beat this worker's heartbeat every poll while the block runs; mark it stopped after."""
+        """Beat this worker's heartbeat every poll while the block runs; mark it stopped after.
+
+        Each beat first checks that the ledger is still the one opened; if it was deleted or
+        replaced, the daemon is asked to stop (see :mod:`~campaign.daemon.ledger_watch`).
+        """
         self.book.beat(self.clock.now())
         done = threading.Event()
 
         def beat_until_done() -> None:
             while not done.wait(self.settings.poll_seconds):
+                if self._ledger_replaced():
+                    return
                 try:
                     self.book.beat(self.clock.now())
                 except SQLAlchemyError as exc:
@@ -106,7 +125,18 @@ class Runtime:
         finally:
             done.set()
             thread.join()
-            self.book.stop(self.clock.now())
+            if self.replaced is None:  # never write into a ledger that is not ours any more
+                self.book.stop(self.clock.now())
+
+    def _ledger_replaced(self) -> bool:
+        """Stop the daemon, loudly, if its ledger was deleted or replaced."""
+        why = self.watch.change()
+        if why is None:
+            return False
+        self.replaced = why
+        event(logging.ERROR, "ledger_replaced", why)
+        self.stop.set()
+        return True
 
     @contextmanager
     def stop_on_signals(self) -> Iterator[None]:

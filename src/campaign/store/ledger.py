@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, Row, column, select, table, update
+from sqlalchemy import Connection, Engine, Row, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from campaign.render.post import Post
 from campaign.settings import Settings, default_database_url
 from campaign.store import migrate, states
 from campaign.store.engine import open_engine, parse_url, sqlite_file
+from campaign.store.meta import check_writable
 from campaign.store.queued import QueuedPost
 from campaign.store.shortlinks import register as register_short_links
 from campaign.store.sync import SyncReport, posts_table, sync_posts
@@ -86,7 +87,7 @@ class Ledger:
                 raise LedgerError(_missing(where, path, url == default_database_url()))
             migrate.upgrade(engine)
             if write:
-                _check_writable(engine)
+                check_writable(engine)
         except DBAPIError as exc:
             engine.dispose()
             raise LedgerError(_unusable(where, path, exc)) from None
@@ -295,14 +296,6 @@ def _missing(where: str, path: Path | None, default: bool) -> str:
     return (
         f"no ledger at {where}: {looked}; {setting}, or run `campaign schedule FILES` to create it"
     )
-
-
-def _check_writable(engine: Engine) -> None:
-    """Make a write that changes nothing, and roll it back: raises when writes are refused."""
-    version = table("alembic_version", column("version_num"))
-    with engine.connect() as connection, connection.begin() as transaction:
-        connection.execute(update(version).values(version_num=version.c.version_num))
-        transaction.rollback()
 
 
 def _unusable(where: str, path: Path | None, exc: DBAPIError) -> str:

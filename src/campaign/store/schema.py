@@ -2,7 +2,8 @@
 
 ``posts`` holds one row per post (one part of a thread each), ``attempts`` the history of
 every try to publish one, ``heartbeats`` the daemons alive on this ledger, and
-``short_links`` and ``clicks`` the first-party link tracking. Times are stored in UTC.
+``short_links`` and ``clicks`` the first-party link tracking, ``meta`` facts about the
+ledger itself (its random ``ledger_id``). Times are stored in UTC.
 Schema changes go through the versioned migrations in ``campaign/store/migrations``.
 """
 
@@ -138,3 +139,15 @@ class ClickRow(Base):
     referrer_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
     agent_class: Mapped[str] = mapped_column(String(32))
     is_bot: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+LEDGER_ID = "ledger_id"
+
+
+class MetaRow(Base):
+    """A fact about the ledger itself, e.g. ``ledger_id``: random, stored once at creation."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
