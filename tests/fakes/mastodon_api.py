@@ -118,9 +118,8 @@ class FakeMastodon(FakeServer):
         return [self.token]
 
     def set_rate_limit_reset(self, moment: datetime) -> None:
-        """Make answers say the rate limit resets at ``moment`` (on the fake's clock)."""
-        with self.lock:
-            self.reset_in = moment - self.now()
+        """Make answers say the rate limit resets at ``moment``."""
+        self.reset_header = moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward (idempotency keys expire after an hour)."""
