@@ -33,14 +33,14 @@ from campaign.errors import (
     RetryableError,
 )
 from campaign.platforms.images import Image
-from tests.fakes._http import FakeServer
+from tests.fakes._http import FakePlatform
 from tests.fakes.bluesky_api import FakeBluesky
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.fakes.x_fixtures import png_bytes
 
-FAKES: dict[str, Callable[[], FakeServer]] = {
+FAKES: dict[str, Callable[[], FakePlatform]] = {
     "twitter": FakeX,
     "mastodon": FakeMastodon,
     "bluesky": FakeBluesky,
@@ -65,14 +65,14 @@ def platform(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def fake(platform: str) -> Iterator[FakeServer]:
+def fake(platform: str) -> Iterator[FakePlatform]:
     """The platform's fake server, running."""
     with FAKES[platform]() as server:
         yield server
 
 
 @pytest.fixture
-def make(platform: str, fake: FakeServer) -> Iterator[Callable[..., Adapter]]:
+def make(platform: str, fake: FakePlatform) -> Iterator[Callable[..., Adapter]]:
     """Connects adapters to ``fake`` (``make(VARIABLE=value)`` overrides a setting); closes
     them after the test."""
     made: list[Adapter] = []
@@ -108,7 +108,7 @@ def photo(data: bytes | None = None, alt: str = ALT, name: str = "room.png") -> 
     return Image.of(f"media/{name}", png_bytes() if data is None else data, alt)
 
 
-def credentials(fake: FakeServer) -> list[str]:
+def credentials(fake: FakePlatform) -> list[str]:
     """The variables besides the server's address that connect an adapter to ``fake``."""
     return [name for name in fake.env() if name != fake.url_setting]
 
@@ -121,18 +121,18 @@ def closed_port() -> int:
 
 
 class TestPublish:
-    def test_connecting_sends_nothing(self, fake: FakeServer, adapter: Adapter) -> None:
+    def test_connecting_sends_nothing(self, fake: FakePlatform, adapter: Adapter) -> None:
         assert fake.calls() == []
 
     def test_checking_the_credentials_names_the_account(
-        self, fake: FakeServer, adapter: Adapter
+        self, fake: FakePlatform, adapter: Adapter
     ) -> None:
         assert adapter.check_credentials().strip()
         assert len(fake.calls("whoami")) == 1
         assert fake.published() == []
 
     def test_a_post_is_published_once_with_its_text(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         receipt = adapter.publish(post())
 
@@ -142,7 +142,7 @@ class TestPublish:
         assert receipt.url
 
     def test_a_thread_replies_part_to_part_or_is_refused_where_there_are_none(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         first = adapter.publish(post("1/3 We meet tonight", "t-1"))
         if not adapter.spec.threads:
@@ -162,7 +162,7 @@ class TestPublish:
         assert [p.reply_to for p in published] == [None, first.remote_id, second.remote_id]
 
     def test_an_image_goes_out_with_its_alt_text(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         adapter.publish(post(media=(photo(),)))
 
@@ -171,7 +171,7 @@ class TestPublish:
         assert len(fake.calls("upload_media")) == 1
 
     def test_publishing_the_same_post_again_returns_the_first_receipt(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         first = adapter.publish(post())
 
@@ -191,7 +191,7 @@ class TestPublish:
         ids=["cut-short", "not-an-image", "no-alt-text", "bmp"],
     )
     def test_a_bad_image_is_refused_before_any_request(
-        self, fake: FakeServer, adapter: Adapter, image: Image, says: str, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, image: Image, says: str, post: MakePost
     ) -> None:
         with pytest.raises(PermanentError, match=says) as caught:
             adapter.publish(post(media=(image,)))
@@ -203,7 +203,7 @@ class TestPublish:
 class TestFailures:
     @pytest.mark.parametrize("operation", ["publish", "upload_media"])
     def test_a_server_error_is_retryable_and_publishes_nothing(
-        self, fake: FakeServer, adapter: Adapter, operation: str, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, operation: str, post: MakePost
     ) -> None:
         fake.fault(operation, "server_error")
 
@@ -213,7 +213,7 @@ class TestFailures:
         assert fake.published() == []
 
     def test_a_lost_answer_to_an_upload_is_retryable_and_publishes_nothing(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         fake.fault("upload_media", "drop")
 
@@ -224,7 +224,7 @@ class TestFailures:
         assert fake.calls("publish") == []
 
     def test_a_refused_post_is_permanent(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         fake.fault("publish", "reject")
 
@@ -234,7 +234,7 @@ class TestFailures:
         assert fake.published() == []
 
     def test_a_refused_connection_is_retryable(
-        self, fake: FakeServer, make: Callable[..., Adapter], post: MakePost
+        self, fake: FakePlatform, make: Callable[..., Adapter], post: MakePost
     ) -> None:
         adapter = make(**{fake.url_setting: f"http://127.0.0.1:{closed_port()}"})
 
@@ -242,7 +242,7 @@ class TestFailures:
             adapter.publish(post())
 
     def test_a_rate_limit_says_when_it_resets(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         reset = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=17)
         fake.set_rate_limit_reset(reset)
@@ -258,7 +258,7 @@ class TestFailures:
         assert fake.published() == []
 
     def test_refused_credentials_are_permanent_and_say_which_setting_to_fix(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         fake.fault("publish", "unauthorized", times=2)  # Bluesky logs in again once
 
@@ -271,7 +271,7 @@ class TestFailures:
 
 class TestLostAnswers:
     def test_a_lost_answer_is_an_unknown_outcome_that_look_back_settles(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         fake.fault("publish", "drop")
         with pytest.raises(OutcomeUnknown):
@@ -286,7 +286,7 @@ class TestLostAnswers:
         assert len(fake.published()) == 1
 
     def test_a_request_lost_before_it_was_done_is_not_found(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         fake.fault("publish", "drop_before")
         with pytest.raises(OutcomeUnknown):
@@ -298,7 +298,7 @@ class TestLostAnswers:
         assert len(fake.published()) == 1
 
     def test_look_back_finds_a_post_from_an_earlier_connection(
-        self, fake: FakeServer, make: Callable[..., Adapter], post: MakePost
+        self, fake: FakePlatform, make: Callable[..., Adapter], post: MakePost
     ) -> None:
         receipt = make().publish(post())
 
@@ -309,7 +309,7 @@ class TestLostAnswers:
         assert len(fake.published()) == 1
 
     def test_look_back_of_a_post_never_sent_finds_nothing_and_creates_nothing(
-        self, fake: FakeServer, adapter: Adapter, post: MakePost
+        self, fake: FakePlatform, adapter: Adapter, post: MakePost
     ) -> None:
         adapter.publish(post("Something else", "other"))
 
@@ -319,7 +319,7 @@ class TestLostAnswers:
 
 class TestSettings:
     def test_missing_credentials_are_all_named_before_any_request(
-        self, platform: str, fake: FakeServer
+        self, platform: str, fake: FakePlatform
     ) -> None:
         with pytest.raises(ConfigurationError) as caught:
             connect(platform, {fake.url_setting: fake.url})
@@ -330,7 +330,7 @@ class TestSettings:
 
 def test_no_secret_reaches_errors_logs_output_or_reprs(
     platform: str,
-    fake: FakeServer,
+    fake: FakePlatform,
     make: Callable[..., Adapter],
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],

@@ -321,7 +321,7 @@ class TestErrors:
     ) -> None:
         with pytest.raises(PermanentError, match=r"3001 characters; LinkedIn takes at most 3000"):
             adapter.publish(outgoing("x" * 3001))
-        assert fake.requests == []
+        assert fake.calls() == []
 
     def test_429_without_retry_after_waits_until_midnight_utc(
         self, fake: FakeLinkedIn, adapter: Adapter

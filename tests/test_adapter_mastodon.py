@@ -184,7 +184,7 @@ class TestErrors:
             PermanentError, match=r"501 characters .*Mastodon takes at most 500.*shorten"
         ):
             adapter.publish(post("x" * 501))
-        assert fake.requests == []
+        assert fake.calls() == []
 
     def test_url_counts_as_23_so_a_long_url_fits(
         self, fake: FakeMastodon, adapter: MastodonAdapter

@@ -149,7 +149,7 @@ class TestErrors:
     def test_too_long_text_is_permanent(self, fake_x: FakeX, x_adapter: Adapter) -> None:
         with pytest.raises(PermanentError, match=r"281 weighted characters.*280.*shorten"):
             x_adapter.publish(post("x" * 281))
-        assert fake_x.requests == []
+        assert fake_x.calls() == []
 
     def test_duplicate_not_on_the_timeline_is_permanent(
         self, fake_x: FakeX, x_adapter: Adapter

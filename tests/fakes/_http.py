@@ -7,7 +7,7 @@ to find one), ``whoami`` (who the credentials belong to), plus a few of its own 
 Bluesky, ``media_status`` on X and Mastodon, …; ``Fake.operations`` lists them). A request no
 operation names is logged as ``"GET /path"``.
 
-Faults, injected with :meth:`FakeServer.fault` on an operation's next ``times`` requests::
+Faults, injected with :meth:`FakePlatform.fault` on an operation's next ``times`` requests::
 
     server_error     503 from the platform (Mastodon: its proxy's HTML page); nothing done
     gateway_timeout  504 from the platform's gateway; nothing done
@@ -91,7 +91,7 @@ class Published:
 
 
 class FakeHandler(BaseHTTPRequestHandler):
-    """Base request handler: every verb goes to :meth:`FakeServer.serve`; JSON helpers."""
+    """Base request handler: quiet logs and small helpers to read and answer JSON."""
 
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes; without TCP_NODELAY the client's delayed
@@ -102,15 +102,6 @@ class FakeHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default per-request stderr line."""
-
-    def do_GET(self) -> None:
-        self.server.fake.serve(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake.serve(self, "POST")
-
-    def do_PUT(self) -> None:
-        self.server.fake.serve(self, "PUT")
 
     def read_body(self) -> bytes:
         """The request body (empty when there is none)."""
@@ -149,46 +140,95 @@ class FakeHandler(BaseHTTPRequestHandler):
         self.connection.close()
 
 
+class PlatformHandler(FakeHandler):
+    """Hands every request to :meth:`FakePlatform.serve`."""
+
+    def do_GET(self) -> None:
+        self.server.fake.serve(self, "GET")
+
+    def do_POST(self) -> None:
+        self.server.fake.serve(self, "POST")
+
+    def do_PUT(self) -> None:
+        self.server.fake.serve(self, "PUT")
+
+
 class FakeHTTPServer(ThreadingHTTPServer):
     """Threaded server whose handler reaches the fake as ``self.server.fake``."""
 
     daemon_threads = True
     allow_reuse_address = True
-    fake: FakeServer
+    fake: Any  # the FakeServer; a FakePlatform behind a PlatformHandler
 
 
 class FakeServer:
-    """Runs a fake platform on 127.0.0.1 in a background thread; use as a context manager.
+    """Runs ``handler`` on 127.0.0.1 in a background thread; use as a context manager.
 
-    Subclasses keep the platform's state (posts, media) as public attributes guarded by
-    ``self.lock``, name each request's operation (:meth:`operation`), answer it
-    (:meth:`respond`) and answer the faults the platform's way (:meth:`answer_fault`).
+    Subclasses keep their state as public attributes guarded by ``self.lock``; handlers
+    reach the fake as ``self.server.fake``.
     """
 
     handler: ClassVar[type[FakeHandler]] = FakeHandler
-    operations: ClassVar[tuple[str, ...]] = SHARED_OPERATIONS
-    faults: ClassVar[frozenset[str]] = FAULTS
-    url_setting: ClassVar[str]  # the variable that points the adapter at a server
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.stall_seconds = 10.0  # a stalled request is released after this at the latest
         self.released = threading.Event()  # set when the fake stops: stalled requests end
-        self._calls: list[Call] = []
-        self._faults: dict[str, list[str]] = {}
         self._httpd = FakeHTTPServer(("127.0.0.1", 0), self.handler)
         self._httpd.fake = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )  # a short poll makes stop() quick (the default 0.5 s adds up over a test suite)
 
-    # -- the shared vocabulary -----------------------------------------------------------
-
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:54321``."""
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        """Start serving in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Release stalled requests, stop serving and close the socket."""
+        self.released.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class FakePlatform(FakeServer):
+    """A fake platform: the shared fault vocabulary, the log of calls, and what a test needs
+    to drive and inspect every platform the same way.
+
+    Subclasses keep the platform's state (posts, media) as public attributes guarded by
+    ``self.lock``, name each request's operation (:meth:`operation`), answer it
+    (:meth:`respond`) and answer the faults the platform's way (:meth:`answer_fault`).
+    """
+
+    handler: ClassVar[type[FakeHandler]] = PlatformHandler
+    operations: ClassVar[tuple[str, ...]] = SHARED_OPERATIONS
+    faults: ClassVar[frozenset[str]] = FAULTS
+    url_setting: ClassVar[str]  # the variable that points the adapter at a server
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._calls: list[Call] = []
+        self._faults: dict[str, list[str]] = {}
+
+    # -- the shared vocabulary -----------------------------------------------------------
 
     def fault(self, operation: str, kind: str, times: int = 1) -> None:
         """Make the next ``times`` requests of ``operation`` fail with ``kind`` (queued after
@@ -260,27 +300,3 @@ class FakeServer:
             self.released.wait(self.stall_seconds)
         if kind is not None:
             h.drop_connection()
-
-    # -- running -------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Start serving in the background."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Release stalled requests, stop serving and close the socket."""
-        self.released.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

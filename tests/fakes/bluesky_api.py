@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 import regex
 
-from ._http import FAULTS, SHARED_OPERATIONS, Call, FakeHandler, FakeServer, Published
+from ._http import FAULTS, SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
@@ -65,7 +65,7 @@ class FakeBlob:
     mime_type: str
 
 
-class FakeBluesky(FakeServer):
+class FakeBluesky(FakePlatform):
     """The fake PDS for one account; all state is public so tests can arrange and inspect it."""
 
     operations: ClassVar[tuple[str, ...]] = (

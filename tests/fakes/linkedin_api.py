@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from tests.fakes._http import SHARED_OPERATIONS, Call, FakeHandler, FakeServer, Published
+from tests.fakes._http import (
+    SHARED_OPERATIONS,
+    Call,
+    FakeHandler,
+    FakePlatform,
+    PlatformHandler,
+    Published,
+)
 
 RESERVED = set("|{}@[]()<>#\\*_~")
 _HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\{}|])+)\}")
@@ -64,7 +71,7 @@ class Image:
     upload_headers: dict[str, str] = field(default_factory=dict)
 
 
-class LinkedInHandler(FakeHandler):
+class LinkedInHandler(PlatformHandler):
     """Routes LinkedIn's REST calls to the fake's state."""
 
     server: Any
@@ -323,7 +330,7 @@ class LinkedInHandler(FakeHandler):
         )
 
 
-class FakeLinkedIn(FakeServer):
+class FakeLinkedIn(FakePlatform):
     """LinkedIn as one member who administers page ``123``; state is public for assertions."""
 
     handler = LinkedInHandler

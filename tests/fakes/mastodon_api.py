@@ -36,7 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import regex
 
-from tests.fakes._http import SHARED_OPERATIONS, Call, FakeHandler, FakeServer, Published
+from tests.fakes._http import SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
 TOKEN = "fake-mastodon-token-5ecret"
 ACCOUNT_ID = "109876543210"
@@ -58,7 +58,7 @@ _TOKENS = re.compile(
 )
 
 
-class FakeMastodon(FakeServer):
+class FakeMastodon(FakePlatform):
     """The instance's state: one account, its statuses and media, and faults to inject."""
 
     operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "media_status", "instance")

@@ -32,7 +32,7 @@ from urllib.parse import parse_qsl, quote, unquote
 from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
-from ._http import SHARED_OPERATIONS, Call, FakeHandler, FakeServer, Published
+from ._http import SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
 _OAUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _IMAGE_SIGNATURES = {
@@ -81,7 +81,7 @@ class FakeMedia:
     status_checks: int = 0
 
 
-class FakeX(FakeServer):
+class FakeX(FakePlatform):
     """The fake X API; all state is public so tests can arrange and inspect it."""
 
     operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "media_status", "media_metadata")
