@@ -43,7 +43,7 @@ def test_named_platform_prints_the_handle(configured: FakeX) -> None:
 
     assert code == 0
     assert output == "X (Twitter): ok @campaignbot\n"
-    assert configured.requests == [("GET", "/2/users/me")]
+    assert [call.operation for call in configured.calls()] == ["whoami"]
 
 
 def test_all_platforms_checks_configured_and_reports_the_others(configured: FakeX) -> None:
@@ -79,7 +79,7 @@ def test_refused_credentials_fail_and_say_what_to_fix(configured: FakeX) -> None
 
 
 def test_unreachable_platform_fails(configured: FakeX) -> None:
-    configured.inject("me", "server_error")
+    configured.fault("whoami", "server_error")
 
     code, output = check("twitter")
 

@@ -23,7 +23,7 @@ from campaign.render.post import Post
 from campaign.store import Ledger, transitions
 from campaign.store.schema import Base
 from tests.daemon_helpers import Daemon, daemon_env, texts_on, wait_for, x_posts
-from tests.fakes.bluesky_api import CREATE_RECORD, FakeBluesky
+from tests.fakes.bluesky_api import FakeBluesky
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
@@ -57,7 +57,7 @@ def fake_platform(
             yield from _with_env(
                 monkeypatch,
                 FakePlatform(
-                    name, x.env(), lambda: len(x.tweets), lambda: x.inject("create_tweet", "reject")
+                    name, x.env(), lambda: len(x.tweets), lambda: x.fault("publish", "reject")
                 ),
             )
     elif name == "bluesky":
@@ -68,7 +68,7 @@ def fake_platform(
                     name,
                     pds.env(CAMPAIGN_BLUESKY_LINK_CARD="false"),
                     lambda: len(pds.records),
-                    lambda: pds.inject(CREATE_RECORD, "reject"),
+                    lambda: pds.fault("publish", "reject"),
                 ),
             )
     elif name == "mastodon":

@@ -166,19 +166,6 @@ def test_kill_9_at_random_points_never_loses_or_doubles_a_post(
     ledger.close()
 
 
-class ScriptedMastodon(FakeMastodon):
-    """The fake Mastodon, failing its next status posts with ``script``'s faults in turn."""
-
-    def __init__(self, *script: str) -> None:
-        super().__init__()
-        self.script = list(script)
-
-    def take_fault(self, endpoint: str) -> str | None:
-        if endpoint == "POST /api/v1/statuses" and self.script:
-            return self.script.pop(0)
-        return super().take_fault(endpoint)
-
-
 def test_faults_end_with_no_duplicate_and_no_silent_loss(
     sqlite_url: str, fake_x: FakeX, tmp_path: Path, spawn: Spawn
 ):
@@ -187,12 +174,15 @@ def test_faults_end_with_no_duplicate_and_no_silent_loss(
     now = datetime.now(UTC)
     posts = [*x_posts(12, now), *toots(8, now)]
     fake_x.rate_limit_reset = int(time.time()) + 2
-    fake_x.inject("create_tweet", "rate_limit")
-    fake_x.inject("create_tweet", "server_error", times=2)
-    fake_x.inject("create_tweet", "drop")
+    fake_x.fault("publish", "rate_limit")
+    fake_x.fault("publish", "server_error", times=2)
+    fake_x.fault("publish", "drop")
     ledger = seed(sqlite_url, posts)
-    with ScriptedMastodon("ratelimit", "unavailable", "unavailable", "drop") as mastodon:
+    with FakeMastodon() as mastodon:
         mastodon.reset_in = timedelta(seconds=2)
+        mastodon.fault("publish", "rate_limit")
+        mastodon.fault("publish", "server_error", times=2)
+        mastodon.fault("publish", "drop")
         daemon = spawn(daemon_env(sqlite_url, fake_x, mastodon), tmp_path)
         wait_for(lambda: states(ledger, posts)["sent"] == len(posts), 30, "every post to be sent")
         assert daemon.stop() == 0
@@ -217,7 +207,7 @@ def test_a_rate_limited_platform_does_not_hold_the_others_back(
     now = datetime.now(UTC)
     reset = int(now.timestamp()) + 4
     fake_x.rate_limit_reset = reset
-    fake_x.inject("create_tweet", "rate_limit")
+    fake_x.fault("publish", "rate_limit")
     on_x = x_posts(5, now)
     on_mastodon = [
         make_post(f"toot{n}", platform="mastodon", at=now + timedelta(seconds=1 + n / 2))
@@ -233,7 +223,7 @@ def test_a_rate_limited_platform_does_not_hold_the_others_back(
         assert timedelta(0) <= sent_at - post.scheduled_at < timedelta(seconds=1)
         assert sent_at.timestamp() < reset
     assert min(ledger.get(p.id).sent_at for p in on_x) >= datetime.fromtimestamp(reset, UTC)
-    assert fake_x.requests.count(("POST", "/2/tweets")) == len(on_x) + 1
+    assert len(fake_x.calls("publish")) == len(on_x) + 1
     ledger.close()
 
 
@@ -347,7 +337,7 @@ def test_dry_run_prints_what_is_due_and_changes_nothing(
     assert "[dry-run twitter]" in done.stdout
     assert '"dry_run": true' in done.stderr
     assert dump(ledger) == before
-    assert fake_x.requests == []
+    assert fake_x.calls() == []
     ledger.close()
 
 

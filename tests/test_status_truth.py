@@ -106,7 +106,7 @@ def test_run_once_exits_4_when_a_post_ended_failed_or_unknown(
     with Ledger.open(sqlite_url) as ledger:
         ledger.sync([bad, good], now=datetime.now(UTC) - timedelta(minutes=1))
     fake_x.timeline_visible = False  # a dropped answer cannot be settled by looking back
-    fake_x.inject("create_tweet", fault)  # posts go out in time order: the first one fails
+    fake_x.fault("publish", fault)  # posts go out in time order: the first one fails
     done = run_cli(daemon_env(sqlite_url, fake_x), tmp_path, "run", "--once")
     assert done.returncode == 4, done.stderr
     with Ledger.open(sqlite_url, create=False) as ledger:

@@ -9,19 +9,10 @@ with matching CIDs; an existing key refused with :attr:`FakeBluesky.conflict_sta
 ``uploadBlob``, ``getRecord`` and ``com.atproto.identity.resolveHandle``. Answers carry
 ``ratelimit-*`` headers; errors are XRPC JSON ``{"error": ..., "message": ...}``.
 
-Usage::
-
-    with FakeBluesky() as pds:
-        adapter = connect("bluesky", pds.env())
-        pds.inject(CREATE_RECORD, "rate_limit")   # the next createRecord answers 429
-        ...
-        assert pds.records[rkey].value["text"] == "hello"
-
-Faults (:meth:`FakeBluesky.inject`): ``server_error`` (503), ``rate_limit`` (429, reset at
-:attr:`FakeBluesky.rate_limit_reset`), ``reject`` (400 InvalidRequest), ``expired_token``
-(400 ExpiredToken), ``drop`` (close the connection without answering, nothing applied),
-``drop_after_apply`` (on createRecord the record is stored first) and ``stall`` (answer
-nothing until the client gives up; released when the fake stops).
+Operations (faults: :mod:`tests.fakes._http`): ``publish`` (createRecord), ``upload_media``
+(uploadBlob), ``look_back`` (getRecord), ``whoami`` (getSession), ``login`` (createSession),
+``refresh_session`` and ``resolve_handle``. A ``rate_limit`` fault resets at
+:attr:`FakeBluesky.rate_limit_reset`; ``expired_token`` (400 ExpiredToken) is Bluesky's own.
 """
 
 from __future__ import annotations
@@ -30,19 +21,15 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from datetime import datetime
+from typing import Any, ClassVar
 
 import regex
 
-from ._http import FakeHandler, FakeServer
+from ._http import FAULTS, SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
-Fault = Literal[
-    "server_error", "rate_limit", "reject", "expired_token", "drop", "drop_after_apply", "stall"
-]
 CREATE_SESSION = "com.atproto.server.createSession"
 REFRESH_SESSION = "com.atproto.server.refreshSession"
 GET_SESSION = "com.atproto.server.getSession"
@@ -78,37 +65,26 @@ class FakeBlob:
     mime_type: str
 
 
-@dataclass
-class _Request:
-    method: str
-    nsid: str
-    query: dict[str, str]
-    headers: Any
-    body: bytes = field(repr=False)
-
-    def json(self) -> dict[str, Any]:
-        """The body as a JSON object (empty when it is not one)."""
-        try:
-            data = json.loads(self.body or b"{}")
-        except ValueError:
-            return {}
-        return data if isinstance(data, dict) else {}
-
-
-class BlueskyHandler(FakeHandler):
-    """Hands each request to :meth:`FakeBluesky.serve_request`."""
-
-    def do_GET(self) -> None:
-        self.server.fake.serve_request(self, "GET")  # type: ignore[attr-defined]
-
-    def do_POST(self) -> None:
-        self.server.fake.serve_request(self, "POST")  # type: ignore[attr-defined]
-
-
-class FakeBluesky(FakeServer):
+class FakeBluesky(FakePlatform):
     """The fake PDS for one account; all state is public so tests can arrange and inspect it."""
 
-    handler = BlueskyHandler
+    operations: ClassVar[tuple[str, ...]] = (
+        *SHARED_OPERATIONS,
+        "login",
+        "refresh_session",
+        "resolve_handle",
+    )
+    faults: ClassVar[frozenset[str]] = FAULTS | {"expired_token"}
+    url_setting: ClassVar[str] = "CAMPAIGN_BLUESKY_SERVICE_URL"
+    _OPERATIONS: ClassVar[dict[str, str]] = {
+        CREATE_RECORD: "publish",
+        UPLOAD_BLOB: "upload_media",
+        GET_RECORD: "look_back",
+        GET_SESSION: "whoami",
+        CREATE_SESSION: "login",
+        REFRESH_SESSION: "refresh_session",
+        RESOLVE_HANDLE: "resolve_handle",
+    }
 
     def __init__(self, *, handle: str = "campaign.test") -> None:
         super().__init__()
@@ -118,17 +94,13 @@ class FakeBluesky(FakeServer):
         self.handles: dict[str, str] = {handle: self.did}  # what resolveHandle knows
         self.records: dict[str, FakeRecord] = {}  # by record key, in creation order
         self.blobs: dict[str, FakeBlob] = {}  # by CID
-        self.requests: list[tuple[str, str]] = []  # (method, NSID) of every request
         self.issued_tokens: list[str] = []  # every JWT handed out, to check none leaks
         self.access_ttl = 2 * 3600  # seconds; atproto refreshes when under 15 minutes remain
         self.conflict_status = 409  # 409 RecordAlreadyExists, 400 InvalidRequest or 500
         self.rate_limit_reset = int(time.time()) + 3600
         self.rate_limit_remaining = 5000
-        self.stall_seconds = 10.0
         self._access: dict[str, float] = {}  # token -> expiry (Unix seconds)
         self._refresh: set[str] = set()
-        self._faults: dict[str, list[Fault]] = {}
-        self._release = threading.Event()
 
     # -- arranging -----------------------------------------------------------------------
 
@@ -142,10 +114,27 @@ class FakeBluesky(FakeServer):
         env.update(overrides)
         return env
 
-    def inject(self, nsid: str, fault: Fault, times: int = 1) -> None:
-        """Make the next ``times`` requests to ``nsid`` fail with ``fault``."""
+    def published(self) -> list[Published]:
+        """Every post, oldest first: ids as ``uri#cid``, images as (bytes, alt)."""
         with self.lock:
-            self._faults.setdefault(nsid, []).extend([fault] * times)
+            return [self._published(r) for r in self.records.values()]
+
+    def _published(self, record: FakeRecord) -> Published:
+        reply = (record.value.get("reply") or {}).get("parent")
+        embed = record.value.get("embed") or {}
+        images = tuple(
+            (self.blobs[i["image"]["ref"]["$link"]].data, i["alt"]) for i in embed.get("images", [])
+        )
+        parent = f"{reply['uri']}#{reply['cid']}" if reply else None
+        return Published(f"{record.uri}#{record.cid}", record.value["text"], parent, images)
+
+    def secrets(self) -> list[str]:
+        """The app password and every token handed out."""
+        return [self.password, *self.issued_tokens]
+
+    def set_rate_limit_reset(self, moment: datetime) -> None:
+        """Make 429 answers say the limit resets at ``moment`` (whole seconds)."""
+        self.rate_limit_reset = int(moment.timestamp())
 
     def expire_sessions(self) -> None:
         """Expire every access token handed out so far, as time or a revocation would."""
@@ -153,53 +142,36 @@ class FakeBluesky(FakeServer):
             for token in self._access:
                 self._access[token] = 0.0
 
-    def calls(self, nsid: str) -> int:
-        """How many requests ``nsid`` has received."""
-        with self.lock:
-            return sum(1 for _, name in self.requests if name == nsid)
-
-    def stop(self) -> None:
-        """Release stalled requests, then stop serving."""
-        self._release.set()
-        super().stop()
-
     # -- serving -------------------------------------------------------------------------
 
-    def serve_request(self, h: BlueskyHandler, method: str) -> None:
-        """Answer one request: log it, apply faults, check auth, then route it."""
-        parts = urlsplit(h.path)
-        r = _Request(
-            method,
-            parts.path.removeprefix("/xrpc/"),
-            dict(parse_qsl(parts.query)),
-            h.headers,
-            h.read_body(),
-        )
+    def operation(self, method: str, path: str, query: Any) -> str | None:
+        """The operation of the XRPC method the path names."""
+        return self._OPERATIONS.get(path.removeprefix("/xrpc/"))
+
+    def respond(self, h: FakeHandler, call: Call) -> None:
+        """Check the session where the method needs one, then answer."""
         with self.lock:
-            self.requests.append((method, r.nsid))
-            fault = self._faults[r.nsid].pop(0) if self._faults.get(r.nsid) else None
-        if fault == "stall":
-            self._release.wait(self.stall_seconds)
-        if fault in ("stall", "drop"):
-            h.drop_connection()
-            return
-        with self.lock:
-            status, answer = self._answer(r, fault)
-        if fault == "drop_after_apply":  # applied, but the answer never arrives
-            h.drop_connection()
-            return
+            status, answer = self._answer(call)
         h.send_json(status, answer, self._limit_headers())
 
-    def _answer(self, r: _Request, fault: Fault | None) -> tuple[int, dict[str, Any]]:
-        if fault == "server_error":
-            return 503, _error("ServiceUnavailable", "Service Unavailable")
-        if fault == "rate_limit":
-            self.rate_limit_remaining = 0
-            return 429, _error("RateLimitExceeded", "Rate Limit Exceeded")
-        if fault == "reject":
-            return 400, _error("InvalidRequest", "Invalid app.bsky.feed.post record: rejected")
-        if fault == "expired_token":
-            return 400, _error("ExpiredToken", "Token has expired")
+    def answer_fault(self, h: FakeHandler, kind: str, call: Call) -> None:
+        """XRPC errors: ``{"error": ..., "message": ...}`` with ``ratelimit-*`` headers."""
+        status, error, message = {
+            "server_error": (503, "ServiceUnavailable", "Service Unavailable"),
+            "gateway_timeout": (504, "GatewayTimeout", "Gateway Timeout"),
+            "rate_limit": (429, "RateLimitExceeded", "Rate Limit Exceeded"),
+            "reject": (400, "InvalidRequest", "Invalid app.bsky.feed.post record: rejected"),
+            "unauthorized": (401, "AuthenticationRequired", "Authentication Required"),
+            "expired_token": (400, "ExpiredToken", "Token has expired"),
+        }[kind]
+        with self.lock:
+            if kind == "rate_limit":
+                self.rate_limit_remaining = 0
+            headers = self._limit_headers()
+        h.send_json(status, _error(error, message), headers)
+
+    def _answer(self, r: Call) -> tuple[int, dict[str, Any]]:
+        nsid = r.path.removeprefix("/xrpc/")
         endpoint = {
             ("POST", CREATE_SESSION): self._create_session,
             ("POST", REFRESH_SESSION): self._refresh_session,
@@ -208,10 +180,10 @@ class FakeBluesky(FakeServer):
             ("POST", UPLOAD_BLOB): self._upload_blob,
             ("GET", GET_RECORD): self._get_record,
             ("GET", RESOLVE_HANDLE): self._resolve_handle,
-        }.get((r.method, r.nsid))
+        }.get((r.method, nsid))
         if endpoint is None:
             return 501, _error("MethodNotImplemented", "Method Not Implemented")
-        if r.nsid in (GET_SESSION, CREATE_RECORD, UPLOAD_BLOB):
+        if nsid in (GET_SESSION, CREATE_RECORD, UPLOAD_BLOB):
             refused = self._check_access(r.headers.get("Authorization", ""))
             if refused:
                 return refused
@@ -235,21 +207,21 @@ class FakeBluesky(FakeServer):
 
     # -- sessions ------------------------------------------------------------------------
 
-    def _create_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _create_session(self, r: Call) -> tuple[int, dict[str, Any]]:
         data = r.json()
         identifier = str(data.get("identifier", "")).lower()
         if identifier not in (self.handle, self.did) or data.get("password") != self.password:
             return 401, _error("AuthenticationRequired", "Invalid identifier or password")
         return 200, self._new_session()
 
-    def _refresh_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _refresh_session(self, r: Call) -> tuple[int, dict[str, Any]]:
         token = r.headers.get("Authorization", "").removeprefix("Bearer ")
         if token not in self._refresh:
             return 400, _error("ExpiredToken", "Token has been revoked")
         self._refresh.discard(token)  # refresh tokens are single use
         return 200, self._new_session()
 
-    def _get_session(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _get_session(self, r: Call) -> tuple[int, dict[str, Any]]:
         return 200, {
             "handle": self.handle,
             "did": self.did,
@@ -292,13 +264,13 @@ class FakeBluesky(FakeServer):
 
     # -- identity and records ------------------------------------------------------------
 
-    def _resolve_handle(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _resolve_handle(self, r: Call) -> tuple[int, dict[str, Any]]:
         did = self.handles.get(r.query.get("handle", "").lower())
         if did is None:
             return 400, _error("InvalidRequest", "Unable to resolve handle")
         return 200, {"did": did}
 
-    def _get_record(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _get_record(self, r: Call) -> tuple[int, dict[str, Any]]:
         query = r.query
         uri = f"at://{query.get('repo')}/{query.get('collection')}/{query.get('rkey')}"
         stored = self.records.get(query.get("rkey", ""))
@@ -310,7 +282,7 @@ class FakeBluesky(FakeServer):
             return 400, _error("RecordNotFound", f"Could not locate record: {uri}")
         return 200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value}
 
-    def _upload_blob(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _upload_blob(self, r: Call) -> tuple[int, dict[str, Any]]:
         content_type = r.headers.get("Content-Type", "")
         cid = _cid(r.body, codec=0x55)
         self.blobs[cid] = FakeBlob(r.body, content_type)
@@ -323,7 +295,7 @@ class FakeBluesky(FakeServer):
             }
         }
 
-    def _create_record(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _create_record(self, r: Call) -> tuple[int, dict[str, Any]]:
         data = r.json()
         record = data.get("record")
         if data.get("repo") not in (self.did, self.handle):

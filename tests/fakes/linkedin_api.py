@@ -6,23 +6,30 @@ It speaks LinkedIn's wire format: the bearer token, ``LinkedIn-Version`` and
 empty body and its URN in ``x-restli-id``. Commentary is parsed as little text the way
 LinkedIn does: an unescaped reserved character silently cuts the stored text short.
 
-Faults to inject (``fault``, on requests whose path starts with ``fault_on``):
-``"429"`` (with ``Retry-After`` when ``retry_after`` is set), ``"503"``, ``"504"``,
-``"drop"`` (store the post, then close the socket without answering) and ``"stall"``
-(store the post, then answer only after the test is over).
+Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /rest/posts``),
+``upload_media`` (``POST /rest/images?action=initializeUpload``), ``upload_bytes`` (the
+``PUT`` to the upload URL), ``look_back`` (``GET /rest/posts`` author finder) and ``whoami``
+(``GET /v2/userinfo`` and ``GET /rest/organizations/:id``). A ``rate_limit`` fault sends
+``Retry-After`` when :attr:`FakeLinkedIn.retry_after` is set, and nothing else, as LinkedIn.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
-from tests.fakes._http import FakeHandler, FakeServer
+from tests.fakes._http import (
+    SHARED_OPERATIONS,
+    Call,
+    FakeHandler,
+    FakePlatform,
+    PlatformHandler,
+    Published,
+)
 
 RESERVED = set("|{}@[]()<>#\\*_~")
 _HASHTAG_TEMPLATE = re.compile(r"\{hashtag\|\\#\|((?:\\.|[^\\{}|])+)\}")
@@ -64,7 +71,7 @@ class Image:
     upload_headers: dict[str, str] = field(default_factory=dict)
 
 
-class LinkedInHandler(FakeHandler):
+class LinkedInHandler(PlatformHandler):
     """Routes LinkedIn's REST calls to the fake's state."""
 
     server: Any
@@ -125,90 +132,43 @@ class LinkedInHandler(FakeHandler):
             return False
         return True
 
-    def faulted(self, path: str, *, deferred: bool = False) -> str | None:
-        """Act out the injected fault for ``path``: "answered" once done, None when none.
-
-        With ``deferred``, "drop" and "stall" are returned for the caller to act out after
-        it has done its work (stored the post).
-        """
-        fault = self.fake.fault
-        if fault is None or not path.startswith(self.fake.fault_on):
-            return None
-        if fault == "drop" and not deferred:
-            self.drop_connection()
-            return "answered"
-        if fault == "stall" and not deferred:
-            self.fake.released.wait(10)
-            return "answered"
-        if fault == "429":
-            headers = {"Retry-After": self.fake.retry_after} if self.fake.retry_after else {}
-            self.send_json(
-                429,
-                {
-                    "status": 429,
-                    "serviceErrorCode": 101,
-                    "code": "TOO_MANY_REQUESTS",
-                    "message": "Resource level throttle APPLICATION DAY limit for "
-                    "calls to this resource is reached.",
-                },
-                headers,
-            )
-            return "answered"
-        if fault in ("503", "504"):
-            self.error(int(fault), "Service Unavailable" if fault == "503" else "Gateway Timeout")
-            return "answered"
-        return fault
-
-    def record(self, method: str) -> tuple[str, dict[str, list[str]], bytes]:
-        parts = urlsplit(self.path)
-        body = self.read_body()
-        with self.fake.lock:
-            self.fake.requests.append((method, parts.path, dict(self.headers.items())))
-        return parts.path, parse_qs(parts.query), body
-
     # -- verbs --------------------------------------------------------------------------------
 
-    def do_GET(self) -> None:
-        path, query, _ = self.record("GET")
+    def get(self, call: Call) -> None:
         if not self.authorised():
             return
-        if path == "/v2/userinfo":
+        if call.path == "/v2/userinfo":
             self.userinfo()
             return
-        if not self.versioned() or self.faulted(path):
+        if not self.versioned():
             return
-        if path == "/rest/posts":
-            self.find_posts(query)
-        elif match := re.fullmatch(r"/rest/organizations/(\d+)", path):
+        if call.path == "/rest/posts":
+            self.find_posts(call.query)
+        elif match := re.fullmatch(r"/rest/organizations/(\d+)", call.path):
             self.organization(match.group(1))
         else:
-            self.error(404, f"No resource found at {path}", "RESOURCE_NOT_FOUND")
+            self.error(404, f"No resource found at {call.path}", "RESOURCE_NOT_FOUND")
 
-    def do_POST(self) -> None:
-        path, query, body = self.record("POST")
+    def post(self, call: Call) -> None:
         if not self.authorised() or not self.versioned():
             return
-        fault = self.faulted(path, deferred=path == "/rest/posts")
-        if fault == "answered":
-            return
-        if path == "/rest/images" and query.get("action") == ["initializeUpload"]:
-            self.initialize_upload(body)
-        elif path == "/rest/posts":
-            self.create_post(body, fault)
+        if call.operation == "upload_media":
+            self.initialize_upload(call.body)
+        elif call.operation == "publish":
+            self.create_post(call.body)
         else:
-            self.error(404, f"No resource found at {path}", "RESOURCE_NOT_FOUND")
+            self.error(404, f"No resource found at {call.path}", "RESOURCE_NOT_FOUND")
 
-    def do_PUT(self) -> None:
-        path, _, body = self.record("PUT")
-        if not self.authorised() or self.faulted(path):
+    def put(self, call: Call) -> None:
+        if not self.authorised():
             return
         with self.fake.lock:
-            image = self.fake.uploads.get(path)
-        if image is None or not body:
+            image = self.fake.uploads.get(call.path)
+        if image is None or not call.body:
             self.error(400, "Upload URL unknown or empty upload")
             return
-        image.data = body
-        image.upload_headers = dict(self.headers.items())
+        image.data = call.body
+        image.upload_headers = dict(call.headers.items())
         self.empty(201)
 
     # -- resources ----------------------------------------------------------------------------
@@ -299,7 +259,7 @@ class LinkedInHandler(FakeHandler):
             },
         )
 
-    def create_post(self, raw: bytes, fault: str | None) -> None:
+    def create_post(self, raw: bytes) -> None:
         try:
             body = json.loads(raw)
         except ValueError:
@@ -339,18 +299,14 @@ class LinkedInHandler(FakeHandler):
                     "errorDetailType": "com.linkedin.common.error.BadRequest",
                 },
             )
-        elif fault == "drop":
-            self.drop_connection()
-        elif fault == "stall":
-            self.fake.released.wait(10)
         else:
             self.empty(201, {"x-restli-id": urn, "x-linkedin-id": urn})
 
-    def find_posts(self, query: dict[str, list[str]]) -> None:
-        if self.headers.get("X-RestLi-Method") != "FINDER" or query.get("q") != ["author"]:
+    def find_posts(self, query: Mapping[str, str]) -> None:
+        if self.headers.get("X-RestLi-Method") != "FINDER" or query.get("q") != "author":
             self.error(400, "Finder requests need q=author and X-RestLi-Method: FINDER")
             return
-        author = query.get("author", [""])[0]
+        author = query.get("author", "")
         if not self.may_read_as(author):
             self.error(
                 403,
@@ -359,7 +315,7 @@ class LinkedInHandler(FakeHandler):
                 100,
             )
             return
-        count = int(query.get("count", ["10"])[0])
+        count = int(query.get("count", "10"))
         with self.fake.lock:
             mine = [p for p in reversed(self.fake.posts) if p["author"] == author]
         elements = [
@@ -374,10 +330,12 @@ class LinkedInHandler(FakeHandler):
         )
 
 
-class FakeLinkedIn(FakeServer):
+class FakeLinkedIn(FakePlatform):
     """LinkedIn as one member who administers page ``123``; state is public for assertions."""
 
     handler = LinkedInHandler
+    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "upload_bytes")
+    url_setting: ClassVar[str] = "CAMPAIGN_LINKEDIN_API_URL"
 
     def __init__(self) -> None:
         super().__init__()
@@ -401,16 +359,82 @@ class FakeLinkedIn(FakeServer):
         self.posts: list[dict[str, Any]] = []
         self.images: dict[str, Image] = {}
         self.uploads: dict[str, Image] = {}
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self.fault: str | None = None
-        self.fault_on = "/rest/posts"
-        self.retry_after: str | None = None
-        self.released = threading.Event()
+        self.retry_after: str | None = None  # seconds, sent as Retry-After with a 429
 
-    def stop(self) -> None:
-        """Release stalled handlers, then stop serving."""
-        self.released.set()
-        super().stop()
+    def env(self, author: str = "urn:li:organization:123", **overrides: str) -> dict[str, str]:
+        """``CAMPAIGN_LINKEDIN_*`` variables for this fake, posting as ``author``."""
+        return {
+            "CAMPAIGN_LINKEDIN_ACCESS_TOKEN": self.token,
+            "CAMPAIGN_LINKEDIN_AUTHOR": author,
+            "CAMPAIGN_LINKEDIN_API_URL": self.url,
+            **overrides,
+        }
+
+    def published(self) -> list[Published]:
+        """Every post, oldest first, as LinkedIn shows its text, with its image and alt."""
+        with self.lock:
+            return [Published(p["id"], p["text"], None, self._images_of(p)) for p in self.posts]
+
+    def _images_of(self, post: dict[str, Any]) -> tuple[tuple[bytes, str], ...]:
+        media = (post.get("content") or {}).get("media")
+        if not media:
+            return ()
+        return ((self.images[media["id"]].data or b"", media.get("altText", "")),)
+
+    def secrets(self) -> list[str]:
+        """The access token."""
+        return [self.token]
+
+    def set_rate_limit_reset(self, moment: datetime) -> None:
+        """Make 429 answers carry ``Retry-After`` for the seconds until ``moment``."""
+        self.retry_after = str(round((moment - datetime.now(UTC)).total_seconds()))
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def operation(self, method: str, path: str, query: Any) -> str | None:
+        """The operation of a request, from its method, path and ``action``."""
+        if path == "/rest/posts":
+            return {"POST": "publish", "GET": "look_back"}.get(method)
+        if method == "POST" and path == "/rest/images":
+            return "upload_media" if query.get("action") == "initializeUpload" else None
+        if method == "PUT" and path.startswith("/upload/"):
+            return "upload_bytes"
+        if method == "GET" and (path == "/v2/userinfo" or path.startswith("/rest/organizations/")):
+            return "whoami"
+        return None
+
+    def respond(self, h: FakeHandler, call: Call) -> None:
+        """Answer through the handler's method for the verb."""
+        assert isinstance(h, LinkedInHandler)
+        {"GET": h.get, "POST": h.post, "PUT": h.put}[call.method](call)
+
+    def answer_fault(self, h: FakeHandler, kind: str, call: Call) -> None:
+        """LinkedIn's error bodies; a 429 says which daily limit was reached."""
+        assert isinstance(h, LinkedInHandler)
+        if kind == "rate_limit":
+            headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+            h.send_json(
+                429,
+                {
+                    "status": 429,
+                    "serviceErrorCode": 101,
+                    "code": "TOO_MANY_REQUESTS",
+                    "message": "Resource level throttle APPLICATION DAY limit for "
+                    "calls to this resource is reached.",
+                },
+                headers,
+            )
+        elif kind == "unauthorized":
+            h.error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
+        elif kind == "reject":
+            h.error(400, "Request rejected by the test", "BAD_REQUEST")
+        else:
+            h.error(
+                *{
+                    "server_error": (503, "Service Unavailable"),
+                    "gateway_timeout": (504, "Gateway Timeout"),
+                }[kind]
+            )
 
     def problem(self, body: Any) -> tuple[str, str] | None:
         """(field, description) of the first thing wrong in a Posts API body, else None."""

@@ -10,10 +10,14 @@ Like Mastodon, it checks the Bearer token (401 ``{"error": "The access token is 
 the token's scopes (403), the 500-character limit with URLs counted as 23 (422), answers every
 response with ``X-RateLimit-Limit/Remaining/Reset`` headers, and renders ``content`` as HTML
 (paragraphs, ``<br />``, linkified URLs split into invisible/ellipsis spans, hashtags and
-mentions shown as ``@user``). ``fail(endpoint, kind)`` injects faults: ``ratelimit`` (429),
-``unavailable`` (503 HTML page from the proxy), ``drop`` (handle the request, then close the
-socket without answering) and ``slow`` (handle it, then answer after ``slow_seconds``).
-Time is the fake's own clock (``advance()`` moves it), so idempotency expiry is testable.
+mentions shown as ``@user``). Time is the fake's own clock (``advance()`` moves it), so
+idempotency expiry is testable.
+
+Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /api/v1/statuses``, which
+the adapter's look-back also sends its key probe to), ``upload_media``
+(``POST /api/v2/media``), ``media_status`` (``GET /api/v1/media/:id``), ``whoami``
+(``verify_credentials``), ``look_back`` (``GET /api/v1/accounts/:id/statuses``) and
+``instance``. A ``server_error`` is the HTML page of the instance's proxy.
 """
 
 from __future__ import annotations
@@ -23,15 +27,16 @@ import itertools
 import json
 import re
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.parser import BytesParser
 from email.policy import HTTP
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import regex
 
-from tests.fakes._http import FakeHandler, FakeServer
+from tests.fakes._http import SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
 TOKEN = "fake-mastodon-token-5ecret"
 ACCOUNT_ID = "109876543210"
@@ -53,76 +58,20 @@ _TOKENS = re.compile(
 )
 
 
-class MastodonHandler(FakeHandler):
-    """Routes requests to :class:`FakeMastodon`; every answer carries rate-limit headers."""
-
-    server: Any
-
-    def do_GET(self) -> None:
-        self._route("GET")
-
-    def do_POST(self) -> None:
-        self._route("POST")
-
-    def _route(self, method: str) -> None:
-        fake: FakeMastodon = self.server.fake
-        parts = urlsplit(self.path)
-        path = parts.path.rstrip("/")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        body = self.read_body()
-        endpoint = f"{method} {_ID.sub('/:id', path)}"
-        with fake.lock:
-            fake.requests.append(
-                {"endpoint": endpoint, "headers": dict(self.headers.items()), "query": query}
-            )
-            fault = fake.take_fault(endpoint)
-        if fault == "ratelimit":
-            self._answer(429, {"error": "Too many requests"}, remaining=0)
-            return
-        if fault == "unavailable":
-            self._answer_html(503, "<html><body><h1>503 Service Unavailable</h1></body></html>")
-            return
-        if path not in ("/api/v1/instance", "/api/v2/instance"):
-            refused = fake.refuse(self.headers.get("Authorization", ""), endpoint)
-            if refused:
-                self._answer(*refused)
-                return
-        status, answer = fake.handle(endpoint, path, query, self.headers, body)
-        if fault == "drop":
-            self.drop_connection()
-            return
-        if fault == "slow":
-            time.sleep(fake.slow_seconds)
-        try:
-            self._answer(status, answer)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up waiting (``slow``)
-
-    def _answer(self, status: int, body: Any, remaining: int | None = None) -> None:
-        fake: FakeMastodon = self.server.fake
-        with fake.lock:
-            fake.remaining = max(fake.remaining - 1, 0) if remaining is None else remaining
-            headers = {
-                "X-RateLimit-Limit": str(RATE_LIMIT),
-                "X-RateLimit-Remaining": str(fake.remaining),
-                "X-RateLimit-Reset": fake.reset_header
-                or fake.reset_at().isoformat(timespec="milliseconds"),
-            }
-        self.send_json(status, body, headers)
-
-    def _answer_html(self, status: int, page: str) -> None:
-        payload = page.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-
-class FakeMastodon(FakeServer):
+class FakeMastodon(FakePlatform):
     """The instance's state: one account, its statuses and media, and faults to inject."""
 
-    handler = MastodonHandler
+    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "media_status", "instance")
+    url_setting: ClassVar[str] = "CAMPAIGN_MASTODON_API_BASE_URL"
+    _ROUTES: ClassVar[dict[str, str]] = {
+        "POST /api/v1/statuses": "publish",
+        "POST /api/v2/media": "upload_media",
+        "GET /api/v1/media/:id": "media_status",
+        "GET /api/v1/accounts/verify_credentials": "whoami",
+        "GET /api/v1/accounts/:id/statuses": "look_back",
+        "GET /api/v1/instance": "instance",
+        "GET /api/v2/instance": "instance",
+    }
 
     def __init__(self) -> None:
         super().__init__()
@@ -130,24 +79,47 @@ class FakeMastodon(FakeServer):
         self.scopes = {"read", "write:statuses", "write:media"}
         self.statuses: list[dict[str, Any]] = []
         self.media: dict[str, dict[str, Any]] = {}
-        self.requests: list[dict[str, Any]] = []
         self.async_media_checks = 0  # 206 answers to give before an upload is processed
         self.media_fails = False  # processing ends in 422 instead of a URL
-        self.slow_seconds = 1.0
         self.reset_in = timedelta(minutes=5)
         self.reset_header: str | None = None  # sent as X-RateLimit-Reset instead, if set
         self.remaining = RATE_LIMIT
-        self._faults: dict[str, list[Any]] = {}
         self._idempotency: dict[str, tuple[str, float]] = {}
         self._ids = itertools.count(112233445566778800)
         self._offset = 0.0
 
     # --- test controls -------------------------------------------------------------------
-    def fail(self, endpoint: str, kind: str, times: int = 1) -> None:
-        """Make the next ``times`` requests to ``endpoint`` (e.g. ``"POST /api/v1/statuses"``)
-        fail with ``kind``: ``ratelimit``, ``unavailable``, ``drop`` or ``slow``."""
+    def env(self, **overrides: str) -> dict[str, str]:
+        """``CAMPAIGN_MASTODON_*`` variables for this fake (``overrides`` replace values)."""
+        return {
+            "CAMPAIGN_MASTODON_API_BASE_URL": self.url,
+            "CAMPAIGN_MASTODON_ACCESS_TOKEN": self.token,
+            **overrides,
+        }
+
+    def published(self) -> list[Published]:
+        """Every status, oldest first, with its images and their descriptions."""
         with self.lock:
-            self._faults[endpoint] = [kind, times]
+            return [
+                Published(
+                    s["id"],
+                    s["text"],
+                    s["in_reply_to_id"],
+                    tuple(
+                        (self.media[m["id"]]["data"], m["description"] or "")
+                        for m in s["media_attachments"]
+                    ),
+                )
+                for s in self.statuses
+            ]
+
+    def secrets(self) -> list[str]:
+        """The access token."""
+        return [self.token]
+
+    def set_rate_limit_reset(self, moment: datetime) -> None:
+        """Make answers say the rate limit resets at ``moment``."""
+        self.reset_header = moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward (idempotency keys expire after an hour)."""
@@ -162,21 +134,45 @@ class FakeMastodon(FakeServer):
         """When the current rate-limit window ends."""
         return self.now() + self.reset_in
 
-    def calls(self, endpoint: str) -> list[dict[str, Any]]:
-        """The requests made to ``endpoint``, oldest first."""
-        with self.lock:
-            return [r for r in self.requests if r["endpoint"] == endpoint]
-
     # --- request handling ----------------------------------------------------------------
-    def take_fault(self, endpoint: str) -> str | None:
-        """The fault to inject into this request to ``endpoint``, if any."""
-        fault = self._faults.get(endpoint)
-        if not fault:
-            return None
-        fault[1] -= 1
-        if fault[1] <= 0:
-            del self._faults[endpoint]
-        return str(fault[0])
+    def operation(self, method: str, path: str, query: Any) -> str | None:
+        """The operation of ``method path``, from the route table."""
+        return self._ROUTES.get(f"{method} {_ID.sub('/:id', path)}")
+
+    def respond(self, h: FakeHandler, call: Call) -> None:
+        """Check the token (not for the public instance routes), then answer."""
+        endpoint = f"{call.method} {_ID.sub('/:id', call.path)}"
+        if call.operation != "instance":
+            refused = self.refuse(call.headers.get("Authorization", ""), endpoint)
+            if refused:
+                self.send(h, *refused)
+                return
+        self.send(h, *self.handle(endpoint, call.path, call.query, call.headers, call.body))
+
+    def answer_fault(self, h: FakeHandler, kind: str, call: Call) -> None:
+        """Mastodon's answers; a 503 or 504 comes from the proxy in front, as HTML."""
+        if kind == "rate_limit":
+            self.send(h, 429, {"error": "Too many requests"}, remaining=0)
+        elif kind == "reject":
+            self.send(h, 422, {"error": "Validation failed: rejected by the test"})
+        elif kind == "unauthorized":
+            self.send(h, 401, {"error": "The access token is invalid"})
+        else:
+            status = 503 if kind == "server_error" else 504
+            page = f"<html><body><h1>{status} Service Unavailable</h1></body></html>"
+            h.send_bytes(status, page.encode(), "text/html")
+
+    def send(self, h: FakeHandler, status: int, body: Any, remaining: int | None = None) -> None:
+        """Answer with Mastodon's ``X-RateLimit-*`` headers, as on every answer."""
+        with self.lock:
+            self.remaining = max(self.remaining - 1, 0) if remaining is None else remaining
+            headers = {
+                "X-RateLimit-Limit": str(RATE_LIMIT),
+                "X-RateLimit-Remaining": str(self.remaining),
+                "X-RateLimit-Reset": self.reset_header
+                or self.reset_at().isoformat(timespec="milliseconds"),
+            }
+        h.send_json(status, body, headers)
 
     def refuse(self, authorization: str, endpoint: str) -> tuple[int, dict[str, str]] | None:
         """401 for a wrong token, 403 for a missing scope, else None."""
@@ -189,7 +185,7 @@ class FakeMastodon(FakeServer):
         return None
 
     def handle(
-        self, endpoint: str, path: str, query: dict[str, str], headers: Any, body: bytes
+        self, endpoint: str, path: str, query: Mapping[str, str], headers: Any, body: bytes
     ) -> tuple[int, Any]:
         """Answer one authorised request: (status code, JSON body)."""
         with self.lock:
@@ -310,6 +306,7 @@ class FakeMastodon(FakeServer):
             "id": media_id,
             "mime_type": mime_type,
             "size": len(data),
+            "data": data,
             "description": description or None,
             "checks_left": self.async_media_checks,
             "url": None,
@@ -344,7 +341,7 @@ class FakeMastodon(FakeServer):
             "blurhash": None,
         }
 
-    def _account_statuses(self, account_id: str, query: dict[str, str]) -> tuple[int, Any]:
+    def _account_statuses(self, account_id: str, query: Mapping[str, str]) -> tuple[int, Any]:
         if account_id != ACCOUNT_ID:
             return 404, {"error": "Record not found"}
         limit = min(int(query.get("limit") or 20), 40)

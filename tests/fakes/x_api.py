@@ -6,19 +6,10 @@ credentials in :attr:`FakeX.credentials`, and implements what the adapter uses:
 (and its ``STATUS`` poll) and ``POST /2/media/metadata/create``. Like X it stores URLs as t.co
 links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids.
 
-Usage::
-
-    with FakeX() as x:
-        adapter = connect("twitter", x.env())
-        x.inject("create_tweet", "rate_limit")   # the next create answers 429
-        ...
-        assert x.tweets[0].text == "hello"
-
-Faults (:meth:`FakeX.inject`): ``server_error`` (503), ``rate_limit`` (429 with
-``x-rate-limit-*`` headers, reset at :attr:`FakeX.rate_limit_reset`), ``drop`` (close the
-connection without answering; on ``create_tweet`` the post is recorded first) and ``reject``
-(400 invalid request). Routes: ``create_tweet``, ``me``, ``timeline``, ``media_upload``,
-``media_status``, ``media_metadata``.
+Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /2/tweets``), ``whoami``
+(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``upload_media``,
+``media_status`` (the ``STATUS`` poll) and ``media_metadata`` (alt text). A ``rate_limit``
+fault sends ``x-rate-limit-*`` headers resetting at :attr:`FakeX.rate_limit_reset`.
 """
 
 from __future__ import annotations
@@ -31,20 +22,17 @@ import itertools
 import json
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
-from typing import Any, Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl, quote, unquote
 
 from twitter_text import parse_tweet
 from twitter_text.extract_urls import extract_urls_with_indices
 
-from ._http import FakeHandler, FakeServer
-
-Fault = Literal["server_error", "rate_limit", "drop", "reject"]
-ROUTES = ("create_tweet", "me", "timeline", "media_upload", "media_status", "media_metadata")
+from ._http import SHARED_OPERATIONS, Call, FakeHandler, FakePlatform, Published
 
 _OAUTH_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _IMAGE_SIGNATURES = {
@@ -93,31 +81,11 @@ class FakeMedia:
     status_checks: int = 0
 
 
-@dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Any
-    body: bytes = field(repr=False)
-
-
-class XHandler(FakeHandler):
-    """Routes each request to :class:`FakeX` after checking its signature."""
-
-    server: Any
-
-    def do_GET(self) -> None:
-        self.server.fake.handle(self, "GET")
-
-    def do_POST(self) -> None:
-        self.server.fake.handle(self, "POST")
-
-
-class FakeX(FakeServer):
+class FakeX(FakePlatform):
     """The fake X API; all state is public so tests can arrange and inspect it."""
 
-    handler = XHandler
+    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "media_status", "media_metadata")
+    url_setting: ClassVar[str] = "CAMPAIGN_TWITTER_API_URL"
 
     def __init__(self, *, username: str = "campaignbot") -> None:
         super().__init__()
@@ -126,11 +94,9 @@ class FakeX(FakeServer):
         self.user_id = self.credentials.access_token.split("-", 1)[0]
         self.tweets: list[FakeTweet] = []
         self.media: dict[str, FakeMedia] = {}
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request received
         self.write_permission = True
         self.timeline_visible = True  # False mimics X's lag before a new post is listed
         self.rate_limit_reset = int(time.time()) + 900
-        self._faults: dict[str, list[Fault]] = {}
         self._ids = itertools.count(1_800_000_000_000_000_001)
 
     # -- arranging -----------------------------------------------------------------------
@@ -154,12 +120,26 @@ class FakeX(FakeServer):
             for name, value in values.items():
                 setattr(self.credentials, name, value)
 
-    def inject(self, route: str, fault: Fault, times: int = 1) -> None:
-        """Make the next ``times`` requests to ``route`` fail with ``fault``."""
-        if route not in ROUTES:
-            raise ValueError(f"unknown route {route!r}; use one of {ROUTES}")
+    def published(self) -> list[Published]:
+        """Every post, oldest first, with its images and their alt texts."""
         with self.lock:
-            self._faults.setdefault(route, []).extend([fault] * times)
+            return [
+                Published(
+                    t.id,
+                    t.text,
+                    t.reply_to,
+                    tuple((self.media[m].data, self.media[m].alt or "") for m in t.media_ids),
+                )
+                for t in self.tweets
+            ]
+
+    def secrets(self) -> list[str]:
+        """The four OAuth values."""
+        return list(self.credentials.values())
+
+    def set_rate_limit_reset(self, moment: datetime) -> None:
+        """Make 429 answers say the limit resets at ``moment`` (whole seconds, as X sends)."""
+        self.rate_limit_reset = int(moment.timestamp())
 
     def add_tweet(
         self, text: str, reply_to: str | None = None, created_at: datetime | None = None
@@ -170,64 +150,64 @@ class FakeX(FakeServer):
 
     # -- serving -------------------------------------------------------------------------
 
-    def handle(self, h: XHandler, method: str) -> None:
-        """Answer one request: log it, check auth, apply faults, then route it."""
-        parts = urlsplit(h.path)
-        request = _Request(
-            method, parts.path, dict(parse_qsl(parts.query)), h.headers, h.read_body()
-        )
+    _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
+        ("POST", "/2/tweets"): "publish",
+        ("GET", "/2/users/me"): "whoami",
+        ("POST", "/2/media/upload"): "upload_media",
+        ("GET", "/2/media/upload"): "media_status",
+        ("POST", "/2/media/metadata/create"): "media_metadata",
+    }
+
+    def operation(self, method: str, path: str, query: Any) -> str | None:
+        """Which operation ``method path`` is, as the table above and the timeline say."""
+        if method == "GET" and re.fullmatch(r"/2/users/\d+/tweets", path):
+            return "look_back"
+        return self._ROUTES.get((method, path))
+
+    def respond(self, h: FakeHandler, call: Call) -> None:
+        """Check the signature, then answer from the endpoint of the call's operation."""
+        action = {
+            "publish": self._create_tweet,
+            "whoami": self._me,
+            "look_back": self._timeline,
+            "upload_media": self._upload,
+            "media_status": self._media_status,
+            "media_metadata": self._metadata,
+        }.get(call.operation)
+        if action is None:
+            h.send_json(
+                404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
+            )
+            return
         with self.lock:
-            self.requests.append((method, parts.path))
-            route, action = self._route(request)
-            if route is None:
-                h.send_json(
-                    404, {"errors": [{"message": "Sorry, that page does not exist", "code": 34}]}
-                )
-                return
-            if not self._signed(request):
+            if not self._signed(call):
                 h.send_json(
                     401, _problem(401, "Unauthorized", "Unauthorized"), self._limit_headers()
                 )
                 return
-            fault = self._faults.get(route, [None]).pop(0) if self._faults.get(route) else None
-            if fault == "drop" and route != "create_tweet":
-                h.drop_connection()
-                return
-            if fault == "server_error":
-                h.send_json(503, _problem(503, "Service Unavailable", "Service Unavailable"))
-                return
-            if fault == "rate_limit":
-                h.send_json(
-                    429,
-                    _problem(429, "Too Many Requests", "Too Many Requests"),
-                    self._limit_headers(remaining=0),
-                )
-                return
-            if fault == "reject":
-                h.send_json(400, _invalid("One or more parameters to your request was invalid."))
-                return
-            status, body = action(request)
-            if fault == "drop":  # the post now exists, but its answer never arrives
-                h.drop_connection()
-                return
-            h.send_json(status, body, self._limit_headers())
+            status, body = action(call)
+        h.send_json(status, body, self._limit_headers())
 
-    def _route(self, r: _Request) -> tuple[str | None, Any]:
-        if r.method == "POST" and r.path == "/2/tweets":
-            return "create_tweet", self._create_tweet
-        if r.method == "GET" and r.path == "/2/users/me":
-            return "me", self._me
-        if r.method == "GET" and re.fullmatch(r"/2/users/\d+/tweets", r.path):
-            return "timeline", self._timeline
-        if r.method == "POST" and r.path == "/2/media/upload":
-            return "media_upload", self._upload
-        if r.method == "GET" and r.path == "/2/media/upload":
-            return "media_status", self._media_status
-        if r.method == "POST" and r.path == "/2/media/metadata/create":
-            return "media_metadata", self._metadata
-        return None, None
+    def answer_fault(self, h: FakeHandler, kind: str, call: Call) -> None:
+        """X's answers: problem JSON, and ``x-rate-limit-*`` headers with the 429."""
+        if kind == "rate_limit":
+            h.send_json(
+                429,
+                _problem(429, "Too Many Requests", "Too Many Requests"),
+                self._limit_headers(remaining=0),
+            )
+        elif kind == "reject":
+            h.send_json(400, _invalid("One or more parameters to your request was invalid."))
+        elif kind == "unauthorized":
+            h.send_json(401, _problem(401, "Unauthorized", "Unauthorized"), self._limit_headers())
+        else:
+            status, title = {
+                "server_error": (503, "Service Unavailable"),
+                "gateway_timeout": (504, "Gateway Timeout"),
+            }[kind]
+            h.send_json(status, _problem(status, title, title))
 
-    def _signed(self, r: _Request) -> bool:
+    def _signed(self, r: Call) -> bool:
         """Whether ``r`` carries a valid OAuth 1.0a HMAC-SHA1 signature for our credentials."""
         header = r.headers.get("Authorization", "")
         if not header.startswith("OAuth "):
@@ -260,7 +240,7 @@ class FakeX(FakeServer):
 
     # -- endpoints -----------------------------------------------------------------------
 
-    def _create_tweet(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _create_tweet(self, r: Call) -> tuple[int, dict[str, Any]]:
         body = json.loads(r.body or b"{}")
         text = body.get("text", "")
         reply_to = (body.get("reply") or {}).get("in_reply_to_tweet_id")
@@ -302,12 +282,12 @@ class FakeX(FakeServer):
             }
         }
 
-    def _me(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _me(self, r: Call) -> tuple[int, dict[str, Any]]:
         return 200, {
             "data": {"id": self.user_id, "name": "Campaign Bot", "username": self.username}
         }
 
-    def _timeline(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _timeline(self, r: Call) -> tuple[int, dict[str, Any]]:
         user_id = r.path.split("/")[3]
         limit = int(r.query.get("max_results", "10"))
         if not 5 <= limit <= 100:
@@ -332,7 +312,7 @@ class FakeX(FakeServer):
             },
         }
 
-    def _upload(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _upload(self, r: Call) -> tuple[int, dict[str, Any]]:
         form = _multipart(r.headers.get("Content-Type", ""), r.body)
         data = form.get("media", b"")
         media_type = next((t for sig, t in _IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
@@ -349,7 +329,7 @@ class FakeX(FakeServer):
             body["processing_info"] = {"state": "pending", "check_after_secs": 0}
         return 200, {"data": body}
 
-    def _media_status(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _media_status(self, r: Call) -> tuple[int, dict[str, Any]]:
         media = self.media.get(r.query.get("media_id", ""))
         if media is None or r.query.get("command") != "STATUS":
             return 400, _invalid("One or more parameters to your request was invalid.")
@@ -358,7 +338,7 @@ class FakeX(FakeServer):
         body["processing_info"] = {"state": "succeeded", "progress_percent": 100}
         return 200, {"data": body}
 
-    def _metadata(self, r: _Request) -> tuple[int, dict[str, Any]]:
+    def _metadata(self, r: Call) -> tuple[int, dict[str, Any]]:
         body = json.loads(r.body or b"{}")
         media = self.media.get(str(body.get("media_id")))
         alt = (body.get("alt_text") or {}).get("text")
