@@ -164,7 +164,10 @@ def test_the_html_report_is_self_contained_with_summaries_and_funding(
     assert "https://twitter.example/r" in page  # the best post links to where it went out
     code, out = invoke(url, "--html", str(tmp_path / "report.html"))
     assert code == 0, out
-    assert (tmp_path / "report.html").read_text(encoding="utf-8").startswith("<!doctype html>")
+    written = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert written.startswith("<!doctype html>")
+    # The example's vars.funding, read from the campaign file the ledger names as the source.
+    assert "grant agreement No 700281" in written
 
 
 def test_the_html_report_renders_in_a_browser(url: str, tmp_path: Path, page: Page) -> None:

@@ -60,9 +60,13 @@ def report(
             ledger.engine, campaign=campaign, event=event, since=day, by=by.value
         )
         if html is not None:
+            from campaign.results.funding import funding_statements
             from campaign.results.report_html import html_report
 
-            page = html_report(ledger.engine, campaign=campaign, event=event, since=day)
+            funding = funding_statements(ledger.engine, list(result.campaigns))
+            page = html_report(
+                ledger.engine, campaign=campaign, event=event, since=day, funding=funding
+            )
             html.write_text(page, encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
