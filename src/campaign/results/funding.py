@@ -24,7 +24,7 @@ def funding_statements(engine: Engine, campaigns: list[str]) -> dict[str, str]:
     """``vars.funding`` of each of ``campaigns`` whose campaign file can still be read."""
     query = select(_posts.c.campaign, _posts.c.source).where(_posts.c.campaign.in_(campaigns))
     with engine.connect() as connection:
-        sources: dict[str, str] = dict(connection.execute(query.distinct()).tuples().all())
+        sources: dict[str, str] = {row.campaign: row.source for row in connection.execute(query)}
     found: dict[str, str] = {}
     for campaign, source in sources.items():
         path = Path(source.rsplit(":", 1)[0]) if source else None
