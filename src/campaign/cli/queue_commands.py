@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
-from campaign.cli.plan_commands import Paths
+from campaign.cli.plan_commands import AllowOutside, Paths
 from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
 from campaign.render.planner import plan_files
 from campaign.store import Ledger
@@ -31,6 +31,7 @@ def schedule(
         ),
     ] = False,
     as_json: AsJson = False,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Record every post of the campaign files in the ledger, for the daemon to publish.
 
@@ -40,7 +41,7 @@ def schedule(
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
     """
     with user_errors():
-        posts = plan_files(paths)
+        posts = plan_files(paths, allow_outside=allow_outside)
         with Ledger.open() as ledger:
             report = ledger.sync(posts, prune=prune)
             if as_json:

@@ -10,18 +10,31 @@ variables are errors (a typo never posts an empty string), and only these helper
 - ``{{ handle() }}`` → the event's handle on the platform being rendered
   (``handles: {twitter: "@MEDIA4SEC"}``);
 - ``{{ track("https://site/page") }}`` → the link with this post's UTM tags.
+
+Templates load only from their folder (:mod:`campaign.render.loader`), and what a render
+may cost is limited (:mod:`campaign.render.limits`): every call, intercepted operator, ``~``
+and turn of a ``{% for %}`` loop checks the time budget, and operations whose result would be
+too large are refused before they run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sized
 from datetime import datetime, tzinfo
+from functools import wraps
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template
+from jinja2 import StrictUndefined, Template, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import UndefinedError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from campaign.render import limits
+from campaign.render.limits import Budget, check_size
+from campaign.render.loader import FolderLoader
 
 
 class _DateFilters:
@@ -62,8 +75,71 @@ def _hashtags(tags: Iterable[str]) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class _BudgetedCode(CodeGenerator):
+    """Jinja2's code generator, with loops, ``~`` and literals going through the budget.
+
+    A loop iterates ``environment.loop_items(...)``, which checks the time at every turn;
+    ``a ~ b`` calls ``environment.joined(...)`` and ``[a, b]`` ``environment.checked(...)``,
+    which refuse a result over the size limit: none of them is an operator the sandbox can
+    intercept.
+    """
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        """Compile the loop over ``environment.loop_items(<iterable>)``."""
+        if not getattr(node, "budgeted", False):
+            node.iter = nodes.Call(
+                nodes.EnvironmentAttribute("loop_items"), [node.iter], [], None, None
+            ).set_lineno(node.lineno)
+            node.budgeted = True  # type: ignore[attr-defined]
+        super().visit_For(node, frame)
+
+    @optimizeconst
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        """Compile ``[a, b]`` as ``environment.checked([a, b])``."""
+        self._checked(super().visit_List, node, frame)
+
+    @optimizeconst
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        """Compile ``{"a": b}`` as ``environment.checked({"a": b})``."""
+        self._checked(super().visit_Dict, node, frame)
+
+    @optimizeconst
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        """Compile ``(a, b)`` as ``environment.checked((a, b))``, unless assigned to."""
+        if node.ctx == "load":
+            self._checked(super().visit_Tuple, node, frame)
+        else:
+            super().visit_Tuple(node, frame)
+
+    def _checked(self, visit: Callable[[Any, Frame], None], node: nodes.Node, frame: Frame) -> None:
+        self.write("environment.checked(")
+        visit(node, frame)
+        self.write(")")
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        """Compile ``a ~ b`` as ``environment.joined((a, b))``."""
+        self.write("environment.joined((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+# How many printed pieces a render collects between checks of the output's length.
+_PIECES_PER_CHECK = 64
+_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+
+
 class CampaignSandbox(ImmutableSandboxedEnvironment):
-    """Jinja2's immutable sandbox, quicker at ``event.title`` when ``event`` is a plain dict."""
+    """Jinja2's immutable sandbox, within a :class:`~campaign.render.limits.Budget`.
+
+    It is also quicker at ``event.title`` when ``event`` is a plain dict.
+    """
+
+    code_generator_class = _BudgetedCode
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    budget: Budget
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """What the sandbox's ``getattr`` returns, without its exception for dict keys.
@@ -80,11 +156,157 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """``left <operator> right``, refused first if its result would be over a limit."""
+        self.budget.check()
+        limits.check_binop(operator, left, right)
+        return self.binop_table[operator](left, right)
 
-def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
-    """A sandboxed environment loading ``templates_dir``, strict about undefined names."""
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``obj`` from a template, within the time budget and the size limits."""
+        self.budget.check()
+        target = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
+        if isinstance(getattr(target, "__self__", None), str):
+            args = _check_string_method(target.__self__, target.__name__, args, kwargs)
+        result = super().call(context, obj, *args, **kwargs)
+        if isinstance(result, (list, tuple, dict)):
+            limits.check_contents(result, "the call")
+        return result
+
+    def loop_items(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The items of a ``{% for %}`` loop, checking the time budget at every turn."""
+        check = self.budget.check
+        for item in items:
+            check()
+            yield item
+
+    def checked(self, value: Any) -> Any:
+        """A list, tuple or dict a template made, refused if it holds too much."""
+        limits.check_contents(value, "a list, tuple or dict")
+        return value
+
+    def joined(self, values: tuple[Any, ...]) -> str:
+        """``a ~ b ~ …``: the values as text, joined, refused if over the size limit."""
+        texts = [value if type(value) is str else str(value) for value in values]
+        check_size(sum(map(len, texts)), "`~`")
+        return "".join(texts)
+
+
+def _check_string_method(
+    text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, ...]:
+    """Refuse a call of ``text.<name>`` whose result would be over the size limit.
+
+    Returns the arguments to call with (an iterator given to ``join`` becomes a list).
+    """
+    if name in _WIDTH_METHODS:
+        for value in (*args, *kwargs.values()):
+            limits.check_repeat(value, f"`{name}`")
+    elif name in ("format", "format_map"):
+        limits.check_brace_format(text)
+    elif name == "replace" and len(args) >= 2:
+        _check_replace(text, args[0], args[1], f"`{name}`")
+    elif name == "join" and args:
+        items = list(args[0])
+        _check_join(items, text, "`join`")
+        args = (items, *args[1:])
+    return args
+
+
+def _check_replace(text: Any, old: Any, new: Any, what: str) -> None:
+    text, old, new = str(text), str(old), str(new)
+    count = len(text) + 1 if not old else text.count(old)
+    check_size(len(text) + count * max(0, len(new) - len(old)), what)
+
+
+def _check_join(items: list[Any], separator: Any, what: str) -> None:
+    sizes = (len(item) if isinstance(item, str) else len(str(item)) for item in items)
+    check_size(sum(sizes) + len(str(separator)) * max(0, len(items) - 1), what)
+
+
+def _materialized(value: Any) -> Any:
+    return value if isinstance(value, Sized) else list(value)
+
+
+def _guard_replace(value: Any, old: Any, new: Any, count: Any = None) -> Any:
+    _check_replace(value, old, new, "the `replace` filter")
+    return value
+
+
+def _guard_join(value: Any, d: Any = "", attribute: Any = None) -> Any:
+    value = _materialized(value)
+    if attribute is None:
+        _check_join(list(value), d, "the `join` filter")
+    return value
+
+
+def _guard_counts(name: str) -> Callable[..., Any]:
+    """A guard refusing the widths and counts given to filter ``name`` over the limit."""
+
+    def guard(value: Any, *args: Any, **kwargs: Any) -> Any:
+        for count in (*args, *kwargs.values()):
+            limits.check_repeat(count, f"the `{name}` filter")
+        return value
+
+    return guard
+
+
+def _guard_indent(value: Any, width: Any = 4, *args: Any, **kwargs: Any) -> Any:
+    if isinstance(width, str):
+        lines = str(value).count("\n") + 1
+        check_size(len(str(value)) + lines * len(width), "the `indent` filter")
+    else:
+        limits.check_repeat(width, "the `indent` filter")
+    return value
+
+
+def _guard_wordwrap(
+    value: Any, width: Any = 79, break_long_words: Any = True, wrapstring: Any = None, **_: Any
+) -> Any:
+    width = width if isinstance(width, int) and width > 0 else 1
+    size = len(str(value))
+    check_size(size + (size // width + 1) * len(str(wrapstring or "\n")), "the `wordwrap` filter")
+    return value
+
+
+def _guard_format(value: Any, *args: Any, **kwargs: Any) -> Any:
+    limits.check_format(str(value), args, limits.PERCENT_WIDTHS, "the `format` filter")
+    return value
+
+
+# Jinja2's filters whose result can be many times the size of what they are given.
+_FILTER_GUARDS: dict[str, Callable[..., Any]] = {
+    "replace": _guard_replace,
+    "join": _guard_join,
+    "center": _guard_counts("center"),
+    "batch": _guard_counts("batch"),
+    "slice": _guard_counts("slice"),
+    "indent": _guard_indent,
+    "wordwrap": _guard_wordwrap,
+    "format": _guard_format,
+}
+
+
+def _guarded(guard: Callable[..., Any], filter_: Callable[..., Any]) -> Callable[..., Any]:
+    """``filter_``, refusing first (with ``guard``) input whose result would be too large."""
+    passes_first = getattr(filter_, "jinja_pass_arg", None) is not None
+
+    @wraps(filter_)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        first = 1 if passes_first else 0
+        value = guard(*args[first:], **kwargs)
+        return filter_(*args[:first], value, *args[first + 1 :], **kwargs)
+
+    return checked
+
+
+def make_environment(templates_dir: Path, budget: Budget | None = None) -> CampaignSandbox:
+    """A sandboxed environment loading ``templates_dir``, strict about undefined names.
+
+    Its renders spend ``budget`` (a fresh :class:`~campaign.render.limits.Budget` if none).
+    """
     env = CampaignSandbox(
-        loader=FileSystemLoader(templates_dir),
+        loader=FolderLoader(templates_dir),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -92,6 +314,11 @@ def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
+    env.budget = budget or Budget()
+    # lorem ipsum is no help in a post, and its size is not checked.
+    del env.globals["lipsum"]
+    for name, guard in _FILTER_GUARDS.items():
+        env.filters[name] = _guarded(guard, env.filters[name])
     dates = _DateFilters()
     env.filters.update(date=dates.date, time=dates.time, hashtags=_hashtags)
     return env
@@ -125,16 +352,34 @@ class Compiled(NamedTuple):
         the template's chain of globals twice for every render; this takes the variables as
         they are. Everything the sandbox checks happens inside the compiled code (every
         attribute, item and call goes through the sandboxed environment), so it is
-        unchanged. Errors are re-raised as ``Template.render`` does, with the template's
-        own line numbers in the traceback.
+        unchanged. The text is collected in batches of pieces, so output over the limit stops
+        the render, and the render runs within the post's time budget. Errors are re-raised
+        as ``Template.render`` does, with the template's own line numbers in the traceback.
         """
         template = self.template
         env = template.environment
+        assert isinstance(env, CampaignSandbox)
+        env.budget.start_post()
         context = env.context_class(
             env, variables, template.name, template.blocks, globals=self.globals
         )
         try:
-            return env.concat(template.root_render_func(context))
+            output = template.root_render_func(context)
+            # Joined in batches: most templates print fewer pieces than one batch, and no
+            # piece is larger than the size limits allow, so the text stays within megabytes.
+            pieces: list[str] = []
+            size = 0
+            while True:
+                text = "".join(islice(output, _PIECES_PER_CHECK))
+                size += len(text)
+                if size > limits.OUTPUT_CHARS_PER_POST:
+                    raise limits.output_too_long()
+                pieces.append(text)
+                piece = next(output, None)
+                if piece is None:
+                    return "".join(pieces)
+                pieces.append(piece)
+                size += len(piece)
         except Exception:
             env.handle_exception()
 
@@ -146,9 +391,9 @@ class TemplateSet:
     are cached, so planning thousands of posts compiles each template once.
     """
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, budget: Budget | None = None) -> None:
         self.dir = templates_dir
-        self.env = make_environment(templates_dir)
+        self.env = make_environment(templates_dir, budget)
         self._cache: dict[tuple[str, str], Compiled] = {}
 
     def candidates(self, name: str, platform: str) -> list[str]:
@@ -167,4 +412,5 @@ class TemplateSet:
 
     def available(self) -> list[str]:
         """Names of the templates in the folder (without ``.j2``), for error hints."""
-        return sorted({path.name.removesuffix(".j2") for path in self.dir.rglob("*.j2")})
+        names = self.env.list_templates(extensions=["j2"])
+        return sorted({name.rsplit("/", 1)[-1].removesuffix(".j2") for name in names})
