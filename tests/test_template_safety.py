@@ -242,27 +242,56 @@ def test_nested_loops_stop_at_the_post_time_budget(tmp_path: Path) -> None:
     assert 2.0 < clock.now < 2.01
 
 
-def test_the_run_budget_is_shared_by_every_post(tmp_path: Path) -> None:
-    clock = TickingClock(0.0)
-    compiled, variables = _compiled(tmp_path, "hi", Budget(per_post=2, per_run=10, clock=clock))
-    assert compiled.render(variables) == "hi"
-    clock.step = 4.0  # every post now starts four seconds after the one before
-    compiled.render(variables)
-    compiled.render(variables)
-    with pytest.raises(LimitExceeded, match="all templates together ran longer than 10 s"):
+class ManualClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, seconds: float = 1.5) -> str:
+        self.now += seconds
+        return ""
+
+
+def test_a_post_over_its_time_stops_at_the_next_check(tmp_path: Path) -> None:
+    clock = ManualClock()
+    template = "{{ tick() }}{{ tick() }}{{ tick() }}{{ tick() }}"
+    compiled, variables = _compiled(tmp_path, template, Budget(clock=clock))
+    variables["tick"] = clock.tick
+    with pytest.raises(LimitExceeded, match="ran longer than 2 s"):
         compiled.render(variables)
-    with pytest.raises(LimitExceeded, match="all templates together"):
+    assert clock.now == 3.0
+
+
+def test_the_run_budget_counts_only_rendering_across_posts(tmp_path: Path) -> None:
+    clock = ManualClock()
+    budget = Budget(per_post=2, per_run=5, clock=clock)
+    compiled, variables = _compiled(tmp_path, "{{ tick() }}", budget)
+    variables["tick"] = clock.tick
+    for _ in range(4):  # 1.5 s each: 6 s, the last one started with 0.5 s left
+        compiled.render(variables)
+        clock.now += 100  # time spent outside templates does not count
+    with pytest.raises(LimitExceeded, match="all templates together ran longer than 5 s"):
         compiled.render(variables)
 
 
-def test_a_spent_run_budget_is_one_problem_per_announcement(tmp_path: Path) -> None:
-    path = write_project(tmp_path, templates={"hello.j2": NESTED_LOOPS})
-    campaign = load_campaign(path)
+def test_a_spent_run_budget_is_reported_once(tmp_path: Path) -> None:
+    announcements = [{"template": "hello", "at": f"-{n}d 10:00", "key": f"a{n}"} for n in (1, 2, 3)]
+    path = write_project(
+        tmp_path, campaign_data(announcements=announcements), {"hello.j2": NESTED_LOOPS}
+    )
     budget = Budget(per_post=1, per_run=1.5, clock=TickingClock(0.001))
     with pytest.raises(InvalidCampaign) as caught:
-        plan_campaign(campaign, budget=budget)
-    [problem] = caught.value.problems
-    assert "ran longer than 1 s" in str(problem)
+        plan_campaign(load_campaign(path), budget=budget)
+    # The post over its own time; the one the run's time ran out in (at its line); and the
+    # posts not started, once for all of them.
+    first, *rest = map(str, caught.value.problems)
+    assert "hello.j2:1: over a limit: the template ran longer than 1 s" in first
+    assert len(rest) == 2
+    assert all("all templates together ran longer than 1.5 s" in problem for problem in rest)
 
 
 def test_the_limits_are_the_documented_ones() -> None:

@@ -382,6 +382,8 @@ class Compiled(NamedTuple):
                 size += len(piece)
         except Exception:
             env.handle_exception()
+        finally:
+            env.budget.finish_post()
 
 
 class TemplateSet:

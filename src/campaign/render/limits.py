@@ -44,11 +44,12 @@ class LimitExceeded(Exception):
 
 
 class Budget:
-    """The time budget of one run's renders: per post, and in total.
+    """The time budget of one run's renders: per post, and for all posts together.
 
-    :meth:`start_post` opens a post's budget, :meth:`check` raises :class:`LimitExceeded`
-    once it (or the run's) is spent. The run's clock starts with its first post. ``clock``
-    is injectable for tests.
+    :meth:`start_post` opens a post's budget and :meth:`finish_post` adds the time it took
+    to the run's; :meth:`check` raises :class:`LimitExceeded` once the post's time (or what
+    is left of the run's) is spent. Only time spent rendering counts. ``clock`` is
+    injectable for tests.
     """
 
     def __init__(
@@ -60,25 +61,31 @@ class Budget:
         self.per_post = per_post
         self.per_run = per_run
         self._clock = clock
-        self._run_ends: float | None = None
+        self._spent = 0.0
+        self._started = 0.0
         self._ends = math.inf
+        self._run_ends = False
 
     def start_post(self) -> None:
         """Open the budget of the next post; raises :class:`LimitExceeded` if the run's is spent."""
-        now = self._clock()
-        if self._run_ends is None:
-            self._run_ends = now + self.per_run
-        self._ends = min(now + self.per_post, self._run_ends)
-        if now >= self._run_ends:
-            raise self._spent()
+        left = self.per_run - self._spent
+        self._run_ends = left <= self.per_post
+        if left <= 0:
+            raise self._over()
+        self._started = self._clock()
+        self._ends = self._started + min(self.per_post, left)
+
+    def finish_post(self) -> None:
+        """Count the time since :meth:`start_post` as spent by the run."""
+        self._spent += self._clock() - self._started
 
     def check(self) -> None:
         """Raise :class:`LimitExceeded` when the post's (or the run's) time is up."""
         if self._clock() > self._ends:
-            raise self._spent()
+            raise self._over()
 
-    def _spent(self) -> LimitExceeded:
-        if self._ends == self._run_ends:
+    def _over(self) -> LimitExceeded:
+        if self._run_ends:
             return LimitExceeded(
                 f"rendering stopped: all templates together ran longer than {self.per_run:g} s"
                 " (the limit for one run)",

@@ -69,8 +69,8 @@ class FolderLoader(BaseLoader):
 def _refuse_dots(template: str, parts: tuple[str, ...] | list[str]) -> None:
     if any(part.startswith(".") for part in parts):
         raise TemplateRefused(
-            f"{template!r} is a hidden file or inside a hidden folder, which templates may not "
-            "read; rename it without the leading '.'"
+            f"{template!r} is a hidden file or inside a hidden folder, and templates may not "
+            "read those (.env, .git/…); if it is a template, rename it without the leading '.'"
         )
 
 
