@@ -176,6 +176,18 @@ def test_a_templates_folder_linked_from_outside_counts_as_outside(tmp_path: Path
         ('{{ ("x\n"*50000)|indent("y"*1000) }}', "the `indent` filter would make"),
         ('{{ ("x"*90000)|wordwrap(1, wrapstring="y"*100) }}', "the `wordwrap` filter"),
         ("{{ [1]|batch(10**9, 0)|list }}", "the `batch` filter would make"),
+        ('{{ [1]|batch(100000, "x"*100000)|list }}', "the `batch` filter would make"),
+        ('{{ "x".encode() * 10**9 }}', "`*` would make a value of 1,000,000,000"),
+        ('{{ ("\t"*100000).expandtabs(100000) }}', "`expandtabs` would make"),
+        ('{{ ("{0}"*30000).format("x"*1000) }}', "`format` would make"),
+        ('{{ ("%(a)s"*20000) % {"a": "x"*1000} }}', "`%` would make"),
+        ('{{ "%s"|format("x"*100000) ~ "" }}', "the `format` filter would make"),
+        (
+            "{% set r = [range(100000)] * 100000 %}"
+            "{% for x in r recursive %}{% if x is iterable %}{{ loop(x) }}{% endif %}"
+            "{% endfor %}",
+            "ran longer than 2 s",
+        ),
         (
             '{% set ns = namespace(s="ab") %}{% for i in range(40) %}'
             "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",

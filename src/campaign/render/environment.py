@@ -166,7 +166,7 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
         """Call ``obj`` from a template, within the time budget and the size limits."""
         self.budget.check()
         target = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
-        if isinstance(getattr(target, "__self__", None), str):
+        if isinstance(getattr(target, "__self__", None), (str, bytes)):
             args = _check_string_method(target.__self__, target.__name__, args, kwargs)
         result = super().call(context, obj, *args, **kwargs)
         if isinstance(result, (list, tuple, dict)):
@@ -193,22 +193,31 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
 
 
 def _check_string_method(
-    text: str, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+    text: str | bytes, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> tuple[Any, ...]:
     """Refuse a call of ``text.<name>`` whose result would be over the size limit.
 
     Returns the arguments to call with (an iterator given to ``join`` becomes a list).
     """
+    what = f"`{name}`"
     if name in _WIDTH_METHODS:
         for value in (*args, *kwargs.values()):
-            limits.check_repeat(value, f"`{name}`")
-    elif name in ("format", "format_map"):
-        limits.check_brace_format(text)
+            limits.check_repeat(value, what)
+        if name == "expandtabs":
+            size = kwargs.get("tabsize", args[0] if args else 8)
+            tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
+            if isinstance(size, int):
+                check_size(len(text) + tabs * size, what)
+    elif name in ("format", "format_map") and isinstance(text, str):
+        values = (*args, *kwargs.values())
+        if name == "format_map" and args and isinstance(args[0], dict):
+            values = tuple(args[0].values())
+        limits.check_format(text, values, "{", what)
     elif name == "replace" and len(args) >= 2:
-        _check_replace(text, args[0], args[1], f"`{name}`")
+        _check_replace(text, args[0], args[1], what)
     elif name == "join" and args:
         items = list(args[0])
-        _check_join(items, text, "`join`")
+        _check_join(items, text, what)
         args = (items, *args[1:])
     return args
 
@@ -241,14 +250,21 @@ def _guard_join(value: Any, d: Any = "", attribute: Any = None) -> Any:
 
 
 def _guard_counts(name: str) -> Callable[..., Any]:
-    """A guard refusing the widths and counts given to filter ``name`` over the limit."""
+    """A guard for ``batch`` or ``slice``: a count, and what fills up to it, within the limit."""
 
-    def guard(value: Any, *args: Any, **kwargs: Any) -> Any:
-        for count in (*args, *kwargs.values()):
-            limits.check_repeat(count, f"the `{name}` filter")
+    def guard(value: Any, count: Any = 0, fill_with: Any = None, **kwargs: Any) -> Any:
+        what = f"the `{name}` filter"
+        limits.check_repeat(count, what)
+        if fill_with is not None and isinstance(count, int):
+            check_size(limits.check_contents(fill_with, what) * count, what)
         return value
 
     return guard
+
+
+def _guard_center(value: Any, width: Any = 80) -> Any:
+    limits.check_repeat(width, "the `center` filter")
+    return value
 
 
 def _guard_indent(value: Any, width: Any = 4, *args: Any, **kwargs: Any) -> Any:
@@ -270,7 +286,7 @@ def _guard_wordwrap(
 
 
 def _guard_format(value: Any, *args: Any, **kwargs: Any) -> Any:
-    limits.check_format(str(value), args, limits.PERCENT_WIDTHS, "the `format` filter")
+    limits.check_format(str(value), (*args, *kwargs.values()), "%", "the `format` filter")
     return value
 
 
@@ -278,7 +294,7 @@ def _guard_format(value: Any, *args: Any, **kwargs: Any) -> Any:
 _FILTER_GUARDS: dict[str, Callable[..., Any]] = {
     "replace": _guard_replace,
     "join": _guard_join,
-    "center": _guard_counts("center"),
+    "center": _guard_center,
     "batch": _guard_counts("batch"),
     "slice": _guard_counts("slice"),
     "indent": _guard_indent,

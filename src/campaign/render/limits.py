@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from jinja2.utils import Namespace
@@ -29,7 +29,7 @@ VALUE_SIZE_LIMIT = 100_000
 #: Largest integer an operator may make in a template, in bits (2**4096, 1,234 digits).
 INTEGER_BITS_LIMIT = 4_096
 
-_SEQUENCES = (str, list, tuple)
+_SEQUENCES = (str, bytes, list, tuple)
 # The width and precision of a %-format or a {}-format field: "%9999d", "{:>9999}".
 PERCENT_WIDTHS = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _BRACE_WIDTHS = re.compile(r"\{[^{}]*:[^{}]*?(\d+)(?:\.(\d+))?[^{}]*\}")
@@ -167,31 +167,34 @@ def check_binop(operator: str, left: Any, right: Any) -> None:
         elif isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
             check_contents((left, right), "`+`")
     elif operator == "%" and isinstance(left, str):
-        check_format(left, right, PERCENT_WIDTHS, "`%`")
+        values = right.values() if isinstance(right, dict) else right
+        check_format(left, values if isinstance(values, tuple) else (values,), "%", "`%`")
 
 
-def check_format(template: str, arguments: Any, widths: re.Pattern[str], what: str) -> None:
-    """Refuse a format string whose field widths (or ``*`` widths given) are over the limit."""
+def check_format(template: str, values: Iterable[Any], field: str, what: str) -> None:
+    """Refuse formatting ``values`` into ``template`` if the result could be over the limit.
+
+    ``field`` is ``"%"`` for %-formats, ``"{"`` for ``str.format``. A field width over the
+    limit is refused ("%9999999d", "{:>9999999}", a ``*`` width given as a value), and so is
+    a template whose fields, each as long as the longest value, would be.
+    """
+    values = list(values)
+    widths = PERCENT_WIDTHS if field == "%" else _BRACE_WIDTHS
     for match in widths.finditer(template):
         for width in match.groups():
-            if width and width.isdigit() and int(width) > VALUE_SIZE_LIMIT:
-                check_size(int(width), what)
-            if width == "*":
-                values = arguments if isinstance(arguments, tuple) else (arguments,)
+            if width and width.isdigit():
+                check_repeat(int(width), what)
+            elif width == "*":
                 for value in values:
-                    if isinstance(value, int) and abs(value) > VALUE_SIZE_LIMIT:
-                        check_size(abs(value), what)
-
-
-def check_brace_format(template: str) -> None:
-    """Refuse a ``str.format`` template with a field width over the limit."""
-    check_format(template, (), _BRACE_WIDTHS, "`format`")
+                    check_repeat(value, what)
+    longest = max((len(v) if type(v) is str else len(str(v)) for v in values), default=0)
+    check_size(len(template) + template.count(field) * longest, what)
 
 
 def check_repeat(count: Any, what: str) -> None:
     """Refuse a count (a width, a number of copies) over the size limit."""
-    if isinstance(count, int) and count > VALUE_SIZE_LIMIT:
-        check_size(count, what)
+    if isinstance(count, int) and abs(count) > VALUE_SIZE_LIMIT:
+        check_size(abs(count), what)
 
 
 def _check_product(left: Any, right: Any) -> None:
@@ -203,8 +206,8 @@ def _check_product(left: Any, right: Any) -> None:
         _check_repeated(right, left)
 
 
-def _check_repeated(sequence: str | list[Any] | tuple[Any, ...], count: int) -> None:
-    if isinstance(sequence, str):
+def _check_repeated(sequence: str | bytes | list[Any] | tuple[Any, ...], count: int) -> None:
+    if isinstance(sequence, (str, bytes)):
         check_size(len(sequence) * count, "`*`")
     elif count > 0 and (check_contents(sequence, "`*`") - 1) * count > VALUE_SIZE_LIMIT:
         raise _too_many_contents("`*`")
