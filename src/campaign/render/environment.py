@@ -19,9 +19,8 @@ too large are refused before they run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
-from functools import wraps
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -33,6 +32,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaign.render import limits
+from campaign.render.guards import check_string_method, guard_filters
 from campaign.render.limits import Budget, check_size
 from campaign.render.loader import FolderLoader
 
@@ -86,11 +86,9 @@ class _BudgetedCode(CodeGenerator):
 
     def visit_For(self, node: nodes.For, frame: Frame) -> None:
         """Compile the loop over ``environment.loop_items(<iterable>)``."""
-        if not getattr(node, "budgeted", False):
-            node.iter = nodes.Call(
-                nodes.EnvironmentAttribute("loop_items"), [node.iter], [], None, None
-            ).set_lineno(node.lineno)
-            node.budgeted = True  # type: ignore[attr-defined]
+        node.iter = nodes.Call(
+            nodes.EnvironmentAttribute("loop_items"), [node.iter], [], None, None
+        ).set_lineno(node.lineno)
         super().visit_For(node, frame)
 
     @optimizeconst
@@ -128,7 +126,6 @@ class _BudgetedCode(CodeGenerator):
 
 # How many printed pieces a render collects between checks of the output's length.
 _PIECES_PER_CHECK = 64
-_WIDTH_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
 
 
 class CampaignSandbox(ImmutableSandboxedEnvironment):
@@ -167,7 +164,7 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
         self.budget.check()
         target = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
         if isinstance(getattr(target, "__self__", None), (str, bytes)):
-            args = _check_string_method(target.__self__, target.__name__, args, kwargs)
+            args = check_string_method(target.__self__, target.__name__, args, kwargs)
         result = super().call(context, obj, *args, **kwargs)
         if isinstance(result, (list, tuple, dict)):
             limits.check_contents(result, "the call")
@@ -192,130 +189,6 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
         return "".join(texts)
 
 
-def _check_string_method(
-    text: str | bytes, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> tuple[Any, ...]:
-    """Refuse a call of ``text.<name>`` whose result would be over the size limit.
-
-    Returns the arguments to call with (an iterator given to ``join`` becomes a list).
-    """
-    what = f"`{name}`"
-    if name in _WIDTH_METHODS:
-        for value in (*args, *kwargs.values()):
-            limits.check_repeat(value, what)
-        if name == "expandtabs":
-            size = kwargs.get("tabsize", args[0] if args else 8)
-            tabs = text.count("\t") if isinstance(text, str) else text.count(b"\t")
-            if isinstance(size, int):
-                check_size(len(text) + tabs * size, what)
-    elif name in ("format", "format_map") and isinstance(text, str):
-        values = (*args, *kwargs.values())
-        if name == "format_map" and args and isinstance(args[0], dict):
-            values = tuple(args[0].values())
-        limits.check_format(text, values, "{", what)
-    elif name == "replace" and len(args) >= 2:
-        _check_replace(text, args[0], args[1], what)
-    elif name == "join" and args:
-        items = list(args[0])
-        _check_join(items, text, what)
-        args = (items, *args[1:])
-    return args
-
-
-def _check_replace(text: Any, old: Any, new: Any, what: str) -> None:
-    text, old, new = str(text), str(old), str(new)
-    count = len(text) + 1 if not old else text.count(old)
-    check_size(len(text) + count * max(0, len(new) - len(old)), what)
-
-
-def _check_join(items: list[Any], separator: Any, what: str) -> None:
-    sizes = (len(item) if isinstance(item, str) else len(str(item)) for item in items)
-    check_size(sum(sizes) + len(str(separator)) * max(0, len(items) - 1), what)
-
-
-def _materialized(value: Any) -> Any:
-    return value if isinstance(value, Sized) else list(value)
-
-
-def _guard_replace(value: Any, old: Any, new: Any, count: Any = None) -> Any:
-    _check_replace(value, old, new, "the `replace` filter")
-    return value
-
-
-def _guard_join(value: Any, d: Any = "", attribute: Any = None) -> Any:
-    value = _materialized(value)
-    if attribute is None:
-        _check_join(list(value), d, "the `join` filter")
-    return value
-
-
-def _guard_counts(name: str) -> Callable[..., Any]:
-    """A guard for ``batch`` or ``slice``: a count, and what fills up to it, within the limit."""
-
-    def guard(value: Any, count: Any = 0, fill_with: Any = None, **kwargs: Any) -> Any:
-        what = f"the `{name}` filter"
-        limits.check_repeat(count, what)
-        if fill_with is not None and isinstance(count, int):
-            check_size(limits.check_contents(fill_with, what) * count, what)
-        return value
-
-    return guard
-
-
-def _guard_center(value: Any, width: Any = 80) -> Any:
-    limits.check_repeat(width, "the `center` filter")
-    return value
-
-
-def _guard_indent(value: Any, width: Any = 4, *args: Any, **kwargs: Any) -> Any:
-    if isinstance(width, str):
-        lines = str(value).count("\n") + 1
-        check_size(len(str(value)) + lines * len(width), "the `indent` filter")
-    else:
-        limits.check_repeat(width, "the `indent` filter")
-    return value
-
-
-def _guard_wordwrap(
-    value: Any, width: Any = 79, break_long_words: Any = True, wrapstring: Any = None, **_: Any
-) -> Any:
-    width = width if isinstance(width, int) and width > 0 else 1
-    size = len(str(value))
-    check_size(size + (size // width + 1) * len(str(wrapstring or "\n")), "the `wordwrap` filter")
-    return value
-
-
-def _guard_format(value: Any, *args: Any, **kwargs: Any) -> Any:
-    limits.check_format(str(value), (*args, *kwargs.values()), "%", "the `format` filter")
-    return value
-
-
-# Jinja2's filters whose result can be many times the size of what they are given.
-_FILTER_GUARDS: dict[str, Callable[..., Any]] = {
-    "replace": _guard_replace,
-    "join": _guard_join,
-    "center": _guard_center,
-    "batch": _guard_counts("batch"),
-    "slice": _guard_counts("slice"),
-    "indent": _guard_indent,
-    "wordwrap": _guard_wordwrap,
-    "format": _guard_format,
-}
-
-
-def _guarded(guard: Callable[..., Any], filter_: Callable[..., Any]) -> Callable[..., Any]:
-    """``filter_``, refusing first (with ``guard``) input whose result would be too large."""
-    passes_first = getattr(filter_, "jinja_pass_arg", None) is not None
-
-    @wraps(filter_)
-    def checked(*args: Any, **kwargs: Any) -> Any:
-        first = 1 if passes_first else 0
-        value = guard(*args[first:], **kwargs)
-        return filter_(*args[:first], value, *args[first + 1 :], **kwargs)
-
-    return checked
-
-
 def make_environment(templates_dir: Path, budget: Budget | None = None) -> CampaignSandbox:
     """A sandboxed environment loading ``templates_dir``, strict about undefined names.
 
@@ -333,8 +206,7 @@ def make_environment(templates_dir: Path, budget: Budget | None = None) -> Campa
     env.budget = budget or Budget()
     # lorem ipsum is no help in a post, and its size is not checked.
     del env.globals["lipsum"]
-    for name, guard in _FILTER_GUARDS.items():
-        env.filters[name] = _guarded(guard, env.filters[name])
+    guard_filters(env.filters)
     dates = _DateFilters()
     env.filters.update(date=dates.date, time=dates.time, hashtags=_hashtags)
     return env
