@@ -16,10 +16,18 @@ Paths = Annotated[
         help="Campaign files, or folders of them (e.g. schedules/).", show_default=False
     ),
 ]
+AllowOutside = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside",
+        help="Let `templates:` name a folder outside the project folder (the one holding "
+        "schedules/); only for a folder whose every file you trust.",
+    ),
+]
 
 
 @app.command()
-def validate(paths: Paths) -> None:
+def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     """Check campaign files, event records and templates: render every post, check lengths.
 
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
@@ -28,7 +36,7 @@ def validate(paths: Paths) -> None:
     from campaign.render.planner import campaign_files, plan_files
 
     with user_errors():
-        posts = plan_files(paths)
+        posts = plan_files(paths, allow_outside=allow_outside)
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
     out.print(
@@ -49,6 +57,7 @@ def preview(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, one object per post.")
     ] = False,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Show every post in time order exactly as it will go out; touches no network.
 
@@ -65,7 +74,7 @@ def preview(
     except ConfigurationError as exc:
         fail(str(exc), code=2)
     with user_errors():
-        posts = plan_files(paths)
+        posts = plan_files(paths, allow_outside=allow_outside)
     if wanted:
         posts = [post for post in posts if post.platform in wanted]
     if as_json:

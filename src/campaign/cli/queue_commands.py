@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
-from campaign.cli.plan_commands import Paths
+from campaign.cli.plan_commands import AllowOutside, Paths
 from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
 from campaign.store.states import STATES, UNKNOWN
 
@@ -29,6 +29,7 @@ def schedule(
         ),
     ] = False,
     as_json: AsJson = False,
+    allow_outside: AllowOutside = False,
 ) -> None:
     """Record every post of the campaign files in the ledger, for the daemon to publish.
 
@@ -41,7 +42,7 @@ def schedule(
     from campaign.store import Ledger
 
     with user_errors():
-        posts = plan_files(paths)
+        posts = plan_files(paths, allow_outside=allow_outside)
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(

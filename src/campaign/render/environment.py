@@ -10,18 +10,31 @@ variables are errors (a typo never posts an empty string), and only these helper
 - ``{{ handle() }}`` → the event's handle on the platform being rendered
   (``handles: {twitter: "@MEDIA4SEC"}``);
 - ``{{ track("https://site/page") }}`` → the link with this post's UTM tags.
+
+Templates load only from their folder (:mod:`campaign.render.loader`), and what a render
+may cost is limited (:mod:`campaign.render.limits`): every call, intercepted operator, ``~``
+and turn of a ``{% for %}`` loop checks the time budget, and operations whose result would be
+too large are refused before they run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, tzinfo
+from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jinja2 import FileSystemLoader, StrictUndefined, Template
+from jinja2 import StrictUndefined, Template, nodes
+from jinja2.compiler import CodeGenerator, Frame, optimizeconst
 from jinja2.exceptions import UndefinedError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from campaign.render import limits
+from campaign.render.guards import check_string_method, guard_filters
+from campaign.render.limits import Budget, check_size
+from campaign.render.loader import FolderLoader
 
 
 class _DateFilters:
@@ -62,8 +75,68 @@ def _hashtags(tags: Iterable[str]) -> str:
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+class _BudgetedCode(CodeGenerator):
+    """Jinja2's code generator, with loops, ``~`` and literals going through the budget.
+
+    A loop iterates ``environment.loop_items(...)``, which checks the time at every turn;
+    ``a ~ b`` calls ``environment.joined(...)`` and ``[a, b]`` ``environment.checked(...)``,
+    which refuse a result over the size limit: none of them is an operator the sandbox can
+    intercept.
+    """
+
+    def visit_For(self, node: nodes.For, frame: Frame) -> None:
+        """Compile the loop over ``environment.loop_items(<iterable>)``."""
+        node.iter = nodes.Call(
+            nodes.EnvironmentAttribute("loop_items"), [node.iter], [], None, None
+        ).set_lineno(node.lineno)
+        super().visit_For(node, frame)
+
+    @optimizeconst
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        """Compile ``[a, b]`` as ``environment.checked([a, b])``."""
+        self._checked(super().visit_List, node, frame)
+
+    @optimizeconst
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        """Compile ``{"a": b}`` as ``environment.checked({"a": b})``."""
+        self._checked(super().visit_Dict, node, frame)
+
+    @optimizeconst
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        """Compile ``(a, b)`` as ``environment.checked((a, b))``, unless assigned to."""
+        if node.ctx == "load":
+            self._checked(super().visit_Tuple, node, frame)
+        else:
+            super().visit_Tuple(node, frame)
+
+    def _checked(self, visit: Callable[[Any, Frame], None], node: nodes.Node, frame: Frame) -> None:
+        self.write("environment.checked(")
+        visit(node, frame)
+        self.write(")")
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        """Compile ``a ~ b`` as ``environment.joined((a, b))``."""
+        self.write("environment.joined((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+# How many printed pieces a render collects between checks of the output's length.
+_PIECES_PER_CHECK = 64
+
+
 class CampaignSandbox(ImmutableSandboxedEnvironment):
-    """Jinja2's immutable sandbox, quicker at ``event.title`` when ``event`` is a plain dict."""
+    """Jinja2's immutable sandbox, within a :class:`~campaign.render.limits.Budget`.
+
+    It is also quicker at ``event.title`` when ``event`` is a plain dict.
+    """
+
+    code_generator_class = _BudgetedCode
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    budget: Budget
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """What the sandbox's ``getattr`` returns, without its exception for dict keys.
@@ -80,11 +153,49 @@ class CampaignSandbox(ImmutableSandboxedEnvironment):
                 return self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        """``left <operator> right``, refused first if its result would be over a limit."""
+        self.budget.check()
+        limits.check_binop(operator, left, right)
+        return self.binop_table[operator](left, right)
 
-def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
-    """A sandboxed environment loading ``templates_dir``, strict about undefined names."""
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        """Call ``obj`` from a template, within the time budget and the size limits."""
+        self.budget.check()
+        target = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format
+        if isinstance(getattr(target, "__self__", None), (str, bytes)):
+            args = check_string_method(target.__self__, target.__name__, args, kwargs)
+        result = super().call(context, obj, *args, **kwargs)
+        if isinstance(result, (list, tuple, dict)):
+            limits.check_contents(result, "the call")
+        return result
+
+    def loop_items(self, items: Iterable[Any]) -> Iterator[Any]:
+        """The items of a ``{% for %}`` loop, checking the time budget at every turn."""
+        check = self.budget.check
+        for item in items:
+            check()
+            yield item
+
+    def checked(self, value: Any) -> Any:
+        """A list, tuple or dict a template made, refused if it holds too much."""
+        limits.check_contents(value, "a list, tuple or dict")
+        return value
+
+    def joined(self, values: tuple[Any, ...]) -> str:
+        """``a ~ b ~ …``: the values as text, joined, refused if over the size limit."""
+        texts = [value if type(value) is str else str(value) for value in values]
+        check_size(sum(map(len, texts)), "`~`")
+        return "".join(texts)
+
+
+def make_environment(templates_dir: Path, budget: Budget | None = None) -> CampaignSandbox:
+    """A sandboxed environment loading ``templates_dir``, strict about undefined names.
+
+    Its renders spend ``budget`` (a fresh :class:`~campaign.render.limits.Budget` if none).
+    """
     env = CampaignSandbox(
-        loader=FileSystemLoader(templates_dir),
+        loader=FolderLoader(templates_dir),
         undefined=StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -92,6 +203,10 @@ def make_environment(templates_dir: Path) -> ImmutableSandboxedEnvironment:
         keep_trailing_newline=False,
         auto_reload=False,
     )
+    env.budget = budget or Budget()
+    # lorem ipsum is no help in a post, and its size is not checked.
+    del env.globals["lipsum"]
+    guard_filters(env.filters)
     dates = _DateFilters()
     env.filters.update(date=dates.date, time=dates.time, hashtags=_hashtags)
     return env
@@ -125,18 +240,38 @@ class Compiled(NamedTuple):
         the template's chain of globals twice for every render; this takes the variables as
         they are. Everything the sandbox checks happens inside the compiled code (every
         attribute, item and call goes through the sandboxed environment), so it is
-        unchanged. Errors are re-raised as ``Template.render`` does, with the template's
-        own line numbers in the traceback.
+        unchanged. The text is collected in batches of pieces, so output over the limit stops
+        the render, and the render runs within the post's time budget. Errors are re-raised
+        as ``Template.render`` does, with the template's own line numbers in the traceback.
         """
         template = self.template
         env = template.environment
+        assert isinstance(env, CampaignSandbox)
+        env.budget.start_post()
         context = env.context_class(
             env, variables, template.name, template.blocks, globals=self.globals
         )
         try:
-            return env.concat(template.root_render_func(context))
+            output = template.root_render_func(context)
+            # Joined in batches: most templates print fewer pieces than one batch, and no
+            # piece is larger than the size limits allow, so the text stays within megabytes.
+            pieces: list[str] = []
+            size = 0
+            while True:
+                text = "".join(islice(output, _PIECES_PER_CHECK))
+                size += len(text)
+                if size > limits.OUTPUT_CHARS_PER_POST:
+                    raise limits.output_too_long()
+                pieces.append(text)
+                piece = next(output, None)
+                if piece is None:
+                    return "".join(pieces)
+                pieces.append(piece)
+                size += len(piece)
         except Exception:
             env.handle_exception()
+        finally:
+            env.budget.finish_post()
 
 
 class TemplateSet:
@@ -146,9 +281,9 @@ class TemplateSet:
     are cached, so planning thousands of posts compiles each template once.
     """
 
-    def __init__(self, templates_dir: Path) -> None:
+    def __init__(self, templates_dir: Path, budget: Budget | None = None) -> None:
         self.dir = templates_dir
-        self.env = make_environment(templates_dir)
+        self.env = make_environment(templates_dir, budget)
         self._cache: dict[tuple[str, str], Compiled] = {}
 
     def candidates(self, name: str, platform: str) -> list[str]:
@@ -167,4 +302,5 @@ class TemplateSet:
 
     def available(self) -> list[str]:
         """Names of the templates in the folder (without ``.j2``), for error hints."""
-        return sorted({path.name.removesuffix(".j2") for path in self.dir.rglob("*.j2")})
+        names = self.env.list_templates(extensions=["j2"])
+        return sorted({name.rsplit("/", 1)[-1].removesuffix(".j2") for name in names})

@@ -27,6 +27,8 @@ from campaign.records.events import EventRecord
 from campaign.records.media import MediaProblem, load_media
 from campaign.records.problems import collect, dedupe
 from campaign.records.yamlsrc import field_path
+from campaign.render.limits import Budget
+from campaign.render.loader import templates_folder
 from campaign.render.post import Post, post_id
 from campaign.render.templates import Renderer, RenderFailure
 from campaign.tagging.tracking import LinkPolicy, LinkTagger
@@ -45,11 +47,13 @@ def campaign_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def plan_files(paths: Sequence[Path]) -> list[Post]:
+def plan_files(paths: Sequence[Path], *, allow_outside: bool = False) -> list[Post]:
     """Every post of every campaign file in ``paths``, rendered and checked, in time order.
 
-    Raises :class:`InvalidCampaign` with every problem found in any file; then no post is
-    returned at all, so callers can never act on half a plan.
+    Templates come only from a templates folder inside the project folder, unless
+    ``allow_outside``; all renders share one time budget. Raises :class:`InvalidCampaign`
+    with every problem found in any file; then no post is returned at all, so callers can
+    never act on half a plan.
     """
     files = campaign_files(paths)
     if not files:
@@ -61,7 +65,13 @@ def plan_files(paths: Sequence[Path]) -> list[Post]:
             "name a campaign file, e.g. schedules/darkweb-2017.yaml",
         )
     with _collector_paused():
-        plans = collect(files, lambda path: plan_campaign(load_campaign(path)))
+        budget = Budget()
+        plans = collect(
+            files,
+            lambda path: plan_campaign(
+                load_campaign(path), allow_outside=allow_outside, budget=budget
+            ),
+        )
         posts = [post for plan in plans for post in plan]
         _check_unique_ids(posts)
         return sorted(posts, key=attrgetter("scheduled_at", "platform", "event", "thread"))
@@ -85,9 +95,14 @@ def _collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def plan_campaign(campaign: Campaign) -> list[Post]:
-    """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems."""
-    planner = _CampaignPlanner(campaign)
+def plan_campaign(
+    campaign: Campaign, *, allow_outside: bool = False, budget: Budget | None = None
+) -> list[Post]:
+    """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems.
+
+    ``allow_outside`` and ``budget`` are as for :func:`plan_files`.
+    """
+    planner = _CampaignPlanner(campaign, allow_outside, budget)
     posts: list[Post] = []
     problems: list[Problem] = []
     for record in campaign.records:
@@ -128,7 +143,7 @@ class _Context:
 class _CampaignPlanner:
     """Renders the announcements of one campaign, caching what is shared between events."""
 
-    def __init__(self, campaign: Campaign) -> None:
+    def __init__(self, campaign: Campaign, allow_outside: bool, budget: Budget | None) -> None:
         spec = campaign.spec
         self.campaign = campaign
         self.announcements = [
@@ -136,7 +151,7 @@ class _CampaignPlanner:
             for index, announcement in enumerate(spec.announcements)
         ]
         self.zone = ZoneInfo(spec.timezone)
-        self.renderer = Renderer(campaign.templates_dir)
+        self.renderer = Renderer(templates_folder(campaign, allow_outside), budget)
         self.policy = LinkPolicy(
             site=spec.site,
             track_domains=tuple(spec.links.track_domains),

@@ -19,6 +19,8 @@ from jinja2.exceptions import SecurityError, TemplatesNotFound
 from campaign.errors import InvalidCampaign, Problem
 from campaign.records.events import EventRecord
 from campaign.render.environment import TemplateSet, handle_helper
+from campaign.render.limits import Budget, LimitExceeded
+from campaign.render.loader import TemplateRefused
 
 THREAD_BREAK = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 _VARIABLES_HINT = (
@@ -48,16 +50,19 @@ class RenderFailure(Exception):
 
 
 class Renderer:
-    """Renders the templates of one folder, sandboxed and strict about undefined names."""
+    """Renders the templates of one folder, sandboxed and strict about undefined names.
 
-    def __init__(self, templates_dir: Path) -> None:
-        self.templates = TemplateSet(templates_dir)
+    Every render spends ``budget`` (shared by all the renderers of one run).
+    """
+
+    def __init__(self, templates_dir: Path, budget: Budget | None = None) -> None:
+        self.templates = TemplateSet(templates_dir, budget)
 
     def file_of(self, name: str, platform: str) -> str:
         """The template file that ``name`` resolves to on ``platform`` (for messages)."""
         try:
             return self.templates.get(name, platform).template.filename or name
-        except TemplateNotFound:
+        except (TemplateNotFound, TemplateRefused):
             return name
 
     def render(
@@ -71,8 +76,9 @@ class Renderer:
         """The texts of the posts that template ``name`` makes on ``platform``.
 
         ``context`` holds the template's variables other than the helpers.
-        Raises :class:`RenderFailure` for a missing template, a syntax error, an undefined
-        variable, a sandbox violation, or any other failure inside the template.
+        Raises :class:`RenderFailure` for a missing or refused template, a syntax error, an
+        undefined variable, a sandbox violation, a render over a limit (time, output, size),
+        or any other failure inside the template.
         """
         try:
             compiled = self.templates.get(name, platform)
@@ -86,6 +92,8 @@ class Renderer:
                 f"template {name!r} not found (looked for {tried})",
                 f"templates available: {known}",
             ) from None
+        except TemplateRefused as exc:
+            raise RenderFailure(None, f"template {name!r} refused: {exc}") from None
         except TemplateSyntaxError as exc:
             raise RenderFailure(
                 Problem(
@@ -102,8 +110,19 @@ class Renderer:
         variables["track"] = track
         try:
             text = compiled.render(variables)
+        except LimitExceeded as exc:
+            raise self._failure(template.filename, exc, "over a limit", exc.hint) from None
+        except (MemoryError, RecursionError) as exc:
+            raise self._failure(
+                template.filename,
+                exc,
+                "the template needs too much memory or nests too deep",
+                "simplify it: a post needs a few lines of text",
+            ) from None
         except UndefinedError as exc:
             raise self._undefined(template.filename, exc, record) from None
+        except TemplateRefused as exc:
+            raise self._failure(template.filename, exc, "refused", "") from None
         except SecurityError as exc:
             raise self._failure(
                 template.filename,
@@ -147,7 +166,8 @@ class Renderer:
     @staticmethod
     def _failure(filename: str | None, exc: Exception, what: str, hint: str) -> RenderFailure:
         line = _template_line(exc.__traceback__, filename)
-        return RenderFailure(Problem(filename or "template", line, "", f"{what}: {exc}", hint))
+        message = f"{what}: {exc}" if str(exc) else what
+        return RenderFailure(Problem(filename or "template", line, "", message, hint))
 
 
 def _trim(part: str) -> str:
