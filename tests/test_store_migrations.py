@@ -15,12 +15,13 @@ from campaign.store.engine import open_engine
 from campaign.store.schema import Base
 from tests.ledger_helpers import NOW, make_post
 
-TABLES = {"posts", "attempts", "heartbeats", "short_links", "clicks", "alembic_version"}
+TABLES = {"posts", "media", "attempts", "heartbeats", "short_links", "clicks", "alembic_version"}
+HEAD = "0004_media"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
-        assert migrate.current_revision(ledger.engine) == migrate.head_revision() == "0002_links"
+        assert migrate.current_revision(ledger.engine) == migrate.head_revision() == HEAD
         assert set(inspect(ledger.engine).get_table_names()) == TABLES
 
 
@@ -40,7 +41,7 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) 
     Ledger(engine, grace=timedelta(minutes=15)).sync([post], now=NOW)
     engine.dispose()
     with Ledger.open(ledger_url) as ledger:
-        assert migrate.current_revision(ledger.engine) == "0002_links"
+        assert migrate.current_revision(ledger.engine) == HEAD
         assert set(inspect(ledger.engine).get_table_names()) == TABLES
         assert ledger.get(post.id).text == post.text
 
@@ -50,7 +51,7 @@ def test_opening_again_changes_nothing(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
         ledger.sync([post], now=NOW)
     with Ledger.open(ledger_url) as ledger:
-        assert migrate.current_revision(ledger.engine) == "0002_links"
+        assert migrate.current_revision(ledger.engine) == HEAD
         assert [p.id for p in ledger.list()] == [post.id]
 
 

@@ -19,16 +19,17 @@ from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign.daemon.book import Book, DryRunBook, LedgerBook
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
+from campaign.daemon.dry_run import DryRunLedger
 from campaign.daemon.identity import WorkerId
 from campaign.daemon.logs import event
 from campaign.daemon.publisher import Publisher
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.states import FAILED, SENT, UNKNOWN
+from campaign.store.worker import WorkerLedger
 
 
 @dataclass
@@ -37,7 +38,7 @@ class Runtime:
 
     settings: DaemonSettings
     ledger: Ledger
-    book: Book
+    book: WorkerLedger
     publisher: Publisher
     stop: threading.Event
 
@@ -62,7 +63,7 @@ class Runtime:
             settings.ledger_url(), grace=settings.grace, create=create, write=not dry_run
         )
         worker = WorkerId.mine()
-        book: Book = DryRunBook(ledger, worker) if dry_run else LedgerBook(ledger, worker)
+        book = (DryRunLedger if dry_run else WorkerLedger)(ledger, worker)
         stop = threading.Event()
         publisher = Publisher(
             book=book,

@@ -24,7 +24,7 @@ from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENT, UNKNOWN
-from campaign.store.transitions import Heartbeat, heartbeats
+from campaign.store.worker import Heartbeat, heartbeats
 
 EXIT_HEALTHY = 0
 EXIT_NO_DAEMON = 3

@@ -1,7 +1,8 @@
 """The ledger's tables: the source of truth for every planned post and what became of it.
 
-``posts`` holds one row per post (one part of a thread each), ``attempts`` the history of
-every try to publish one, ``heartbeats`` the daemons alive on this ledger, and
+``posts`` holds one row per post (one part of a thread each), ``media`` the bytes of every
+image a post carries (one row per distinct image, by its SHA-256), ``attempts`` the history
+of every try to publish one, ``heartbeats`` the daemons alive on this ledger, and
 ``short_links`` and ``clicks`` the first-party link tracking. Times are stored in UTC.
 Schema changes go through the versioned migrations in ``campaign/store/migrations``.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -84,6 +86,22 @@ class PostRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),)
+
+
+class MediaRow(Base):
+    """The bytes of one image some post carries, stored once however many posts carry it.
+
+    Posts name their images by ``sha256`` in their ``media`` entries (with the path they
+    were planned from and their alt text), so a queued post needs nothing outside the ledger.
+    """
+
+    __tablename__ = "media"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AttemptRow(Base):
