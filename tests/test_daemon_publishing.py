@@ -16,11 +16,12 @@ import pytest
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.runtime import Runtime, run_once
+from campaign.store.media import media_table
 from campaign.store.queued import QueuedPost
 from tests.daemon_helpers import texts_on, x_posts
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
-from tests.ledger_helpers import as_worker, make_post, make_thread
+from tests.ledger_helpers import as_worker, image, make_post, make_thread
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
@@ -206,6 +207,24 @@ class TestErrors:
         else:
             assert "campaign resolve" not in (queued.last_error or "")
             assert "not found" in (queued.last_error or "")
+
+    def test_a_post_whose_image_the_ledger_lacks_fails_saying_what_to_do(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        """Only a ledger upgraded while an image file was gone lacks its bytes: the post is
+        not sent without its image (nor is the file looked for); it fails, naming it."""
+        post = make_post(platform="twitter", at=datetime.now(UTC), media=(image(),))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        with runtime.ledger.engine.begin() as connection:
+            connection.execute(media_table.delete())
+        run_once(runtime)
+        failed = post_in(runtime, post.id)
+        assert failed.state == "failed"
+        assert "image media/banner.png is not stored in the ledger" in (failed.last_error or "")
+        assert f"campaign retry {post.id}" in (failed.last_error or "")
+        assert fake_x.tweets == []
+        assert fake_x.media == {}
 
     def test_permanent_error_fails_at_once_with_the_platform_message(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX

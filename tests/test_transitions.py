@@ -7,6 +7,7 @@ Every test runs on a real SQLite file and, when reachable, on PostgreSQL.
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,27 @@ class TestClaim:
         force_state(ledger, due_post.id, "scheduled", not_before=NOW + timedelta(seconds=30))
         assert not worker(ledger, W1).claim(due_post.id, NOW)
         assert worker(ledger, W1).claim(due_post.id, NOW + timedelta(seconds=30))
+
+    def test_the_claim_returns_the_row_as_it_left_it_not_an_earlier_read(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        """``due_post`` was read before ``schedule`` edited the post: the claim returns the
+        edited text (what the worker must send) and the row in ``sending``."""
+        edited = replace(make_post(at=NOW), text="edited after the worker read it")
+        assert ledger.sync([edited], now=NOW - timedelta(minutes=5)).updated == (due_post.id,)
+        claimed = worker(ledger).claim(due_post.id, NOW)
+        assert claimed is not None
+        assert (claimed.post.text, claimed.post.state) == (edited.text, "sending")
+        assert claimed.images == claimed.missing == ()
+
+    def test_a_post_moved_later_by_schedule_is_not_claimed(
+        self, ledger: Ledger, due_post: QueuedPost
+    ):
+        later = make_post(at=NOW + timedelta(hours=1), text="moved to later")
+        ledger.sync([later], now=NOW - timedelta(minutes=5))
+        assert worker(ledger).claim(due_post.id, NOW) is None
+        assert queued(ledger, due_post.id).state == "scheduled"
+        assert attempt_rows(ledger, due_post.id) == []
 
     @pytest.mark.parametrize("state", ["sending", "sent", "failed", "missed", "cancelled"])
     def test_only_scheduled_posts_are_claimed(
