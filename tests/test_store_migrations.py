@@ -16,7 +16,7 @@ from campaign.store.schema import Base
 from tests.ledger_helpers import NOW, make_post
 
 TABLES = {"posts", "media", "attempts", "heartbeats", "short_links", "clicks", "alembic_version"}
-HEAD = "0004_media"
+HEAD = "0005_worker_problem"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:

@@ -56,7 +56,7 @@ class DryRunLedger(WorkerLedger):
     def stuck_sending(self) -> list[Claim]:
         return []
 
-    def beat(self, now: datetime) -> None:
+    def beat(self, now: datetime, problem: str | None = None) -> None:
         """A dry run leaves no heartbeat."""
 
     def stop(self, now: datetime) -> None:

@@ -22,8 +22,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.adapters.base import Adapter, Outgoing
 from campaign.daemon.backoff import retry_delay
@@ -38,6 +42,9 @@ from campaign.platforms.images import Image
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
 from campaign.store.worker import Claim, ClaimedPost, WorkerLedger
+
+# Writes of an outcome tried once stopping was asked for, before giving up (and saying so).
+WRITE_TRIES_WHEN_STOPPING = 5
 
 
 @dataclass
@@ -55,6 +62,8 @@ class Publisher:
     _inflight: set[str] = field(default_factory=set)
     # Posts this worker holds in ``sending`` whose look-back must be made again.
     _look_again: set[str] = field(default_factory=set)
+    # Why outcomes cannot be written right now (for the heartbeat), None while they can.
+    write_problem: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, post_id: str) -> datetime | None:
@@ -151,7 +160,9 @@ class Publisher:
         claim returned, and record what happened; the caller holds the account's lane."""
         post = claimed.post
         if claimed.missing:
-            self.book.mark_failed(post, self.clock.now(), _missing_images(post, claimed.missing))
+            why = _missing_images(post, claimed.missing)
+            now = self.clock.now()
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
             return False
         outgoing = outgoing_of(post, claimed.images, reply_to, thread_root)
         try:
@@ -163,7 +174,12 @@ class Publisher:
         except Exception as exc:  # any other failure, even an adapter bug, is settled
             self._settle(post, adapter, outgoing, exc)
             return False
-        return self.book.mark_sent(post, self.clock.now(), receipt.remote_id, receipt.url)
+        now = self.clock.now()
+        return self._record(
+            post,
+            f"sent as {receipt.remote_id}",
+            lambda: self.book.mark_sent(post, now, receipt.remote_id, receipt.url),
+        )
 
     def _settle(
         self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception
@@ -173,11 +189,13 @@ class Publisher:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, RateLimited):
             until = self.gate.blocked_until(adapter.account_key, now) or now
-            self.book.reschedule(post, now, until, message, counts=False)
+            self._record(
+                post, "rate limited", lambda: self.book.reschedule(post, now, until, message, False)
+            )
         elif isinstance(exc, RetryableError):
             self._retry_or_fail(post, message)
         elif isinstance(exc, PermanentError):
-            self.book.mark_failed(post, now, message)
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, message))
             self.connections.forget(post.platform)  # credentials are checked again before use
         else:
             if not isinstance(exc, OutcomeUnknown):
@@ -195,9 +213,11 @@ class Publisher:
         tries = post.attempts + 1
         now = self.clock.now()
         if tries >= self.settings.max_attempts:
-            self.book.mark_failed(post, now, f"{message} (gave up after {tries} attempts)")
+            why = f"{message} (gave up after {tries} attempts)"
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
         else:
-            self.book.reschedule(post, now, at or self._retry_at(tries), message)
+            until = at or self._retry_at(tries)
+            self._record(post, "to retry", lambda: self.book.reschedule(post, now, until, message))
 
     def _look_back(
         self,
@@ -220,7 +240,9 @@ class Publisher:
             with self.gate.lane(account):
                 found = adapter.look_back(outgoing)
         except OutcomeUnknown as exc:  # the adapter says only a person can tell
-            self.book.mark_unknown(post, self.clock.now(), f"{reason}; {exc}")
+            why = f"{reason}; {exc}"
+            now = self.clock.now()
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, why))
             return
         except (RetryableError, RateLimited) as exc:
             when = "at the next poll"
@@ -240,20 +262,24 @@ class Publisher:
             return
         except Exception as exc:  # a permanent refusal (e.g. no read permission) or a bug
             message = f"{reason}; looking for it failed: {exc}"
-            self.book.mark_unknown(post, self.clock.now(), message)
+            now = self.clock.now()
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, message))
             return
         now = self.clock.now()
         if found is not None:
-            self.book.mark_sent(post, now, found.remote_id, found.url, found=True)
+            self._record(
+                post,
+                f"found as {found.remote_id}",
+                lambda: self.book.mark_sent(post, now, found.remote_id, found.url, found=True),
+            )
         elif adapter.look_back_reliable:
             self._retry_or_fail(post, f"{reason}; it is not on {post.platform}", retry_at)
         else:
-            self.book.mark_unknown(
-                post,
-                now,
+            why = (
                 f"{reason}; it was not found on {adapter.spec.title}, whose look-back cannot "
-                "prove it never arrived",
+                "prove it never arrived"
             )
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, why))
 
     def _recover(self, claim: Claim) -> None:
         """Settle one post left in ``sending`` (by a gone worker, or by this one after a failed
@@ -289,6 +315,65 @@ class Publisher:
                 self._track(post.id, False)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _record(self, post: QueuedPost, outcome: str, move: Callable[[], bool]) -> bool:
+        """Make ``move``, the ledger move recording what became of ``post`` (held in
+        ``sending``), trying again until the ledger takes it: a full disk or a read-only
+        ledger must not make the daemon forget that a post went out.
+
+        While it fails, :attr:`write_problem` says why (the heartbeat carries it to ``campaign
+        status`` when it can be written). Once stopping, it gives up after a few more tries and
+        says at CRITICAL what a person must record; the post stays in ``sending`` and the next
+        daemon looks for it on the platform.
+        """
+        tries = 0
+        while True:
+            try:
+                recorded = move()
+            except SQLAlchemyError as exc:
+                tries += 1
+                reason = str(getattr(exc, "orig", None) or exc)
+                self.write_problem = f"cannot write to the ledger: {reason}"
+                if tries == 1:
+                    event(
+                        logging.ERROR,
+                        "ledger_write_failed",
+                        f"post {post.id} is {outcome} but the ledger cannot record it ({reason}); "
+                        "trying again until it can",
+                        post_id=post.id,
+                        platform=post.platform,
+                        state="sending",
+                    )
+                if self.stopping.is_set() and tries >= WRITE_TRIES_WHEN_STOPPING:
+                    event(
+                        logging.CRITICAL,
+                        "outcome_not_recorded",
+                        f"stopping before post {post.id} could be recorded as {outcome} "
+                        f"({reason}); it stays in sending and the next start looks for it on "
+                        f"{post.platform}, or record it: campaign resolve {post.id}",
+                        post_id=post.id,
+                        platform=post.platform,
+                        state="sending",
+                    )
+                    return False
+                time.sleep(self._write_retry_delay(tries))
+                continue
+            if tries:
+                self.write_problem = None
+                event(
+                    logging.WARNING,
+                    "ledger_write_recovered",
+                    f"post {post.id} recorded as {outcome} after {tries} failed write(s)",
+                    post_id=post.id,
+                    platform=post.platform,
+                )
+            return recorded
+
+    def _write_retry_delay(self, tries: int) -> float:
+        """Seconds before writing again: backing off, never longer than one poll."""
+        cap = min(self.settings.backoff_cap_seconds, self.settings.poll_seconds)
+        base = min(self.settings.backoff_seconds, cap)
+        return retry_delay(tries, base, cap, self.rng).total_seconds()
 
     @property
     def worker(self) -> WorkerId:

@@ -89,14 +89,15 @@ class Runtime:
 
     @contextmanager
     def alive(self) -> Iterator[None]:
-        """Beat this worker's heartbeat every poll while the block runs; mark it stopped after."""
+        """Beat this worker's heartbeat every poll while the block runs (with what keeps the
+        publisher from recording outcomes, if anything); mark it stopped after."""
         self.book.beat(self.clock.now())
         done = threading.Event()
 
         def beat_until_done() -> None:
             while not done.wait(self.settings.poll_seconds):
                 try:
-                    self.book.beat(self.clock.now())
+                    self.book.beat(self.clock.now(), self.publisher.write_problem)
                 except SQLAlchemyError as exc:
                     event(logging.ERROR, "heartbeat_failed", f"cannot reach the ledger: {exc}")
 

@@ -129,6 +129,8 @@ class HeartbeatRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What keeps it from working (e.g. outcomes it cannot write), None while all is well.
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ShortLinkRow(Base):

@@ -117,6 +117,7 @@ class Heartbeat:
     started_at: datetime
     beat_at: datetime
     stopped: bool
+    problem: str | None = None
 
 
 def heartbeats(ledger: HasEngine) -> list[Heartbeat]:
@@ -407,11 +408,14 @@ class WorkerLedger:
 
     # --- heartbeats ----------------------------------------------------------------------
 
-    def beat(self, now: datetime) -> None:
-        """Say that this worker is alive at ``now`` (creating its row on the first beat)."""
+    def beat(self, now: datetime, problem: str | None = None) -> None:
+        """Say that this worker is alive at ``now`` (creating its row on the first beat), and
+        what keeps it from working, if anything (``campaign status`` shows it)."""
         with _transaction(self.engine) as connection:
             changed = connection.execute(
-                update(_beats).where(_beats.c.worker == self.me).values(beat_at=now, stopped=False)
+                update(_beats)
+                .where(_beats.c.worker == self.me)
+                .values(beat_at=now, stopped=False, problem=problem)
             ).rowcount
             if changed == 0:
                 connection.execute(
@@ -422,6 +426,7 @@ class WorkerLedger:
                         started_at=now,
                         beat_at=now,
                         stopped=False,
+                        problem=problem,
                     )
                 )
 
@@ -429,7 +434,9 @@ class WorkerLedger:
         """Record that this worker exited cleanly (so it is not taken for a crashed one)."""
         with _transaction(self.engine) as connection:
             connection.execute(
-                update(_beats).where(_beats.c.worker == self.me).values(beat_at=now, stopped=True)
+                update(_beats)
+                .where(_beats.c.worker == self.me)
+                .values(beat_at=now, stopped=True, problem=None)
             )
 
     # --- helpers -------------------------------------------------------------------------
