@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from typer.testing import CliRunner
 
 from campaign.cli import app
@@ -66,8 +67,19 @@ def refuse_writes_after(runtime: Runtime, stored: threading.Event) -> threading.
     return freed
 
 
-def start(runtime: Runtime) -> threading.Thread:
-    worker = threading.Thread(target=run_once, args=(runtime,), daemon=True)
+def start(runtime: Runtime, errors: list[SQLAlchemyError] | None = None) -> threading.Thread:
+    """``campaign run --once`` in a thread; ``errors`` collects the ledger errors it ends with
+    (after giving up, its next read of a still unwritable SQLite ledger fails too)."""
+
+    def run() -> None:
+        try:
+            run_once(runtime)
+        except SQLAlchemyError as exc:
+            if errors is None:
+                raise
+            errors.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
     worker.start()
     return worker
 
@@ -165,14 +177,16 @@ def test_a_daemon_stopping_while_writes_fail_gives_up_loudly_and_leaves_the_post
     runtime = open_runtime(daemon_settings(x=breaking_x, backoff_seconds=0.01, poll_seconds=0.05))
     runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(minutes=1))
     refuse_writes_after(runtime, breaking_x.stored)
+    errors: list[SQLAlchemyError] = []
     with caplog.at_level(logging.INFO, logger="campaign"):
-        worker = start(runtime)
+        worker = start(runtime, errors)
         wait_for(lambda: runtime.publisher.write_problem is not None, what="a failed write")
         runtime.stop.set()
         worker.join(15)
         assert not worker.is_alive()
     (critical,) = [r for r in caplog.records if r.levelno == logging.CRITICAL]
     assert f"campaign resolve {post.id}" in critical.getMessage()
+    assert all("readonly" in str(error) for error in errors)
     with Ledger.open(runtime.settings.ledger_url()) as look:
         assert look.get(post.id).state == "sending"
     assert len(breaking_x.tweets) == 1
