@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.x_api import FakeX  # noqa: E402
 
 from campaign.render.post import Post, post_id  # noqa: E402
-from campaign.store import Ledger, transitions  # noqa: E402
+from campaign.store import Ledger  # noqa: E402
+from campaign.store.worker import heartbeats  # noqa: E402
 
 CAMPAIGN = str(Path(sys.executable).with_name("campaign"))
 
@@ -151,7 +152,7 @@ def measure_daemon(
     url = f"sqlite:///{workdir / f'ledger-{time.monotonic_ns()}.db'}"
     with TimedX() as fake, Ledger.open(url) as ledger:
         process, _log = start_daemon(url, fake, workdir)
-        wait_until(lambda: transitions.heartbeats(ledger), 60)
+        wait_until(lambda: heartbeats(ledger), 60)
         first = datetime.now(UTC) + timedelta(seconds=3)
         spacing = timedelta(seconds=1 / paced_rate) if paced_rate else timedelta(0)
         tag = "paced" if paced_rate else "burst"

@@ -12,6 +12,7 @@ from campaign.platforms.images import Image
 from campaign.render.post import Post, post_id
 from campaign.store import Ledger
 from campaign.store.sync import posts_table
+from campaign.store.worker import WorkerId, WorkerLedger
 from tests.fakes.x_fixtures import png_bytes
 
 NOW = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
@@ -81,3 +82,10 @@ def force_state(ledger: Ledger, post_id: str, state: str, **values: Any) -> None
         connection.execute(
             update(posts_table).where(posts_table.c.id == post_id).values(state=state, **values)
         )
+
+
+def as_worker(ledger: Ledger, name: str = "host:1:aaaa") -> WorkerLedger:
+    """The ledger as the daemon called ``name`` (``host:pid:token``) moves it."""
+    worker = WorkerId.parse(name)
+    assert worker is not None, f"{name!r} is not host:pid:token"
+    return WorkerLedger(ledger, worker)

@@ -20,14 +20,14 @@ from campaign.daemon.connections import Connections
 from campaign.daemon.ledger_watch import EXIT_LEDGER_REPLACED
 from campaign.daemon.runtime import Runtime, run_once
 from campaign.render.post import Post
-from campaign.store import Ledger, transitions
+from campaign.store import Ledger
 from campaign.store.schema import Base
 from tests.daemon_helpers import Daemon, daemon_env, texts_on, wait_for, x_posts
 from tests.fakes.bluesky_api import FakeBluesky
 from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
-from tests.ledger_helpers import image, make_post
+from tests.ledger_helpers import make_post
 
 PLATFORMS = ["twitter", "mastodon", "bluesky", "linkedin"]
 PG = pytest.mark.postgres
@@ -40,8 +40,8 @@ class FakePlatform:
     name: str
     env: dict[str, str]
     published: Callable[[], int]
-    # Refuses the next post with a 4xx, or None: the refused post then names a missing image.
-    refuse_next: Callable[[], None] | None
+    # Makes the platform refuse the next post for good (a 4xx).
+    refuse_next: Callable[[], None]
 
 
 @pytest.fixture
@@ -78,7 +78,8 @@ def fake_platform(
                 "CAMPAIGN_MASTODON_ACCESS_TOKEN": mastodon.token,
             }
             published = lambda: len(mastodon.statuses)  # noqa: E731
-            yield from _with_env(monkeypatch, FakePlatform(name, env, published, None))
+            refuse = lambda: mastodon.fault("publish", "reject")  # noqa: E731
+            yield from _with_env(monkeypatch, FakePlatform(name, env, published, refuse))
     else:
         with FakeLinkedIn() as linkedin:
             env = {
@@ -87,7 +88,8 @@ def fake_platform(
                 "CAMPAIGN_LINKEDIN_API_URL": linkedin.url,
             }
             published = lambda: len(linkedin.posts)  # noqa: E731
-            yield from _with_env(monkeypatch, FakePlatform(name, env, published, None))
+            refuse = lambda: linkedin.fault("publish", "reject")  # noqa: E731
+            yield from _with_env(monkeypatch, FakePlatform(name, env, published, refuse))
 
 
 def _with_env(monkeypatch: pytest.MonkeyPatch, fake: FakePlatform) -> Iterator[FakePlatform]:
@@ -108,21 +110,18 @@ class TestOnePermanentFailure:
         platform up again for later posts, but never closes the connection the other three
         are still using (on Bluesky they became ``unknown``, never sent)."""
         now = datetime.now(UTC)
-        refused_by_fake = fake_platform.refuse_next is not None
         posts: list[Post] = [
             make_post(
                 f"talk{n}",
                 platform=fake_platform.name,
                 at=now,
                 text=f"Talk number {n} starts at 19:00 in Hall B.",
-                media=(image("missing.png"),) if n == 0 and not refused_by_fake else (),
             )
             for n in range(4)
         ]
         runtime = open_runtime(daemon_settings(grace_minutes=60))
         runtime.ledger.sync(posts, now=now - timedelta(minutes=5))
-        if fake_platform.refuse_next is not None:
-            fake_platform.refuse_next()
+        fake_platform.refuse_next()
         run_once(runtime)
         states = Counter(_state(runtime, post) for post in posts)
         assert states == {"sent": 3, "failed": 1}
@@ -252,6 +251,4 @@ def outgoing(text: str) -> Outgoing:
 
 
 def _state(runtime: Runtime, post: Post) -> str:
-    queued = transitions.get(runtime.ledger, post.id)
-    assert queued is not None
-    return queued.state
+    return runtime.ledger.get(post.id).state

@@ -15,7 +15,7 @@ from campaign.daemon.backoff import retry_delay
 from campaign.daemon.identity import WorkerId, is_gone, live_workers
 from campaign.daemon.logs import JsonFormatter, Redactor, TextFormatter, configure, event
 from campaign.daemon.ratelimits import AccountGate
-from campaign.store.transitions import Heartbeat
+from campaign.store.worker import Heartbeat
 
 NOW = datetime(2030, 5, 1, 12, tzinfo=UTC)
 

@@ -21,8 +21,9 @@ import pytest
 from sqlalchemy import select
 
 from campaign.render.post import Post
-from campaign.store import Ledger, transitions
+from campaign.store import Ledger
 from campaign.store.schema import AttemptRow, Base
+from campaign.store.worker import heartbeats
 from tests.daemon_helpers import (
     Daemon,
     Spawn,
@@ -35,7 +36,7 @@ from tests.daemon_helpers import (
 )
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
-from tests.ledger_helpers import make_post, make_thread
+from tests.ledger_helpers import as_worker, make_post, make_thread
 
 pytestmark = pytest.mark.slow
 
@@ -140,7 +141,7 @@ def test_kill_9_at_random_points_never_loses_or_doubles_a_post(
         daemon.kill()
         kills += 1
         mine = f":{daemon.process.pid}:"
-        claims = [c for c in transitions.stuck_sending(ledger) if mine in (c.worker or "")]
+        claims = [c for c in as_worker(ledger).stuck_sending() if mine in (c.worker or "")]
         assert Counter(c.post.platform for c in claims) <= Counter(twitter=1, mastodon=1)
         resolved += resolve_unknown()
     daemon = spawn(env, tmp_path)
@@ -203,7 +204,7 @@ def test_a_rate_limited_platform_does_not_hold_the_others_back(
     time, and the X posts go out once each after the reset."""
     ledger = Ledger.open(sqlite_url)
     daemon = spawn(daemon_env(sqlite_url, fake_x, fake_mastodon), tmp_path)
-    wait_for(lambda: len(transitions.heartbeats(ledger)) == 1, 30, "the daemon to start")
+    wait_for(lambda: len(heartbeats(ledger)) == 1, 30, "the daemon to start")
     now = datetime.now(UTC)
     reset = int(now.timestamp()) + 4
     fake_x.rate_limit_reset = reset
@@ -234,7 +235,7 @@ def test_two_daemons_on_one_postgres_database_publish_each_post_once(
     env = daemon_env(postgres_url, fake_x)
     ledger = Ledger.open(postgres_url)
     daemons = [spawn(env, tmp_path / "a"), spawn(env, tmp_path / "b")]
-    wait_for(lambda: len(transitions.heartbeats(ledger)) == 2, 30, "both daemons to start")
+    wait_for(lambda: len(heartbeats(ledger)) == 2, 30, "both daemons to start")
     posts = x_posts(40, datetime.now(UTC))
     ledger.sync(posts)
     wait_for(lambda: states(ledger, posts)["sent"] == len(posts), 30, "every post to be sent")
@@ -276,7 +277,7 @@ def test_sigterm_finishes_the_post_in_flight_and_exits_0(
         assert daemon.wait() == 0
         assert len(fake.tweets) == 1
     assert states(ledger, posts) == {"sent": 1, "scheduled": 2}
-    (beat,) = transitions.heartbeats(ledger)
+    (beat,) = heartbeats(ledger)
     assert beat.stopped
     ledger.close()
 
@@ -293,7 +294,7 @@ def test_run_once_publishes_what_is_due_then_exits(sqlite_url: str, fake_x: Fake
     assert_each_once_and_recorded(ledger, fake_x, due)
     assert (ledger.get(later.id).state, ledger.get(old.id).state) == ("scheduled", "missed")
     assert '"level": "ERROR", "event": "missed"' in done.stderr
-    assert transitions.heartbeats(ledger)[0].stopped
+    assert heartbeats(ledger)[0].stopped
     ledger.close()
 
 
@@ -351,7 +352,7 @@ def test_the_loop_picks_up_new_posts_on_time_and_drops_cancelled_ones(
     env = daemon_env(sqlite_url, fake_x, clock_offset_seconds=str(offset.total_seconds()))
     ledger = Ledger.open(sqlite_url)
     daemon = spawn(env, tmp_path)
-    wait_for(lambda: len(transitions.heartbeats(ledger)) == 1, 30, "the daemon to start")
+    wait_for(lambda: len(heartbeats(ledger)) == 1, 30, "the daemon to start")
     at = datetime.now(UTC) + offset + timedelta(seconds=0.6)
     keep = make_post("keep", platform="twitter", at=at)
     drop = make_post("drop", platform="twitter", at=at + timedelta(seconds=0.2))

@@ -16,12 +16,12 @@ import pytest
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.runtime import Runtime, run_once
-from campaign.store import transitions
+from campaign.store.media import media_table
 from campaign.store.queued import QueuedPost
 from tests.daemon_helpers import texts_on, x_posts
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
-from tests.ledger_helpers import make_post, make_thread
+from tests.ledger_helpers import as_worker, image, make_post, make_thread
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 T0 = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
@@ -49,7 +49,7 @@ class StoppedClock(Clock):
 
 
 def post_in(runtime: Runtime, post_id: str) -> QueuedPost:
-    post = transitions.get(runtime.ledger, post_id)
+    post = runtime.book.get(post_id)
     assert post is not None
     return post
 
@@ -208,6 +208,24 @@ class TestErrors:
             assert "campaign resolve" not in (queued.last_error or "")
             assert "not found" in (queued.last_error or "")
 
+    def test_a_post_whose_image_the_ledger_lacks_fails_saying_what_to_do(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        """Only a ledger upgraded while an image file was gone lacks its bytes: the post is
+        not sent without its image (nor is the file looked for); it fails, naming it."""
+        post = make_post(platform="twitter", at=datetime.now(UTC), media=(image(),))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+        with runtime.ledger.engine.begin() as connection:
+            connection.execute(media_table.delete())
+        run_once(runtime)
+        failed = post_in(runtime, post.id)
+        assert failed.state == "failed"
+        assert "image media/banner.png is not stored in the ledger" in (failed.last_error or "")
+        assert f"campaign retry {post.id}" in (failed.last_error or "")
+        assert fake_x.tweets == []
+        assert fake_x.media == {}
+
     def test_permanent_error_fails_at_once_with_the_platform_message(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
     ):
@@ -256,7 +274,7 @@ class TestSentAgainByAPerson:
         runtime = open_runtime(daemon_settings(x=fake_x))
         runtime.ledger.sync([post], now=T0 - timedelta(hours=1))
         if stuck == "unknown":  # a crash in sending, and X's look-back cannot prove absence
-            assert transitions.claim(runtime.ledger, post_in(runtime, post.id), DEAD, T0)
+            assert as_worker(runtime.ledger, DEAD).claim(post.id, T0)
         set_now(runtime, T0 + timedelta(hours=1))
         run_once(runtime)
         assert post_in(runtime, post.id).state == stuck
@@ -310,8 +328,7 @@ class TestCrashRecovery:
     """Posts a dead worker left in ``sending`` are looked up, never blindly sent again."""
 
     def leave_sending(self, runtime: Runtime, post_id: str, worker: str, at: datetime) -> None:
-        post = post_in(runtime, post_id)
-        assert transitions.claim(runtime.ledger, post, worker, at)
+        assert as_worker(runtime.ledger, worker).claim(post_id, at)
 
     def test_a_post_the_dead_worker_did_publish_is_found_and_marked_sent(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
@@ -427,7 +444,7 @@ class TestCrashRecovery:
         (post,) = x_posts(1, datetime.now(UTC))
         runtime = open_runtime(daemon_settings(x=fake_x))
         runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
-        transitions.beat(runtime.ledger, DEAD, "elsewhere", 4242, datetime.now(UTC))
+        as_worker(runtime.ledger, DEAD).beat(datetime.now(UTC))
         self.leave_sending(runtime, post.id, DEAD, datetime.now(UTC))
         run_once(runtime)
         assert post_in(runtime, post.id).state == "sending"

@@ -9,8 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from campaign.cli import app
-from campaign.store import Ledger, transitions
-from tests.ledger_helpers import force_state, make_post
+from campaign.store import Ledger
+from tests.ledger_helpers import as_worker, force_state, make_post
 
 ME = "host:1:abcd"
 
@@ -30,9 +30,10 @@ def status(*args: str) -> tuple[int, str]:
 
 
 def beat(ledger: Ledger, ago: timedelta = timedelta(0), stopped: bool = False) -> None:
-    transitions.beat(ledger, ME, "host", 1, datetime.now(UTC) - ago)
+    worker = as_worker(ledger, ME)
+    worker.beat(datetime.now(UTC) - ago)
     if stopped:
-        transitions.stop(ledger, ME, datetime.now(UTC) - ago)
+        worker.stop(datetime.now(UTC) - ago)
 
 
 def test_no_daemon_ever_is_exit_3(ledger: Ledger):

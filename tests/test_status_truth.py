@@ -17,11 +17,11 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from campaign.cli import app
-from campaign.store import Ledger, transitions
+from campaign.store import Ledger
 from campaign.store.states import SENT
 from tests.daemon_helpers import daemon_env, run_cli, texts_on, x_posts
 from tests.fakes.x_api import FakeX
-from tests.ledger_helpers import force_state, make_post
+from tests.ledger_helpers import as_worker, force_state, make_post
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def dead_pid() -> int:
 
 def test_a_daemon_on_this_host_whose_process_is_gone_is_not_running(ledger: Ledger) -> None:
     worker = f"{socket.gethostname()}:{dead_pid()}:killed9"
-    transitions.beat(ledger, worker, socket.gethostname(), 1, datetime.now(UTC))
+    as_worker(ledger, worker).beat(datetime.now(UTC))
     people = status()
     assert people.exit_code == 3, people.output
     assert "daemon running" not in people.output
@@ -57,7 +57,7 @@ def test_a_daemon_on_this_host_whose_process_is_gone_is_not_running(ledger: Ledg
 
 def test_a_live_daemon_on_this_host_is_running(ledger: Ledger) -> None:
     worker = f"{socket.gethostname()}:{os.getppid()}:alive"
-    transitions.beat(ledger, worker, socket.gethostname(), os.getppid(), datetime.now(UTC))
+    as_worker(ledger, worker).beat(datetime.now(UTC))
     people = status()
     assert people.exit_code == 0, people.output
     assert f"daemon running {worker}" in people.output
@@ -66,8 +66,8 @@ def test_a_live_daemon_on_this_host_is_running(ledger: Ledger) -> None:
 def test_a_run_that_ended_counts_within_ran_within_but_is_not_running(ledger: Ledger) -> None:
     worker = "cron-host:4242:once"
     now = datetime.now(UTC)
-    transitions.beat(ledger, worker, "cron-host", 4242, now - timedelta(minutes=2))
-    transitions.stop(ledger, worker, now - timedelta(minutes=1))
+    as_worker(ledger, worker).beat(now - timedelta(minutes=2))
+    as_worker(ledger, worker).stop(now - timedelta(minutes=1))
     people = status("--ran-within", "5")
     assert people.exit_code == 0, people.output
     assert "daemon running" not in people.output

@@ -89,10 +89,11 @@ class TestReading:
     def test_outgoing_carries_text_media_links_and_thread_ids(self, ledger: Ledger) -> None:
         post = make_post(media=(image(),), links=("https://example.org/",))
         ledger.sync([post], now=NOW)
-        outgoing = outgoing_of(ledger.get(post.id), "r2", "r1", with_media=False)
+        outgoing = outgoing_of(ledger.get(post.id), post.media, "r2", "r1")
         assert outgoing == Outgoing(
             post_id=post.id,
             text=post.text,
+            media=post.media,
             reply_to="r2",
             thread_root="r1",
             links=post.links,

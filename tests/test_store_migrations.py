@@ -15,13 +15,22 @@ from campaign.store.engine import open_engine
 from campaign.store.schema import Base
 from tests.ledger_helpers import NOW, make_post
 
-TABLES = {"posts", "attempts", "heartbeats", "short_links", "clicks", "meta", "alembic_version"}
+TABLES = {
+    "posts",
+    "media",
+    "attempts",
+    "heartbeats",
+    "short_links",
+    "clicks",
+    "meta",
+    "alembic_version",
+}
+HEAD = "0005_worker_problem"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
-        head = migrate.head_revision()
-        assert migrate.current_revision(ledger.engine) == head == "0003_ledger_id"
+        assert migrate.current_revision(ledger.engine) == migrate.head_revision() == HEAD
         assert set(inspect(ledger.engine).get_table_names()) == TABLES
 
 
@@ -41,7 +50,7 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) 
     Ledger(engine, grace=timedelta(minutes=15)).sync([post], now=NOW)
     engine.dispose()
     with Ledger.open(ledger_url) as ledger:
-        assert migrate.current_revision(ledger.engine) == "0003_ledger_id"
+        assert migrate.current_revision(ledger.engine) == HEAD
         assert set(inspect(ledger.engine).get_table_names()) == TABLES
         assert ledger.get(post.id).text == post.text
 
@@ -51,7 +60,7 @@ def test_opening_again_changes_nothing(ledger_url: str) -> None:
     with Ledger.open(ledger_url) as ledger:
         ledger.sync([post], now=NOW)
     with Ledger.open(ledger_url) as ledger:
-        assert migrate.current_revision(ledger.engine) == "0003_ledger_id"
+        assert migrate.current_revision(ledger.engine) == HEAD
         assert [p.id for p in ledger.list()] == [post.id]
 
 

@@ -82,8 +82,9 @@ def status(
     """Is the daemon alive, what goes out next, what was sent, what needs a person.
 
     Exit codes for monitors: 0 healthy; 3 no live daemon (no fresh heartbeat); 4 a daemon is
-    alive but posts need a person (unknown; failed or missed within --window hours; or still
-    scheduled beyond the grace window); 1 the ledger cannot be opened.
+    alive but cannot work (e.g. cannot write outcomes) or posts need a person (unknown; failed
+    or missed within --window hours; or still scheduled beyond the grace window); 1 the
+    ledger cannot be opened.
     """
     from campaign import daemon
 
@@ -116,6 +117,8 @@ def _print_health(health: Health) -> None:
                     f"[green]daemon ran[/] {beat.worker}: its last run ended "
                     f"{_ago(now, beat.beat_at)} (within --ran-within)"
                 )
+            if beat.problem:
+                out.print(escape(f"  but it cannot work: {beat.problem}"))
     elif health.workers:
         last = health.workers[0][0]
         out.print(
@@ -134,6 +137,8 @@ def _print_health(health: Health) -> None:
         daemon.EXIT_NO_DAEMON: "[bold red]unhealthy[/]: no live daemon; start 'campaign run'",
         daemon.EXIT_ATTENTION: "[bold red]unhealthy[/]: posts need a person (see above)",
     }
+    if health.problems and health.exit_code == daemon.EXIT_ATTENTION:
+        out.print("[bold red]unhealthy[/]: a daemon cannot work (see above)")
     out.print(verdict[health.exit_code])
 
 

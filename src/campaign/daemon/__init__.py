@@ -3,7 +3,7 @@
 Flow: :mod:`~campaign.daemon.scheduler` (poll loop + APScheduler jobs) or
 :func:`~campaign.daemon.runtime.run_once` hands due post ids to
 :mod:`~campaign.daemon.publisher`, which claims each in the ledger
-(:mod:`campaign.store.transitions`) and calls its adapter. :mod:`~campaign.daemon.status`
+(:class:`campaign.store.worker.WorkerLedger`) and calls its adapter. :mod:`~campaign.daemon.status`
 reports health for ``campaign status``.
 """
 

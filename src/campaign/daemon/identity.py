@@ -1,4 +1,5 @@
-"""Who a daemon is (``host:pid:token``) and whether another one is still alive.
+"""Who a daemon is (``host:pid:token``, :class:`~campaign.store.worker.WorkerId`) and whether
+another one is still alive.
 
 A post left in ``sending`` belongs to a worker; it may only be recovered once that worker is
 known to be gone: its heartbeat is stale or it said it stopped, or it ran on this host under a
@@ -8,37 +9,11 @@ process id that no longer runs (or that is ours now: a restarted container is pi
 from __future__ import annotations
 
 import os
-import secrets
-import socket
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from campaign.store.transitions import Heartbeat
+from campaign.store.worker import Heartbeat, WorkerId
 
-
-@dataclass(frozen=True)
-class WorkerId:
-    """One daemon process: its host, process id and a random token for this incarnation."""
-
-    host: str
-    pid: int
-    token: str
-
-    @classmethod
-    def mine(cls) -> WorkerId:
-        """A fresh id for this process."""
-        return cls(socket.gethostname(), os.getpid(), secrets.token_hex(4))
-
-    @classmethod
-    def parse(cls, text: str) -> WorkerId | None:
-        """The id written as ``text``, or ``None`` if it is not one of ours."""
-        parts = text.rsplit(":", 2)
-        if len(parts) != 3 or not parts[1].isdigit():
-            return None
-        return cls(parts[0], int(parts[1]), parts[2])
-
-    def __str__(self) -> str:
-        return f"{self.host}:{self.pid}:{self.token}"
+__all__ = ["WorkerId", "is_gone", "live_workers", "pid_running"]
 
 
 def pid_running(pid: int) -> bool:

@@ -4,6 +4,9 @@ The rules that make a post go out exactly once and on time live here:
 
 - a post is claimed (``scheduled`` → ``sending``, atomically) before its platform is called,
   and only while holding its account's lane, so at most one post per account is in flight;
+- what goes out is what the claim returned (the row as the claim left it, its images' bytes
+  from the ledger), never an earlier read: a post ``campaign schedule`` edited while it
+  waited for its lane goes out as edited, or waits for its new time;
 - a post later than the grace window becomes ``missed`` (ERROR), never posted days late;
 - a thread part goes out only after the previous part is ``sent``, replying to it;
 - errors map to moves: retryable → back off and retry (bounded, then ``failed``), rate
@@ -19,13 +22,15 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.adapters.base import Adapter, Outgoing
 from campaign.daemon.backoff import retry_delay
-from campaign.daemon.book import Book
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
@@ -34,17 +39,20 @@ from campaign.daemon.logs import event
 from campaign.daemon.ratelimits import AccountGate
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
 from campaign.platforms.images import Image
-from campaign.records.media import MediaProblem, load_media
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
-from campaign.store.transitions import Claim
+from campaign.store.worker import Claim, ClaimedPost, WorkerLedger
+
+# Writes of an outcome tried once stopping was asked for, before giving up (and saying so).
+WRITE_TRIES_WHEN_STOPPING = 5
 
 
 @dataclass
 class Publisher:
-    """Publishes posts from ``book`` through ``connections``, as worker ``worker``."""
+    """Publishes posts through ``connections``, recording each move in ``book`` (the ledger as
+    this worker moves it, or a dry run's notebook)."""
 
-    book: Book
+    book: WorkerLedger
     connections: Connections
     settings: DaemonSettings
     clock: Clock
@@ -54,6 +62,8 @@ class Publisher:
     _inflight: set[str] = field(default_factory=set)
     # Posts this worker holds in ``sending`` whose look-back must be made again.
     _look_again: set[str] = field(default_factory=set)
+    # Why outcomes cannot be written right now (for the heartbeat), None while they can.
+    write_problem: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def publish(self, post_id: str) -> datetime | None:
@@ -68,11 +78,11 @@ class Publisher:
             if post is None or post.state != SCHEDULED:
                 return None
             outcome = self._publish_one(post)
-            if not isinstance(outcome, bool):
+            if isinstance(outcome, datetime):
                 return outcome
-            if not outcome:
+            if outcome is None:
                 return None
-            following = self.book.next_part(post)
+            following = self.book.next_part(outcome)
             next_id = following.id if following else None
         return None
 
@@ -95,12 +105,13 @@ class Publisher:
 
     # --- one post ------------------------------------------------------------------------
 
-    def _publish_one(self, post: QueuedPost) -> bool | datetime:
-        """True when ``post`` was sent; a time when its account must wait; False otherwise."""
+    def _publish_one(self, post: QueuedPost) -> QueuedPost | datetime | None:
+        """The post as sent when ``post`` was sent; a time when its account must wait; else
+        ``None``."""
         now = self.clock.now()
         due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
         if due_at > now:
-            return False
+            return None
         reply_to = thread_root = None
         if post.previous_id is not None:
             previous = self.book.get(post.previous_id)
@@ -108,20 +119,20 @@ class Publisher:
                 waiting = previous.state if previous else "gone from the ledger"
                 if now - due_at > self.settings.grace:
                     self._miss(post, now, due_at, f"the previous thread part is {waiting}")
-                return False
+                return None
             due_at = max(due_at, previous.sent_at or due_at)
             reply_to, thread_root = self._thread_ids(post, previous)
         if now - due_at > self.settings.grace:
             self._miss(post, now, due_at, "the daemon was not running or could not keep up")
-            return False
+            return None
         with self.connections.lease(post.platform) as adapter:
             if adapter is None:
-                return False
-            return self._send(post, adapter, reply_to, thread_root)
+                return None
+            return self._send(post.id, adapter, reply_to, thread_root)
 
     def _send(
-        self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
-    ) -> bool | datetime:
+        self, post_id: str, adapter: Adapter, reply_to: str | None, thread_root: str | None
+    ) -> QueuedPost | datetime | None:
         account = adapter.account_key
         blocked = self.gate.blocked_until(account, self.clock.now())
         if blocked is not None:
@@ -130,22 +141,31 @@ class Publisher:
             blocked = self.gate.blocked_until(account, self.clock.now())
             if blocked is not None:
                 return blocked
-            if self.stopping.is_set() or not self.book.claim(post, self.clock.now()):
-                return False
-            self._track(post.id, True)
+            if self.stopping.is_set():
+                return None
+            claimed = self.book.claim(post_id, self.clock.now())
+            if claimed is None:
+                return None
+            self._track(post_id, True)
             try:
-                return self._publish_claimed(post, adapter, reply_to, thread_root)
+                sent = self._publish_claimed(claimed, adapter, reply_to, thread_root)
             finally:
-                self._track(post.id, False)
+                self._track(post_id, False)
+            return claimed.post if sent else None
 
     def _publish_claimed(
-        self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
+        self, claimed: ClaimedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
     ) -> bool:
-        """Call the platform for a post this worker holds in ``sending``, and record what
-        happened; the caller holds the account's lane throughout."""
-        outgoing = outgoing_of(post, reply_to, thread_root, with_media=False)
+        """Call the platform for a post this worker holds in ``sending`` with exactly what the
+        claim returned, and record what happened; the caller holds the account's lane."""
+        post = claimed.post
+        if claimed.missing:
+            why = _missing_images(post, claimed.missing)
+            now = self.clock.now()
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
+            return False
+        outgoing = outgoing_of(post, claimed.images, reply_to, thread_root)
         try:
-            outgoing = outgoing_of(post, reply_to, thread_root)
             receipt = adapter.publish(outgoing)
         except RateLimited as exc:
             self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))
@@ -154,7 +174,12 @@ class Publisher:
         except Exception as exc:  # any other failure, even an adapter bug, is settled
             self._settle(post, adapter, outgoing, exc)
             return False
-        return self.book.mark_sent(post, self.clock.now(), receipt, found=False)
+        now = self.clock.now()
+        return self._record(
+            post,
+            f"sent as {receipt.remote_id}",
+            lambda: self.book.mark_sent(post, now, receipt.remote_id, receipt.url),
+        )
 
     def _settle(
         self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception
@@ -164,11 +189,13 @@ class Publisher:
         message = str(exc) or type(exc).__name__
         if isinstance(exc, RateLimited):
             until = self.gate.blocked_until(adapter.account_key, now) or now
-            self.book.reschedule(post, now, until, message, counts=False)
+            self._record(
+                post, "rate limited", lambda: self.book.reschedule(post, now, until, message, False)
+            )
         elif isinstance(exc, RetryableError):
             self._retry_or_fail(post, message)
         elif isinstance(exc, PermanentError):
-            self.book.mark_failed(post, now, message)
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, message))
             # Credentials are checked again before the next use; posts holding it finish first.
             self.connections.forget(post.platform)
         else:
@@ -187,9 +214,11 @@ class Publisher:
         tries = post.attempts + 1
         now = self.clock.now()
         if tries >= self.settings.max_attempts:
-            self.book.mark_failed(post, now, f"{message} (gave up after {tries} attempts)")
+            why = f"{message} (gave up after {tries} attempts)"
+            self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
         else:
-            self.book.reschedule(post, now, at or self._retry_at(tries), message)
+            until = at or self._retry_at(tries)
+            self._record(post, "to retry", lambda: self.book.reschedule(post, now, until, message))
 
     def _look_back(
         self,
@@ -212,7 +241,9 @@ class Publisher:
             with self.gate.lane(account):
                 found = adapter.look_back(outgoing)
         except OutcomeUnknown as exc:  # the adapter says only a person can tell
-            self.book.mark_unknown(post, self.clock.now(), f"{reason}; {exc}")
+            why = f"{reason}; {exc}"
+            now = self.clock.now()
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, why))
             return
         except (RetryableError, RateLimited) as exc:
             when = "at the next poll"
@@ -232,20 +263,24 @@ class Publisher:
             return
         except Exception as exc:  # a permanent refusal (e.g. no read permission) or a bug
             message = f"{reason}; looking for it failed: {exc}"
-            self.book.mark_unknown(post, self.clock.now(), message)
+            now = self.clock.now()
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, message))
             return
         now = self.clock.now()
         if found is not None:
-            self.book.mark_sent(post, now, found, found=True)
+            self._record(
+                post,
+                f"found as {found.remote_id}",
+                lambda: self.book.mark_sent(post, now, found.remote_id, found.url, found=True),
+            )
         elif adapter.look_back_reliable:
             self._retry_or_fail(post, f"{reason}; it is not on {post.platform}", retry_at)
         else:
-            self.book.mark_unknown(
-                post,
-                now,
+            why = (
                 f"{reason}; it was not found on {adapter.spec.title}, whose look-back cannot "
-                "prove it never arrived",
+                "prove it never arrived"
             )
+            self._record(post, "unknown", lambda: self.book.mark_unknown(post, now, why))
 
     def _recover(self, claim: Claim) -> None:
         """Settle one post left in ``sending`` (by a gone worker, or by this one after a failed
@@ -277,12 +312,71 @@ class Publisher:
             try:
                 # Not found on a reliable platform: due again from when it was claimed, so
                 # the grace window still decides whether it may go out this late.
-                outgoing = outgoing_of(post, reply_to, thread_root, with_media=False)
+                outgoing = outgoing_of(post, (), reply_to, thread_root)
                 self._look_back(post, adapter, outgoing, reason, claim.claimed_at or now)
             finally:
                 self._track(post.id, False)
 
     # --- helpers -------------------------------------------------------------------------
+
+    def _record(self, post: QueuedPost, outcome: str, move: Callable[[], bool]) -> bool:
+        """Make ``move``, the ledger move recording what became of ``post`` (held in
+        ``sending``), trying again until the ledger takes it: a full disk or a read-only
+        ledger must not make the daemon forget that a post went out.
+
+        While it fails, :attr:`write_problem` says why (the heartbeat carries it to ``campaign
+        status`` when it can be written). Once stopping, it gives up after a few more tries and
+        says at CRITICAL what a person must record; the post stays in ``sending`` and the next
+        daemon looks for it on the platform.
+        """
+        tries = 0
+        while True:
+            try:
+                recorded = move()
+            except SQLAlchemyError as exc:
+                tries += 1
+                reason = str(getattr(exc, "orig", None) or exc)
+                self.write_problem = f"cannot write to the ledger: {reason}"
+                if tries == 1:
+                    event(
+                        logging.ERROR,
+                        "ledger_write_failed",
+                        f"post {post.id} is {outcome} but the ledger cannot record it ({reason}); "
+                        "trying again until it can",
+                        post_id=post.id,
+                        platform=post.platform,
+                        state="sending",
+                    )
+                if self.stopping.is_set() and tries >= WRITE_TRIES_WHEN_STOPPING:
+                    event(
+                        logging.CRITICAL,
+                        "outcome_not_recorded",
+                        f"stopping before post {post.id} could be recorded as {outcome} "
+                        f"({reason}); it stays in sending and the next start looks for it on "
+                        f"{post.platform}, or record it: campaign resolve {post.id}",
+                        post_id=post.id,
+                        platform=post.platform,
+                        state="sending",
+                    )
+                    return False
+                time.sleep(self._write_retry_delay(tries))
+                continue
+            if tries:
+                self.write_problem = None
+                event(
+                    logging.WARNING,
+                    "ledger_write_recovered",
+                    f"post {post.id} recorded as {outcome} after {tries} failed write(s)",
+                    post_id=post.id,
+                    platform=post.platform,
+                )
+            return recorded
+
+    def _write_retry_delay(self, tries: int) -> float:
+        """Seconds before writing again: backing off, never longer than one poll."""
+        cap = min(self.settings.backoff_cap_seconds, self.settings.poll_seconds)
+        base = min(self.settings.backoff_seconds, cap)
+        return retry_delay(tries, base, cap, self.rng).total_seconds()
 
     @property
     def worker(self) -> WorkerId:
@@ -291,7 +385,7 @@ class Publisher:
 
     @property
     def me(self) -> str:
-        return str(self.worker)
+        return self.book.me
 
     def _thread_ids(self, post: QueuedPost, previous: QueuedPost) -> tuple[str | None, str | None]:
         """``reply_to`` and ``thread_root`` for a thread part after ``previous``."""
@@ -324,26 +418,30 @@ class Publisher:
 
 
 def outgoing_of(
-    post: QueuedPost, reply_to: str | None, thread_root: str | None, *, with_media: bool = True
+    post: QueuedPost,
+    images: tuple[Image, ...],
+    reply_to: str | None,
+    thread_root: str | None,
 ) -> Outgoing:
-    """What the adapter is asked to publish for ``post``; ``with_media`` reads its images.
-
-    Raises :class:`PermanentError` when an image cannot be read.
-    """
-    media: tuple[Image, ...] = ()
-    if with_media:
-        try:
-            media = tuple(load_media(Path(m.path), m.alt) for m in post.media)
-        except MediaProblem as exc:
-            raise PermanentError(str(exc)) from None
+    """What the adapter is asked to publish for ``post`` with the bytes of its ``images``
+    (as its claim read them; none for a look-back, which matches on the text)."""
     return Outgoing(
         post_id=post.id,
         text=post.text,
-        media=media,
+        media=images,
         reply_to=reply_to,
         thread_root=thread_root,
         links=post.links,
         scheduled_at=post.scheduled_at,
+    )
+
+
+def _missing_images(post: QueuedPost, paths: tuple[str, ...]) -> str:
+    """Why a post whose images are not all in the ledger is not published, and what to do."""
+    return (
+        f"image {', '.join(paths)} is not stored in the ledger (its file could not be read "
+        "when the ledger was upgraded); schedule the campaign again from its folder, then "
+        f"`campaign retry {post.id}` if the post is still failed"
     )
 
 

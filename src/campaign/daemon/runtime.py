@@ -19,10 +19,10 @@ from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign.daemon.book import Book, DryRunBook, LedgerBook
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
+from campaign.daemon.dry_run import DryRunLedger
 from campaign.daemon.identity import WorkerId
 from campaign.daemon.ledger_watch import LedgerWatch
 from campaign.daemon.logs import event
@@ -31,6 +31,7 @@ from campaign.errors import LedgerError
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.states import FAILED, SENT, UNKNOWN
+from campaign.store.worker import WorkerLedger
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Runtime:
 
     settings: DaemonSettings
     ledger: Ledger
-    book: Book
+    book: WorkerLedger
     publisher: Publisher
     stop: threading.Event
     watch: LedgerWatch
@@ -75,7 +76,7 @@ class Runtime:
             ledger.close()
             raise LedgerError(f"cannot read the ledger's id: {exc}") from None
         worker = WorkerId.mine()
-        book: Book = DryRunBook(ledger, worker) if dry_run else LedgerBook(ledger, worker)
+        book = (DryRunLedger if dry_run else WorkerLedger)(ledger, worker)
         stop = threading.Event()
         publisher = Publisher(
             book=book,
@@ -101,7 +102,8 @@ class Runtime:
 
     @contextmanager
     def alive(self) -> Iterator[None]:
-        """Beat this worker's heartbeat every poll while the block runs; mark it stopped after.
+        """Beat this worker's heartbeat every poll while the block runs (with what keeps the
+        publisher from recording outcomes, if anything); mark it stopped after.
 
         Each beat first checks that the ledger is still the one opened; if it was deleted or
         replaced, the daemon is asked to stop (see :mod:`~campaign.daemon.ledger_watch`).
@@ -114,7 +116,7 @@ class Runtime:
                 if self._ledger_replaced():
                     return
                 try:
-                    self.book.beat(self.clock.now())
+                    self.book.beat(self.clock.now(), self.publisher.write_problem)
                 except SQLAlchemyError as exc:
                     event(logging.ERROR, "heartbeat_failed", f"cannot reach the ledger: {exc}")
 

@@ -8,7 +8,8 @@ the platform), ``failed`` or ``missed`` within the attention window (default 24 
 daemon, or its platform's credentials are missing).
 
 Exit codes (:attr:`Health.exit_code`): 0 healthy; 3 no live daemon; 4 a daemon is alive but
-posts need a person. (1 and 2 keep their CLI meaning: error, usage.)
+posts need a person, or it says it cannot work (e.g. it cannot write outcomes to the ledger).
+(1 and 2 keep their CLI meaning: error, usage.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENT, UNKNOWN
-from campaign.store.transitions import Heartbeat, heartbeats
+from campaign.store.worker import Heartbeat, heartbeats
 
 EXIT_HEALTHY = 0
 EXIT_NO_DAEMON = 3
@@ -53,11 +54,20 @@ class Health:
         return any(alive for _, alive in self.workers)
 
     @property
+    def problems(self) -> list[str]:
+        """What live daemons say keeps them from working (e.g. outcomes they cannot write)."""
+        return [
+            f"{beat.worker}: {beat.problem}"
+            for beat, alive in self.workers
+            if alive and beat.problem
+        ]
+
+    @property
     def exit_code(self) -> int:
         """0 healthy, 3 no live daemon, 4 posts need a person (see the module docstring)."""
         if not self.alive:
             return EXIT_NO_DAEMON
-        if self.attention or self.overdue:
+        if self.attention or self.overdue or self.problems:
             return EXIT_ATTENTION
         return EXIT_HEALTHY
 
@@ -80,6 +90,7 @@ class Health:
                         "stopped": beat.stopped,
                         "alive": alive,
                         "running": beat.worker in self.running,
+                        "problem": beat.problem,
                     }
                     for beat, alive in self.workers
                 ],

@@ -2,7 +2,7 @@
 
 ``campaign schedule`` syncs a plan into it, ``campaign queue`` lists it, and a person can
 ``cancel``, ``retry`` or ``resolve`` one post. The daemon's moves (claim, mark sent, back
-off, …) live in :mod:`campaign.store.transitions` and work on the same tables.
+off, …) live in :mod:`campaign.store.worker` and work on the same tables.
 """
 
 from __future__ import annotations

@@ -11,12 +11,19 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True)
 class StoredImage:
-    """An image of a queued post as the ledger names it: where it was planned from, its alt
-    text and type."""
+    """An image of a queued post as its ``media`` entry names it: the path it was planned
+    from (for people), its alt text, its type and the SHA-256 of its bytes, which the ledger's
+    ``media`` table holds (``None`` when an upgrade could not read the file)."""
 
     path: str
     alt: str
     mime_type: str
+    sha256: str | None = None
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> StoredImage:
+        """Build from one entry of a ``posts.media`` JSON list."""
+        return cls(entry["path"], entry["alt"], entry["mime_type"], entry.get("sha256"))
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,7 @@ class QueuedPost:
             not_before=row["not_before"],
             timezone=row["timezone"],
             text=row["text"],
-            media=tuple(
-                StoredImage(m["path"], m["alt"], m["mime_type"]) for m in row["media"] or ()
-            ),
+            media=tuple(StoredImage.from_entry(m) for m in row["media"] or ()),
             links=tuple(row["links"] or ()),
             thread=row["thread"],
             thread_size=row["thread_size"],

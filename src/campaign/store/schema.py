@@ -1,8 +1,9 @@
 """The ledger's tables: the source of truth for every planned post and what became of it.
 
-``posts`` holds one row per post (one part of a thread each), ``attempts`` the history of
-every try to publish one, ``heartbeats`` the daemons alive on this ledger, and
-``short_links`` and ``clicks`` the first-party link tracking, ``meta`` facts about the
+``posts`` holds one row per post (one part of a thread each), ``media`` the bytes of every
+image a post carries (one row per distinct image, by its SHA-256), ``attempts`` the history
+of every try to publish one, ``heartbeats`` the daemons alive on this ledger,
+``short_links`` and ``clicks`` the first-party link tracking, and ``meta`` facts about the
 ledger itself (its random ``ledger_id``). Times are stored in UTC.
 Schema changes go through the versioned migrations in ``campaign/store/migrations``.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -87,6 +89,22 @@ class PostRow(Base):
     __table_args__ = (Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),)
 
 
+class MediaRow(Base):
+    """The bytes of one image some post carries, stored once however many posts carry it.
+
+    Posts name their images by ``sha256`` in their ``media`` entries (with the path they
+    were planned from and their alt text), so a queued post needs nothing outside the ledger.
+    """
+
+    __tablename__ = "media"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class AttemptRow(Base):
     """One try to publish a post, with how it ended."""
 
@@ -112,6 +130,8 @@ class HeartbeatRow(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What keeps it from working (e.g. outcomes it cannot write), None while all is well.
+    problem: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ShortLinkRow(Base):

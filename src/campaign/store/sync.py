@@ -13,7 +13,9 @@ Rules, applied in one transaction (all or nothing), by post id:
 - a post of the same campaign(s) that is no longer planned is cancelled with ``prune`` (when
   still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned.
 
-Changes are found by comparing one digest per post, and written with bulk statements.
+Changes are found by comparing one digest per post, and written with bulk statements. The
+bytes of the posts' images are stored in the same transaction (:mod:`campaign.store.media`),
+so a queued post never depends on the folder it was scheduled from.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import Connection, Executable, Table, bindparam, insert, select,
 from campaign.errors import LedgerError
 from campaign.render.post import Post
 from campaign.store import states
+from campaign.store.media import media_entries, store_images
 from campaign.store.schema import PostRow
 
 posts_table = cast(Table, PostRow.__table__)
@@ -63,7 +66,12 @@ class SyncReport:
 
 
 def plan_digest(post: Post) -> str:
-    """A digest of everything that, if changed, makes the ledger's copy of ``post`` stale."""
+    """A digest of everything that, if changed, makes the ledger's copy of ``post`` stale.
+
+    Images count by their bytes (SHA-256) and alt text, not their path: moving the media
+    folder changes nothing, editing an image in place is a change. Migration ``0004_media``
+    computes the same digest for the posts of older ledgers.
+    """
     parts = [
         post.text,
         post.scheduled_at.isoformat(),
@@ -92,6 +100,7 @@ def sync_posts(
     if connection.dialect.name == "postgresql":
         # Hold off the daemon's claims (row writes) while we compare and write; reads go on.
         connection.exec_driver_sql("LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE")
+    store_images(connection, planned.values(), now)
     existing = _existing(connection, {post.campaign for post in planned.values()})
     late = now - grace
     added: list[dict[str, Any]] = []
@@ -183,10 +192,7 @@ def _plan_values(
         "not_before": None,
         "timezone": post.timezone,
         "text": post.text,
-        "media": [
-            {"path": m.source, "alt": m.alt, "mime_type": m.mime_type, "sha256": m.sha256}
-            for m in post.media
-        ],
+        "media": media_entries(post),
         "links": list(post.links),
         "thread_size": post.thread_size,
         "digest": digest,
