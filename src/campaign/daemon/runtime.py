@@ -19,6 +19,7 @@ from types import FrameType
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from campaign.daemon.alerting import Watch as AlertWatch
 from campaign.daemon.clock import Clock
 from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
@@ -39,7 +40,8 @@ class Runtime:
     """One daemon: its settings, clock, identity, ledger and publisher.
 
     ``watch`` tells whether the ledger was deleted or replaced; ``replaced`` holds why once it
-    was (the daemon then stops).
+    was (the daemon then stops). ``alerts`` looks for problems to alert people about at each
+    heartbeat (none in a dry run).
     """
 
     settings: DaemonSettings
@@ -49,6 +51,7 @@ class Runtime:
     stop: threading.Event
     watch: LedgerWatch
     replaced: str | None = None
+    alerts: AlertWatch | None = None
 
     @classmethod
     def open(
@@ -85,7 +88,15 @@ class Runtime:
             clock=Clock(timedelta(seconds=settings.clock_offset_seconds)),
             stopping=stop,
         )
-        return cls(settings, ledger, book, publisher, stop, watch)
+        alerts = None
+        if not dry_run:
+            alerts = AlertWatch(
+                ledger,
+                publisher.clock.now,
+                grace=settings.grace,
+                stale_after=settings.stale_after,
+            )
+        return cls(settings, ledger, book, publisher, stop, watch, alerts=alerts)
 
     @property
     def clock(self) -> Clock:
@@ -96,7 +107,9 @@ class Runtime:
         return self.publisher.worker
 
     def close(self) -> None:
-        """Close the adapters and the ledger."""
+        """Send the alerts still queued, close the adapters and the ledger."""
+        if self.alerts is not None:
+            self.alerts.close()
         self.publisher.connections.close()
         self.ledger.close()
 
@@ -119,6 +132,9 @@ class Runtime:
                     self.book.beat(self.clock.now(), self.publisher.write_problem)
                 except SQLAlchemyError as exc:
                     event(logging.ERROR, "heartbeat_failed", f"cannot reach the ledger: {exc}")
+                if self.alerts is not None:
+                    self.alerts.write_problem = self.publisher.write_problem
+                    self.alerts.poll()
 
         thread = threading.Thread(target=beat_until_done, name="heartbeat", daemon=True)
         thread.start()
