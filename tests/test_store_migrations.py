@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, text
 
 from campaign.errors import LedgerError
 from campaign.store import Ledger, migrate
 from campaign.store.engine import open_engine
+from campaign.store.history import history
 from campaign.store.schema import Base
+from campaign.store.states import CANCELLED, SCHEDULED
+from campaign.store.sync import _new_row, plan_digest, posts_table
 from tests.ledger_helpers import NOW, make_post
 
 TABLES = {
@@ -23,9 +26,10 @@ TABLES = {
     "short_links",
     "clicks",
     "meta",
+    "post_events",
     "alembic_version",
 }
-HEAD = "0005_worker_problem"
+HEAD = "0006_history"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:
@@ -47,12 +51,34 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) 
     assert migrate.current_revision(engine) == "0001_ledger"
     assert "short_links" not in inspect(engine).get_table_names()
     post = make_post()
-    Ledger(engine, grace=timedelta(minutes=15)).sync([post], now=NOW)
+    row = _new_row(post, plan_digest(post), SCHEDULED, NOW, timedelta(minutes=15))
+    with engine.begin() as connection:  # as that version wrote it
+        connection.execute(insert(posts_table), [row])
     engine.dispose()
     with Ledger.open(ledger_url) as ledger:
         assert migrate.current_revision(ledger.engine) == HEAD
         assert set(inspect(ledger.engine).get_table_names()) == TABLES
         assert ledger.get(post.id).text == post.text
+        [began] = history(ledger.engine, post.id)
+        assert (began.old, began.new, began.reason) == (
+            None,
+            SCHEDULED,
+            "state when the history began",
+        )
+
+
+def test_every_change_of_a_post_is_in_its_history(ledger_url: str) -> None:
+    post = make_post()
+    with Ledger.open(ledger_url) as ledger:
+        ledger.sync([post], now=NOW)
+        ledger.cancel(post.id, now=NOW + timedelta(minutes=1))
+        ledger.retry(post.id, now=NOW + timedelta(minutes=2))
+        changes = [(c.old, c.new, c.reason) for c in history(ledger.engine, post.id)]
+    assert changes == [
+        (None, SCHEDULED, "planned"),
+        (SCHEDULED, CANCELLED, "cancelled by hand"),
+        (CANCELLED, SCHEDULED, "retry by hand"),
+    ]
 
 
 def test_opening_again_changes_nothing(ledger_url: str) -> None:

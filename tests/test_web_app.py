@@ -139,6 +139,10 @@ class TestActions:
         assert "already+cancelled" in again.headers["location"]
         client.post(f"/posts/{post.id}/retry", data={"csrf": token})
         assert served.ledger.get(post.id).state == SCHEDULED
+        page = client.get(f"/posts/{post.id}").text
+        for change in ("new → scheduled", "scheduled → cancelled", "cancelled → scheduled"):
+            assert change in page
+        assert "cancelled by hand" in page
 
     def test_resolve_refuses_a_post_whose_outcome_is_known(
         self, served: Served, client: httpx.Client

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from campaign.errors import LedgerError
 from campaign.render.post import Post
 from campaign.settings import Settings, default_database_url
-from campaign.store import migrate, states
+from campaign.store import history, migrate, states
 from campaign.store.engine import open_engine, parse_url, sqlite_file
 from campaign.store.meta import check_writable
 from campaign.store.queued import QueuedPost
@@ -190,9 +190,12 @@ class Ledger:
                 .where(posts_table.c.id.in_([pid for pid, _ in moves]))
                 .values(state=states.CANCELLED, updated_at=moment)
             )
+            changes = []
             for pid, old in moves:
                 why = "cancelled by hand" if pid == post.id else f"thread part after {post.id}"
                 states.log_change(pid, old, states.CANCELLED, why)
+                changes.append(history.change(pid, old, states.CANCELLED, moment, reason=why))
+            history.record(connection, changes)
             return [_find(connection, pid) for pid, _ in moves]
 
     def retry(self, post_id: str, *, now: datetime | None = None) -> QueuedPost:
@@ -273,6 +276,9 @@ class Ledger:
                 .values(state=target, updated_at=now or _now(), **values)
             )
             states.log_change(post.id, post.state, target, f"{action} by hand")
+            why = f"{action} by hand"
+            moved = history.change(post.id, post.state, target, now or _now(), reason=why)
+            history.record(connection, [moved])
             return _find(connection, post.id)
 
 

@@ -3,8 +3,9 @@
 ``posts`` holds one row per post (one part of a thread each), ``media`` the bytes of every
 image a post carries (one row per distinct image, by its SHA-256), ``attempts`` the history
 of every try to publish one, ``heartbeats`` the daemons alive on this ledger,
-``short_links`` and ``clicks`` the first-party link tracking, and ``meta`` facts about the
-ledger itself (its random ``ledger_id``). Times are stored in UTC.
+``post_events`` each post's history of state changes, ``short_links`` and ``clicks`` the
+first-party link tracking, and ``meta`` facts about the ledger itself (its random
+``ledger_id``). Times are stored in UTC.
 Schema changes go through the versioned migrations in ``campaign/store/migrations``.
 """
 
@@ -86,7 +87,10 @@ class PostRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),)
+    __table_args__ = (
+        Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),
+        Index("ix_posts_scheduled_at", "scheduled_at"),
+    )
 
 
 class MediaRow(Base):
@@ -162,6 +166,21 @@ class ClickRow(Base):
 
 
 LEDGER_ID = "ledger_id"
+
+
+class PostEventRow(Base):
+    """One change of one post's state: when, from what to what, by which worker, and why."""
+
+    __tablename__ = "post_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_id: Mapped[str] = mapped_column(String(32), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    old_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    new_state: Mapped[str] = mapped_column(String(16))
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MetaRow(Base):

@@ -30,7 +30,7 @@ from sqlalchemy import Connection, Executable, Table, bindparam, insert, select,
 
 from campaign.errors import LedgerError
 from campaign.render.post import Post
-from campaign.store import states
+from campaign.store import history, states
 from campaign.store.media import media_entries, store_images
 from campaign.store.schema import PostRow
 
@@ -105,6 +105,7 @@ def sync_posts(
     late = now - grace
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     report: dict[str, list[str]] = {f.name: [] for f in fields(SyncReport)}
     for post_id, post in planned.items():
         digest = plan_digest(post)
@@ -116,6 +117,7 @@ def sync_posts(
                 _flush(connection, _INSERT, added)
             report["missed" if state == states.MISSED else "added"].append(post_id)
             states.log_change(post_id, None, state, "planned")
+            events.append(history.change(post_id, None, state, now, reason="planned"))
         elif current[1] == digest:
             report["unchanged"].append(post_id)
         elif current[0] in states.MAYBE_PUBLISHED:
@@ -128,6 +130,10 @@ def sync_posts(
             report["missed" if state == states.MISSED else "updated"].append(post_id)
             if state != current[0]:
                 states.log_change(post_id, current[0], state, "plan changed")
+            events.append(history.change(post_id, current[0], state, now, reason="plan changed"))
+        if len(events) >= WRITE_BATCH:
+            history.record(connection, events)
+            events.clear()
     gone = [pid for pid, (state, _) in existing.items() if pid not in planned]
     stale = [pid for pid in gone if existing[pid][0] in states.PLANNABLE]
     _flush(connection, _INSERT, added)
@@ -141,9 +147,12 @@ def sync_posts(
             )
         for pid in stale:
             states.log_change(pid, existing[pid][0], states.CANCELLED, "no longer planned")
+            why = "no longer planned (schedule --prune)"
+            events.append(history.change(pid, existing[pid][0], states.CANCELLED, now, reason=why))
         report["cancelled"] = stale
     else:
         report["orphaned"] = stale
+    history.record(connection, events)
     return SyncReport(**{name: tuple(ids) for name, ids in report.items()})
 
 

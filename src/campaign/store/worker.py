@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from campaign.platforms.images import Image
 from campaign.render.post import post_id
+from campaign.store import history
 from campaign.store.engine import is_sqlite
 from campaign.store.media import images_of
 from campaign.store.queued import QueuedPost
@@ -285,6 +286,10 @@ class WorkerLedger:
             post = QueuedPost.from_row(row)
             images, missing = images_of(connection, post.media) if post.media else ((), ())
             connection.execute(_OPEN_ATTEMPT, params)
+            moved = history.change(
+                post_id, SCHEDULED, SENDING, now, worker=self.me, reason="claimed"
+            )
+            history.record(connection, [moved])
         _log(
             logging.INFO, "claimed", post, SENDING, "publishing", worker=self.me, thread=post.thread
         )
@@ -303,6 +308,12 @@ class WorkerLedger:
                 .where(_posts.c.id == stuck.post.id, _posts.c.state == SENDING, held)
                 .values(claimed_by=self.me, claimed_at=now, updated_at=now)
             ).rowcount
+            if changed == 1:
+                why = f"taken over from {stuck.worker or 'a worker'}, which is gone"
+                moved = history.change(
+                    stuck.post.id, SENDING, SENDING, now, worker=self.me, reason=why
+                )
+                history.record(connection, [moved])
         if changed == 1:
             _log(
                 logging.WARNING,
@@ -325,7 +336,7 @@ class WorkerLedger:
         """Record ``post`` as published as ``remote_id`` at ``url`` (``found``: by a look-back)."""
         outcome = "found" if found else "sent"
         remote = {"remote_id": remote_id, "remote_url": url}
-        if not self._finish(_SENT, post, now, outcome, **remote):
+        if not self._finish(_SENT, post, now, outcome, SENT, **remote):
             return False
         how = "found on the platform by look-back" if found else "published"
         _log(logging.INFO, "sent", post, SENT, how, remote_id=remote_id, url=url)
@@ -346,7 +357,7 @@ class WorkerLedger:
         """
         outcome = "retry" if counts else "rate_limited"
         params = {"not_before": not_before, "error": error, "counts": int(counts)}
-        if not self._finish(_RESCHEDULED, post, now, outcome, **params):
+        if not self._finish(_RESCHEDULED, post, now, outcome, SCHEDULED, **params):
             return False
         _log(
             logging.WARNING,
@@ -361,14 +372,14 @@ class WorkerLedger:
 
     def mark_failed(self, post: QueuedPost, now: datetime, error: str) -> bool:
         """Record that ``post`` cannot be published (``error`` says what a person should do)."""
-        if not self._finish(_FAILED, post, now, "failed", error=error):
+        if not self._finish(_FAILED, post, now, "failed", FAILED, error=error):
             return False
         _log(logging.ERROR, "failed", post, FAILED, error, attempts=post.attempts + 1)
         return True
 
     def mark_unknown(self, post: QueuedPost, now: datetime, error: str) -> bool:
         """Record that ``post`` may or may not be on its platform: a person must look."""
-        if not self._finish(_UNKNOWN, post, now, "unknown", error=error):
+        if not self._finish(_UNKNOWN, post, now, "unknown", UNKNOWN, error=error):
             return False
         message = f"{error}; check the account, then run 'campaign resolve {post.id}'"
         _log(logging.ERROR, "unknown", post, UNKNOWN, message)
@@ -395,6 +406,10 @@ class WorkerLedger:
                         error=reason,
                     )
                 )
+                moved = history.change(
+                    post.id, SCHEDULED, MISSED, now, reason="missed", error=reason
+                )
+                history.record(connection, [moved])
         if changed == 1:
             _log(
                 logging.ERROR,
@@ -442,7 +457,13 @@ class WorkerLedger:
     # --- helpers -------------------------------------------------------------------------
 
     def _finish(
-        self, move: Update, post: QueuedPost, now: datetime, outcome: str, **params: Any
+        self,
+        move: Update,
+        post: QueuedPost,
+        now: datetime,
+        outcome: str,
+        state: str,
+        **params: Any,
     ) -> bool:
         """Make ``move`` (one of the statements above) and close the post's open attempt.
 
@@ -455,6 +476,16 @@ class WorkerLedger:
         with _transaction(self.engine) as connection:
             if connection.execute(move, values).rowcount == 1:
                 connection.execute(_CLOSE_ATTEMPT, values)
+                moved = history.change(
+                    post.id,
+                    SENDING,
+                    state,
+                    now,
+                    worker=self.me,
+                    reason=outcome,
+                    error=params.get("error"),
+                )
+                history.record(connection, [moved])
                 return True
         _log(
             logging.ERROR,

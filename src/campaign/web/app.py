@@ -30,6 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from campaign.errors import CampaignError, LedgerError
 from campaign.platforms.registry import platforms
+from campaign.store.history import history
 from campaign.store.ledger import Ledger
 from campaign.store.states import STATES, UNKNOWN
 from campaign.web import calendar, data, feed
@@ -158,7 +159,7 @@ def create_app(
         if entry is None:
             raise HTTPException(404)
         zone = _zone(request.query_params.get("tz"), [entry])
-        history = {part.id: data.history(web.ledger.engine, part.id) for part in entry.parts}
+        changes = {part.id: history(web.ledger.engine, part.id) for part in entry.parts}
         queued_json = {}
         if queued:
             queued_json = {
@@ -173,7 +174,7 @@ def create_app(
                 "zone": zone,
                 "queued": queued,
                 "queued_json": queued_json,
-                "history": history,
+                "history": changes,
                 "clicks": data.clicks_by_post(web.ledger.engine, [p.id for p in entry.parts]),
                 "done": request.query_params.get("done", ""),
                 "error": request.query_params.get("error", ""),

@@ -15,11 +15,10 @@ from sqlalchemy import Engine, Select, Table, func, select
 from campaign.render.planner import plan_files
 from campaign.render.post import Post
 from campaign.store.queued import QueuedPost
-from campaign.store.schema import AttemptRow, ClickRow, PostRow, ShortLinkRow
+from campaign.store.schema import ClickRow, PostRow, ShortLinkRow
 from campaign.web.model import Entry, from_ledger
 
 _posts = cast(Table, PostRow.__table__)
-_attempts = cast(Table, AttemptRow.__table__)
 _links = cast(Table, ShortLinkRow.__table__)
 _clicks = cast(Table, ClickRow.__table__)
 FILTERS = ("campaign", "event", "platform", "state")
@@ -41,16 +40,6 @@ class Filters:
     def as_dict(self) -> dict[str, str]:
         """The filters by name (for links that keep them)."""
         return {name: getattr(self, name) for name in FILTERS}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One line of a post's history: when, what happened, which worker, and any error."""
-
-    at: datetime
-    change: str
-    worker: str | None
-    error: str | None
 
 
 def ledger_posts(engine: Engine, filters: Filters) -> list[QueuedPost]:
@@ -172,20 +161,6 @@ def clicks_by_post(engine: Engine, post_ids: Sequence[str]) -> dict[str, tuple[i
         for post_id, is_bot, count in connection.execute(query):
             counts.setdefault(post_id, [0, 0])[1 if is_bot else 0] += count
     return {post_id: (people, bots) for post_id, (people, bots) in counts.items()}
-
-
-def history(engine: Engine, post_id: str) -> list[Change]:
-    """What happened to ``post_id``, oldest first: each try to publish it and how it ended."""
-    query = select(_attempts).where(_attempts.c.post_id == post_id).order_by(_attempts.c.id)
-    changes: list[Change] = []
-    with engine.connect() as connection:
-        for row in connection.execute(query).mappings():
-            if row["outcome"] != "missed":
-                changes.append(Change(row["started_at"], "sending", row["worker"], None))
-            if row["finished_at"] is not None:
-                outcome = row["outcome"] or "finished"
-                changes.append(Change(row["finished_at"], outcome, row["worker"], row["error"]))
-    return changes
 
 
 def planned_posts(paths: Sequence[Path]) -> list[Post]:
