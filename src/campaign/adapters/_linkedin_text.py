@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from twitter_text.extract_urls import extract_urls_with_indices
+from campaign.platforms.twittertext import extract_urls_with_indices
 
 RESERVED = frozenset("|{}@[]()<>#\\*_~")
 

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import requests
 import tweepy
-from twitter_text.extract_urls import extract_urls_with_indices
 
 from campaign.adapters._x_errors import (
     DuplicateContent,
@@ -30,6 +29,7 @@ from campaign.adapters.twitter import XSettings
 from campaign.errors import OutcomeUnknown, RetryableError
 from campaign.platforms.base import PlatformSpec
 from campaign.platforms.twitter import SPEC
+from campaign.platforms.twittertext import extract_urls_with_indices
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,8 @@ import unicodedata
 from collections.abc import Sequence
 
 import regex
-from twitter_text import parse_tweet
-from twitter_text.parse_tweet import convert_line_ending
 
+from campaign.platforms.twittertext import convert_line_ending, parse_tweet
 from campaign.platforms.urls import UrlSpan, url_spans
 
 MASTODON_URL_LENGTH = 23

@@ -17,8 +17,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from typing import NamedTuple
 
-from twitter_text.extract_urls import extract_urls_with_indices
-from twitter_text.regexp.spaces_group import spaces_group
+from campaign.platforms.twittertext import extract_urls_with_indices, spaces_group
 
 # The rest of a word: characters that are not twitter-text's spaces.
 _WORD = re.compile(f"[^{spaces_group}]*+")

@@ -25,10 +25,11 @@ import unicodedata
 from functools import lru_cache
 from urllib.parse import quote, urlsplit
 
-from twitter_text.regexp.directional_markers_group import directional_markers_group
-from twitter_text.regexp.invalid_chars_group import invalid_chars_group
-from twitter_text.regexp.spaces_group import spaces_group
-
+from campaign.platforms.twittertext import (
+    directional_markers_group,
+    invalid_chars_group,
+    spaces_group,
+)
 from campaign.platforms.urls import UrlSpan, dotted_pieces, shifted
 
 # A link starts as twitter-text's does (its valid_url_preceding_chars) and stops at a
