@@ -6,10 +6,11 @@ its parts in order (on LinkedIn, which has no threads, a thread is already one p
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from campaign.platforms.registry import platform
@@ -18,6 +19,7 @@ from campaign.store.queued import QueuedPost
 from campaign.store.states import CANCELLED, FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
 
 PLANNED = "planned"
+P = TypeVar("P", QueuedPost, Post)
 
 #: How each state is told apart without colour: a symbol and a word (``state-<name>`` styles it).
 STATE_ICONS = {
@@ -89,32 +91,21 @@ class Entry:
 
 def from_ledger(posts: Iterable[QueuedPost]) -> list[Entry]:
     """The entries of ledger posts, a thread's parts gathered under its first part."""
-    threads: dict[str, list[QueuedPost]] = {}
-    for post in posts:
-        threads.setdefault(post.root_id, []).append(post)
-    entries = []
-    for parts in threads.values():
-        parts.sort(key=lambda p: p.thread)
-        first = parts[0]
-        entries.append(
-            Entry(
-                id=first.root_id,
-                campaign=first.campaign,
-                event=first.event,
-                announcement=first.announcement,
-                platform=first.platform,
-                scheduled_at=first.scheduled_at,
-                timezone=first.timezone,
-                parts=tuple(_queued_part(p) for p in parts),
-                updated_at=max(p.updated_at for p in parts),
-            )
-        )
-    return sorted(entries, key=_order)
+    return _gathered(posts, _queued_part, lambda parts: max(p.updated_at for p in parts))
 
 
 def from_plan(posts: Sequence[Post]) -> list[Entry]:
     """The entries of planned posts (state ``planned``), rendered exactly as ``preview``."""
-    threads: dict[str, list[Post]] = {}
+    return _gathered(posts, _planned_part, lambda parts: None)
+
+
+def _gathered(
+    posts: Iterable[P],
+    part_of: Callable[[P], Part],
+    updated: Callable[[list[P]], datetime | None],
+) -> list[Entry]:
+    """One entry per thread (or single post) of ``posts``, its parts in order."""
+    threads: dict[str, list[P]] = {}
     for post in posts:
         threads.setdefault(post.root_id, []).append(post)
     entries = []
@@ -130,7 +121,8 @@ def from_plan(posts: Sequence[Post]) -> list[Entry]:
                 platform=first.platform,
                 scheduled_at=first.scheduled_at,
                 timezone=first.timezone,
-                parts=tuple(_planned_part(p) for p in parts),
+                parts=tuple(part_of(p) for p in parts),
+                updated_at=updated(parts),
             )
         )
     return sorted(entries, key=_order)
