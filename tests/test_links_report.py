@@ -118,6 +118,15 @@ def test_one_campaign(ledger: Ledger) -> None:
     assert json.loads(output) == [ALL_ROWS[3]]
 
 
+def test_a_campaign_the_ledger_does_not_hold_is_an_error_naming_those_it_does(
+    ledger: Ledger,
+) -> None:
+    code, output = report(ledger, "--campaign", "darkweb-2071")
+    assert code == 1
+    assert "no campaign 'darkweb-2071'; it has:" in output
+    assert "other-2018" in output
+
+
 def table_cells(line: str) -> list[str]:
     return [cell.strip() for cell in line.split("│")[1:-1]]
 
@@ -126,6 +135,7 @@ def test_terminal_tables_with_bars(ledger: Ledger) -> None:
     code, output = report(ledger)
     assert code == 0, output
     assert "Clicks per post" in output
+    assert "humans" in output  # the word the JSON uses
     lines = output.splitlines()
     days = {cells[0]: cells[1:] for cells in map(table_cells, lines) if cells}
     # the busiest day (4 clicks) has the full 30-cell bar: 3/4 people, 1/4 bots

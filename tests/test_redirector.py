@@ -112,6 +112,17 @@ def test_a_stored_code_redirects_and_is_counted(
     assert abs(click.at.timestamp() - time.time()) < 60
 
 
+def test_a_short_link_with_a_trailing_slash_still_resolves(
+    client: httpx.Client, redirector: Redirector, ledger: Ledger
+) -> None:
+    for path in (f"/{CODE}/", f"/{CODE}%2F"):
+        response = client.get(f"{redirector.url}{path}", headers={"User-Agent": FIREFOX})
+        assert response.status_code == 302
+        assert response.headers["location"] == TARGET
+    redirector.stop()
+    assert [click.code for click in clicks(ledger)] == [CODE, CODE]
+
+
 def test_no_ip_address_is_stored(
     client: httpx.Client, redirector: Redirector, ledger: Ledger
 ) -> None:
@@ -129,7 +140,9 @@ def test_no_ip_address_is_stored(
         (GOOGLEBOT, "bot", True),
         (IPHONE, "mobile", False),
         (FIREFOX, "desktop", False),
-        ("", "other", False),
+        ("", "bot", True),  # every browser sends one
+        ("Mozilla/5.0 (compatible; Cardyb/1.1; +mailto:support@bsky.app)", "bot", True),
+        ("http.rb/5.1.1 (Mastodon/4.2.0; +https://eupolicy.social/)", "bot", True),
     ],
 )
 def test_user_agent_class_and_bot_flag(
@@ -157,8 +170,6 @@ def test_user_agent_class_and_bot_flag(
         "//evil.example",
         "//evil.example/",
         "/%2F%2Fevil.example",
-        f"/{CODE}/",
-        f"/{CODE}%2F",
         f"/{CODE}/..",
         f"/%2e%2e/{CODE}",
         f"/{CODE[:-1]}",

@@ -18,6 +18,9 @@ AGENT_CLASSES = ("desktop", "mobile", "bot", "other")
 _MOBILE = re.compile(r"Mobi|Android|iPhone|iPad|iPod|Windows Phone|BlackBerry|Opera Mini")
 _DESKTOP = re.compile(r"Windows NT|Macintosh|X11|Linux|CrOS")
 _CRAWLERS = CrawlerDetect()
+# Link-preview fetchers that fetch a post's links to draw its card, which the CrawlerDetect
+# list does not name: Bluesky's card fetcher (Cardyb), Mastodon servers, Iframely, Embedly.
+_PREVIEWERS = re.compile(r"Cardyb|Mastodon/|Iframely|Embedly|SkypeUriPreview", re.IGNORECASE)
 
 
 class Agent(NamedTuple):
@@ -29,11 +32,10 @@ class Agent(NamedTuple):
 
 @lru_cache(maxsize=4096)
 def classify(user_agent: str | None) -> Agent:
-    """The coarse class of ``user_agent`` (an empty or missing one is ``other``, not a bot)."""
+    """The coarse class of ``user_agent``; an empty or missing one is a bot (browsers always
+    send one), and so is a link-preview fetcher."""
     agent = (user_agent or "").strip()
-    if not agent:
-        return Agent("other", False)
-    if _CRAWLERS.is_crawler(agent):
+    if not agent or _PREVIEWERS.search(agent) or _CRAWLERS.is_crawler(agent):
         return Agent("bot", True)
     if _MOBILE.search(agent):
         return Agent("mobile", False)

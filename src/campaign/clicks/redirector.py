@@ -148,15 +148,19 @@ def create_app(
         finally:
             await run_in_threadpool(recorder.stop)
 
+    redirect = Redirect(targets, recorder)
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/{code}", Redirect(targets, recorder), methods=["GET"]),
+            Route("/{code}", redirect, methods=["GET"]),
+            # A short link pasted with a trailing slash (some editors and apps add one)
+            # still resolves; it is answered, never redirected to the slashless form.
+            Route("/{code}/", redirect, methods=["GET"]),
         ],
         exception_handlers={HTTPException: http_error},
         lifespan=lifespan,
     )
-    app.router.redirect_slashes = False  # "/x/" must be a 404, never a redirect
+    app.router.redirect_slashes = False  # "/x/y" must be a 404, never a redirect
     app.state.recorder = recorder
     return app
 

@@ -7,7 +7,7 @@ not bring anyone. Days are UTC dates; ``since`` counts clicks from that day's mi
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, and_, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from campaign.store.schema import ClickRow, ShortLinkRow
+from campaign.errors import LedgerError
+from campaign.store.schema import ClickRow, PostRow, ShortLinkRow
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,15 @@ def _click_day(engine: Engine) -> ColumnElement[Any]:
 def click_report(
     engine: Engine, *, campaign: str | None = None, since: date | None = None
 ) -> ClickReport:
-    """Count the clicks in the ledger, optionally for one ``campaign`` and from ``since`` on."""
+    """Count the clicks in the ledger, optionally for one ``campaign`` and from ``since`` on.
+
+    Raises :class:`LedgerError` for a ``campaign`` the ledger does not hold, naming those it
+    does.
+    """
+    if campaign is not None:
+        held = select(PostRow.campaign).union(select(ShortLinkRow.campaign))
+        with engine.connect() as connection:
+            must_know("campaign", campaign, sorted(connection.execute(held).scalars()))
     join_on = ClickRow.code == ShortLinkRow.code
     if since is not None:
         join_on = and_(join_on, ClickRow.at >= datetime.combine(since, time(), UTC))
@@ -141,6 +150,14 @@ def click_report(
         tally = sum(days.values(), Tally())
         posts.append(PostClicks(camp, post_id, platform, announcement, tally, dict(days)))
     return ClickReport(tuple(posts))
+
+
+def must_know(what: str, given: str, known: Iterable[str]) -> None:
+    """Raise :class:`LedgerError` unless ``given`` is one of ``known``, naming them all."""
+    names = list(known)
+    if given not in names:
+        listed = ", ".join(names) if names else "none yet: run `campaign schedule` first"
+        raise LedgerError(f"the ledger has no {what} {given!r}; it has: {listed}")
 
 
 def _as_date(value: date | str) -> date:

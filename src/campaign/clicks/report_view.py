@@ -14,7 +14,7 @@ BAR_WIDTH = 30
 
 
 def bar(tally: Tally, largest: int, width: int = BAR_WIDTH) -> Text:
-    """A bar of ``width`` cells at most: people as ``█``, bots as ``░`` after them."""
+    """A bar of ``width`` cells at most: humans as ``█``, bots as ``░`` after them."""
     if largest <= 0:
         return Text()
     humans = round(width * tally.humans / largest)
@@ -25,7 +25,7 @@ def bar(tally: Tally, largest: int, width: int = BAR_WIDTH) -> Text:
 def _totals_table(title: str, heading: str, totals: Mapping[str, Tally]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(heading)
-    table.add_column("people", justify="right")
+    table.add_column("humans", justify="right")
     table.add_column("bots", justify="right")
     table.add_column("", no_wrap=True)
     largest = max((t.total for t in totals.values()), default=0)
@@ -35,13 +35,13 @@ def _totals_table(title: str, heading: str, totals: Mapping[str, Tally]) -> Tabl
 
 
 def report_view(report: ClickReport) -> RenderableType:
-    """Clicks per post, then per platform, announcement and day (``█`` people, ``░`` bots)."""
+    """Clicks per post, then per platform, announcement and day (``█`` humans, ``░`` bots)."""
     if not report.posts:
         return Text("No short links in the ledger yet: schedule a campaign with links.shorten.")
     posts = Table(title="Clicks per post", title_justify="left")
     for column in ("post", "campaign", "announcement", "platform"):
         posts.add_column(column)
-    posts.add_column("people", justify="right")
+    posts.add_column("humans", justify="right")
     posts.add_column("bots", justify="right")
     for post in report.posts:
         posts.add_row(

@@ -7,14 +7,13 @@ never a made-up zero.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, select
 
-from campaign.clicks.report import click_report
+from campaign.clicks.report import click_report, must_know
 from campaign.errors import LedgerError
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, SENT
@@ -122,14 +121,14 @@ def campaign_report(
     query = select(_posts).order_by(_posts.c.scheduled_at, _posts.c.platform, _posts.c.thread)
     with engine.connect() as connection:
         known = sorted(connection.execute(select(_posts.c.campaign).distinct()).scalars())
-        _check_known("campaign", campaign, known)
         if campaign is not None:
+            must_know("campaign", campaign, known)
             query = query.where(_posts.c.campaign == campaign)
         if event is not None:
             events = select(_posts.c.event).distinct()
             if campaign is not None:
                 events = events.where(_posts.c.campaign == campaign)
-            _check_known("event", event, sorted(connection.execute(events).scalars()))
+            must_know("event", event, sorted(connection.execute(events).scalars()))
             query = query.where(_posts.c.event == event)
         if since is not None:
             query = query.where(_posts.c.scheduled_at >= datetime.combine(since, time(), UTC))
@@ -167,10 +166,3 @@ def _post_fields(post: Any) -> dict[str, Any]:
         "sent_at": sent_at.isoformat() if sent_at else None,
         "metrics_at": None,
     }
-
-
-def _check_known(what: str, given: str | None, known: Iterable[str]) -> None:
-    names = list(known)
-    if given is not None and given not in names:
-        listed = ", ".join(names) if names else "none yet: run `campaign schedule` first"
-        raise LedgerError(f"the ledger has no {what} {given!r}; it has: {listed}")
