@@ -1,11 +1,10 @@
 """campaign: social media campaigns as reviewable files, previewed exactly, published once.
 
-The data flows through one subpackage per stage:
-
-``records`` (event records and campaign files) → ``render`` (Jinja2 sandbox, lengths,
-posts) → ``links`` (UTM tags, short links, redirector) → ``store`` (the ledger) →
-``daemon`` (publishing on time) → ``adapters`` (one module per platform). ``cli`` is a thin
-layer over all of them.
+The package is layered along the data flow (docs/architecture.md): ``platforms`` (what
+each platform is) → ``records`` (campaign files, event records, images) and ``tagging``
+(UTM tags, short codes) → ``render`` (the sandboxed planner) → ``store`` (the ledger),
+``adapters`` (one per platform) and ``alerts`` → ``daemon``, ``clicks`` (the redirector)
+and ``accounts`` → ``results`` → ``web`` → ``cli``, a thin layer over all of them.
 
 ``Post`` is imported when first asked for: it brings the platforms' length rules
 (twitter-text), which ``import campaign`` alone, as ``campaign --help`` does, need not load.
