@@ -52,10 +52,16 @@ class TimedX(FakeX):
         return super()._store(text, reply_to, media_ids)
 
 
+def bench_text(tag: str, n: int) -> str:
+    """Post ``n``'s text: the same shape and length, URL included, for daemon and baseline,
+    so the fake does the same text work for both."""
+    return f"{tag} post {n}: the workshop starts soon, see https://example.org/e/{n}"
+
+
 def make_posts(count: int, first: datetime, spacing: timedelta, tag: str) -> list[Post]:
     posts = []
     for n in range(count):
-        text = f"{tag} post {n}: the workshop starts soon, see https://example.org/e/{n}"
+        text = bench_text(tag, n)
         posts.append(
             Post(
                 id=post_id("bench", f"{tag}-{n}", "a", "twitter", 1),
@@ -125,7 +131,7 @@ def bare_loop(url: str, count: int) -> None:
     )
     client.session = RebasedSession(url)
     for n in range(count):
-        client.create_tweet(text=f"bare post {n}: the workshop starts soon")
+        client.create_tweet(text=bench_text("bare", n))
 
 
 def span_rate(fake: TimedX, count: int) -> float:
