@@ -23,11 +23,13 @@ def test_sqlite_file_and_its_folder_are_created(tmp_path: Path) -> None:
         assert path.is_file()
 
 
-def test_sqlite_uses_wal_busy_timeout_and_foreign_keys(sqlite_url: str) -> None:
+def test_sqlite_uses_wal_busy_timeout_foreign_keys_and_full_sync(sqlite_url: str) -> None:
     with Ledger.open(sqlite_url) as ledger, ledger.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        # FULL (2): every commit, a claim or an outcome, is on disk before it returns.
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
 
 
 def test_foreign_keys_are_enforced(ledger_url: str) -> None:
