@@ -17,8 +17,7 @@ import time_machine
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaign.adapters import _linkedin_text
-from campaign.adapters._linkedin_adapter import connect
+from campaign.adapters import _linkedin_text, registry
 from campaign.adapters.base import Adapter, Outgoing
 from campaign.errors import (
     ConfigurationError,
@@ -75,7 +74,7 @@ def make(fake: FakeLinkedIn) -> Iterator[Callable[..., Adapter]]:
     made: list[Adapter] = []
 
     def build(author: str = ORG, **extra: str) -> Adapter:
-        made.append(connect(env_for(fake, author, **extra)))
+        made.append(registry.connect(SPEC.name, env_for(fake, author, **extra)))
         return made[-1]
 
     yield build
@@ -411,7 +410,7 @@ class TestCredentials:
         self, fake: FakeLinkedIn, variable: str, value: str, message: str
     ) -> None:
         with pytest.raises(ConfigurationError, match=message):
-            connect({**env_for(fake), f"CAMPAIGN_LINKEDIN_{variable}": value})
+            registry.connect(SPEC.name, {**env_for(fake), f"CAMPAIGN_LINKEDIN_{variable}": value})
         assert fake.calls() == []
 
     def test_the_process_environment_is_read_when_no_mapping_is_given(
@@ -420,13 +419,15 @@ class TestCredentials:
         monkeypatch.chdir(tmp_path)  # no stray .env
         for name, value in env_for(fake).items():
             monkeypatch.setenv(name, value)
-        live = connect(None)
+        live = registry.connect(SPEC.name, None)
         try:
             assert live.check_credentials().startswith("Example Org")
         finally:
             live.close()
         with pytest.raises(ConfigurationError, match="ACCESS_TOKEN") as caught:
-            connect({"CAMPAIGN_LINKEDIN_AUTHOR": ORG})  # a mapping ignores the environment
+            registry.connect(
+                SPEC.name, {"CAMPAIGN_LINKEDIN_AUTHOR": ORG}
+            )  # a mapping ignores the environment
         assert "AUTHOR" not in str(caught.value)
 
 

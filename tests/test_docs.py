@@ -42,10 +42,10 @@ def test_readme_opens_with_the_two_setup_commands() -> None:
 
 
 def _settings_classes() -> list[type[BaseSettings]]:
-    from campaign.adapters.registry import _CONNECTORS
+    from campaign.adapters.registry import ADAPTERS, adapter_type
 
-    for module in _CONNECTORS.values():
-        importlib.import_module(module)
+    for name in ADAPTERS:
+        adapter_type(name)
     importlib.import_module("campaign.daemon.config")
     importlib.import_module("campaign.tagging.shortcodes")
     found: list[type[BaseSettings]] = []

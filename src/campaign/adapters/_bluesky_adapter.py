@@ -1,4 +1,4 @@
-"""The live Bluesky adapter; imported by :func:`campaign.adapters.bluesky.connect` only.
+"""The live Bluesky adapter; imported by :func:`campaign.adapters.registry.connect` only.
 
 One :class:`BlueskyAdapter` holds one logged-in ``atproto`` client. Every request goes through
 :meth:`BlueskyAdapter._call`, which logs in on first use, logs in again once when the server
@@ -7,7 +7,7 @@ stops accepting the session, and maps any failure into :mod:`campaign.errors`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
@@ -27,6 +27,7 @@ from campaign.adapters._bluesky_records import (
     record_key,
     remote_id,
 )
+from campaign.adapters._config import AdapterSettings
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.bluesky import BlueskySettings
 from campaign.errors import PermanentError, PublishError, RetryableError
@@ -56,6 +57,7 @@ class BlueskyAdapter(Adapter):
     """Publishes to one Bluesky account; see :mod:`campaign.adapters.bluesky`."""
 
     spec: ClassVar[PlatformSpec] = SPEC
+    settings_type: ClassVar[type[AdapterSettings]] = BlueskySettings
     look_back_reliable: ClassVar[bool] = True
 
     def __init__(self, settings: BlueskySettings) -> None:
@@ -254,13 +256,3 @@ def _first_link(facets: Sequence[models.AppBskyRichtextFacet.Main]) -> str | Non
             if isinstance(feature, models.AppBskyRichtextFacet.Link):
                 return str(feature.uri)
     return None
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the adapter from ``CAMPAIGN_BLUESKY_*`` settings; nothing is sent until it is used.
-
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or invalid variable.
-    """
-    settings = BlueskySettings.load(env)
-    settings.require(SPEC.title)
-    return BlueskyAdapter(settings)

@@ -8,7 +8,6 @@ how failures map is in :mod:`campaign.adapters.linkedin`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -16,6 +15,7 @@ from urllib.parse import urlsplit
 import requests
 
 from campaign.adapters import _linkedin_text
+from campaign.adapters._config import AdapterSettings
 from campaign.adapters._linkedin_errors import duplicate_of, error_for
 from campaign.adapters._transport import may_have_been_sent
 from campaign.adapters.base import Adapter, Outgoing, Receipt
@@ -55,6 +55,7 @@ class LinkedInAdapter(Adapter):
     """One LinkedIn author (page or member) reached with one access token."""
 
     spec: ClassVar[PlatformSpec] = SPEC
+    settings_type: ClassVar[type[AdapterSettings]] = LinkedInSettings
     look_back_reliable: ClassVar[bool] = False
 
     def __init__(self, settings: LinkedInSettings) -> None:
@@ -236,15 +237,3 @@ class LinkedInAdapter(Adapter):
                 "that member's token"
             )
         return f"{member.get('name') or self._author} ({self._author})"
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the LinkedIn adapter from ``CAMPAIGN_LINKEDIN_*`` settings, sending nothing.
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing or malformed
-    variable.
-    """
-    settings = LinkedInSettings.load(env)
-    settings.require(SPEC.title)
-    return LinkedInAdapter(settings)

@@ -1,6 +1,6 @@
 """The live Mastodon adapter, over Mastodon.py.
 
-Imported by :func:`campaign.adapters.mastodon.connect` only, so planning and previews never load
+Imported by :func:`campaign.adapters.registry.connect` only, so planning and previews never load
 Mastodon.py. See :mod:`campaign.adapters.mastodon` for settings and behaviour.
 """
 
@@ -11,13 +11,14 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonAPIError, MastodonError
 
+from campaign.adapters._config import AdapterSettings
 from campaign.adapters._mastodon_errors import map_error, mastodon_errors, status_code
 from campaign.adapters._mastodon_media import upload
 from campaign.adapters.base import Adapter, Outgoing, Receipt
@@ -50,6 +51,7 @@ class MastodonAdapter(Adapter):
     """One Mastodon account (see :mod:`campaign.adapters.mastodon`)."""
 
     spec: ClassVar[PlatformSpec] = SPEC
+    settings_type: ClassVar[type[AdapterSettings]] = MastodonSettings
     look_back_reliable: ClassVar[bool] = True
 
     def __init__(
@@ -192,15 +194,3 @@ def _created(status: Any) -> datetime:
 
 def _receipt(status: Any) -> Receipt:
     return Receipt(remote_id=str(status["id"]), url=status.get("url") or status.get("uri"))
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the Mastodon adapter from ``CAMPAIGN_MASTODON_*`` settings (see the module docstring).
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
-    any request is made.
-    """
-    settings = MastodonSettings.load(env)
-    settings.require(SPEC.title)
-    return MastodonAdapter(settings)

@@ -1,6 +1,6 @@
 """The live X adapter: tweepy for posts and lookups, our own signed requests for media.
 
-Imported by :func:`campaign.adapters.twitter.connect` only, so planning and previews never load
+Imported by :func:`campaign.adapters.registry.connect` only, so planning and previews never load
 tweepy or requests. See :mod:`campaign.adapters.twitter` for settings and behaviour.
 """
 
@@ -10,7 +10,7 @@ import html
 import logging
 import time
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
+from campaign.adapters._config import AdapterSettings
 from campaign.adapters._x_errors import (
     DuplicateContent,
     http_error,
@@ -74,6 +75,7 @@ class XAdapter(Adapter):
     """One X account, posting through X API v2 (see :mod:`campaign.adapters.twitter`)."""
 
     spec: ClassVar[PlatformSpec] = SPEC
+    settings_type: ClassVar[type[AdapterSettings]] = XSettings
     look_back_reliable: ClassVar[bool] = False
 
     def __init__(self, settings: XSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
@@ -224,15 +226,3 @@ def _replied_to(tweet: dict[str, Any]) -> str | None:
         if ref.get("type") == "replied_to":
             return str(ref.get("id"))
     return None
-
-
-def connect(env: Mapping[str, str] | None = None) -> Adapter:
-    """Build the X adapter from ``CAMPAIGN_TWITTER_*`` settings (see the module docstring).
-
-    ``env`` None reads the process environment and ``.env``; a mapping is used as is.
-    Raises :class:`~campaign.errors.ConfigurationError` naming every missing variable, before
-    any request is made.
-    """
-    settings = XSettings.load(env)
-    settings.require(SPEC.title)
-    return XAdapter(settings)

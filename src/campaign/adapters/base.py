@@ -3,7 +3,7 @@
 An adapter turns one queued post (or one part of a thread) into a post on its platform and
 maps every way the platform can fail into :mod:`campaign.errors`. What a platform *is* (its
 limits and image rules) is :mod:`campaign.platforms`; an adapter is how we *talk* to it. Each
-platform has one module here with its settings and ``connect``, listed in
+platform has one adapter class here (with its settings as ``settings_type``), listed in
 :mod:`campaign.adapters.registry`, and one fake server in ``tests/fakes/``.
 
 Only the daemon and ``campaign accounts`` import adapters, so planning and previews never pay
@@ -15,8 +15,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, Self
 
+from campaign.adapters._config import AdapterSettings
 from campaign.errors import PermanentError
 from campaign.platforms.base import PlatformSpec
 from campaign.platforms.images import Image
@@ -89,7 +90,13 @@ class Adapter(ABC):
     """
 
     spec: ClassVar[PlatformSpec]
+    settings_type: ClassVar[type[AdapterSettings]]
     look_back_reliable: ClassVar[bool] = False
+
+    @classmethod
+    def from_settings(cls, settings: AdapterSettings) -> Self:
+        """The adapter for ``settings`` (of :attr:`settings_type`), sending nothing yet."""
+        return cls(settings)  # type: ignore[call-arg]  # each adapter takes its settings
 
     @abstractmethod
     def publish(self, post: Outgoing) -> Receipt:
