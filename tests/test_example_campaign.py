@@ -112,4 +112,20 @@ def test_x_is_another_name_for_twitter_in_files_and_on_the_command_line(tmp_path
     campaign = write_project(tmp_path, campaign_data(platforms=["x", "mastodon"]))
     result = CliRunner().invoke(app, ["preview", str(campaign), "--platform", "x", "--json"])
     assert result.exit_code == 0, result.output
-    assert [post["platform"] for post in json.loads(result.output)] == ["twitter"]
+    assert [post["platform"] for post in json.loads(result.stdout)] == ["twitter"]
+
+
+def test_every_x_post_or_thread_acknowledges_the_eu_grant() -> None:
+    """The example's ``require: funding_statement`` holds: planning would refuse it otherwise,
+    and each thread carries the grant in one of its parts."""
+    posts = plan_files([EXAMPLE])
+    threads: dict[str, list[Post]] = {}
+    for post in posts:
+        threads.setdefault(post.root_id, []).append(post)
+    assert all(any("700281" in part.text for part in parts) for parts in threads.values())
+
+
+def test_preview_shows_the_estimated_cost_on_x() -> None:
+    result = runner.invoke(app, ["preview", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "Estimated cost on X: $0.850" in " ".join(result.stdout.split())

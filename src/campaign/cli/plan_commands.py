@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from campaign.cli._app import app, fail, out, user_errors
+from campaign.cli._app import app, err, fail, out, user_errors
+from campaign.cli.plan_summary_view import SummaryJson, show_summary
 
 Paths = Annotated[
     list[Path],
@@ -37,6 +38,7 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
 
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
+        show_summary(posts)
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
     out.print(
@@ -58,11 +60,13 @@ def preview(
         bool, typer.Option("--json", help="Print a JSON array, one object per post.")
     ] = False,
     allow_outside: AllowOutside = False,
+    summary_json: SummaryJson = None,
 ) -> None:
     """Show every post in time order exactly as it will go out; touches no network.
 
     Each post shows its local and UTC time, platform, text, length against the platform's
-    limit, links and thread position.
+    limit, links and thread position. Then warnings for platform quotas the plan exceeds
+    and the estimated cost on X (on stderr with --json).
     """
     from campaign.cli.preview_view import render_preview
     from campaign.errors import ConfigurationError
@@ -74,10 +78,12 @@ def preview(
     except ConfigurationError as exc:
         fail(str(exc), code=2)
     with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+        planned = posts = plan_files(paths, allow_outside=allow_outside)
     if wanted:
         posts = [post for post in posts if post.platform in wanted]
     if as_json:
         typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
-        return
-    render_preview(out, posts)
+    else:
+        render_preview(out, posts)
+    with user_errors():
+        show_summary(planned, cost_to=err if as_json else out, summary_json=summary_json)

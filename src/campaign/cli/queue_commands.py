@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_commands import AllowOutside, Paths
+from campaign.cli.plan_summary_view import show_summary
 from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
 from campaign.store.states import STATES, UNKNOWN
 
@@ -43,6 +44,7 @@ def schedule(
 
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
+        show_summary(posts, cost_to=err if as_json else out)
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(

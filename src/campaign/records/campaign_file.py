@@ -19,6 +19,7 @@ from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
 from campaign.records.files import UnreadableFile
 from campaign.records.problems import from_validation
+from campaign.records.rules import RulesSpec
 from campaign.records.zones import zone_name
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
@@ -36,7 +37,8 @@ def _platform_names(names: list[str]) -> list[str]:
 
 
 class MediaSpec(BaseModel):
-    """An image for an announcement: a path (relative to the campaign file) and its alt text."""
+    """An image for an announcement: a path (relative to the campaign file) and its alt text;
+    ``emblem`` marks the EU emblem, which keeps a ``require: funding_statement`` rule."""
 
     model_config = _STRICT
 
@@ -45,6 +47,7 @@ class MediaSpec(BaseModel):
         min_length=1,
         description="describe the image for people who cannot see it",
     )
+    emblem: bool = False  # the EU emblem: acknowledges funding (see `require: funding_statement`)
 
     @field_validator("alt")
     @classmethod
@@ -117,6 +120,7 @@ class CampaignSpec(BaseModel):
     templates: str | None = None
     links: LinksSpec = Field(default_factory=LinksSpec)
     vars: dict[str, Any] = Field(default_factory=dict)
+    require: RulesSpec = Field(default_factory=RulesSpec)
 
     _zone = field_validator("timezone")(zone_name)
     _platforms = field_validator("platforms")(_platform_names)

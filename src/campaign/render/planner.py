@@ -30,6 +30,7 @@ from campaign.records.yamlsrc import field_path
 from campaign.render.limits import Budget
 from campaign.render.loader import templates_folder
 from campaign.render.post import Post, post_id
+from campaign.render.rules import check_rules
 from campaign.render.templates import Renderer, RenderFailure
 from campaign.tagging.tracking import LinkPolicy, LinkTagger
 
@@ -113,6 +114,7 @@ def plan_campaign(
                 problems.extend(exc.problems)
     if problems:
         raise InvalidCampaign(dedupe(problems))
+    check_rules(campaign, posts)
     return posts
 
 

@@ -1,0 +1,55 @@
+"""How ``validate``, ``preview`` and ``schedule`` show a plan's summary: quota warnings on
+stderr, the cost on X where asked, and the whole as JSON in a file for ``--summary-json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from campaign.cli._app import err
+
+if TYPE_CHECKING:
+    from campaign.render.post import Post
+
+SummaryJson = Annotated[
+    Path | None,
+    typer.Option(
+        "--summary-json",
+        help="Also write the quota warnings and the cost on X as JSON to this file (- for stderr).",
+        dir_okay=False,
+    ),
+]
+
+
+def show_summary(
+    posts: Sequence[Post],
+    *,
+    cost_to: Console | None = None,
+    summary_json: Path | None = None,
+) -> None:
+    """Warn on stderr of every quota ``posts`` exceed; print the cost on X to ``cost_to``
+    (when given and the plan has X posts); write both as JSON to ``summary_json``.
+
+    Raises :class:`~campaign.errors.ConfigurationError` when a quota or price setting is
+    malformed.
+    """
+    from campaign.render.plan_summary import summarize
+
+    summary = summarize(posts)
+    for warning in summary.warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
+    cost = summary.x_cost
+    if cost_to is not None and cost.posts + cost.posts_with_url:
+        cost_to.print(escape(str(cost)))
+    if summary_json is not None:
+        text = json.dumps(summary.to_json(), indent=2)
+        if str(summary_json) == "-":
+            typer.echo(text, err=True)
+        else:
+            summary_json.write_text(text + "\n", encoding="utf-8")
