@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_FILE = ".env"
@@ -18,6 +19,12 @@ def default_database_url() -> str:
     """SQLite in the user's data folder: ``$XDG_DATA_HOME/campaign/campaign.db``."""
     data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return f"sqlite:///{data_home / 'campaign' / 'campaign.db'}"
+
+
+def invalid_settings(exc: ValidationError) -> str:
+    """What is wrong in settings that failed to load: each ``CAMPAIGN_*`` variable and why."""
+    problems = "; ".join(f"CAMPAIGN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())
+    return f"invalid settings: {problems}"
 
 
 class Settings(BaseSettings):

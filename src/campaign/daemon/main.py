@@ -17,6 +17,7 @@ from campaign.daemon.logs import event
 from campaign.daemon.runtime import OnceReport, Runtime, run_once
 from campaign.daemon.scheduler import run_forever
 from campaign.errors import ConfigurationError
+from campaign.settings import invalid_settings
 from campaign.store.ledger import Ledger
 
 
@@ -28,10 +29,7 @@ def load_settings() -> DaemonSettings:
     try:
         return DaemonSettings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"CAMPAIGN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigurationError(f"invalid settings: {problems}") from None
+        raise ConfigurationError(invalid_settings(exc)) from None
 
 
 def run(

@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from campaign.errors import ConfigurationError
 from campaign.platforms.prices import X_PRICES, PriceTable
 from campaign.platforms.quotas import QUOTAS, Quota, quotas
-from campaign.settings import ENV_FILE
+from campaign.settings import ENV_FILE, invalid_settings
 
 _Limit = Field(default=None, gt=0)
 _Price = Field(default=None, ge=0)
@@ -49,10 +49,7 @@ class PlanSettings(BaseSettings):
         try:
             return cls()
         except ValidationError as exc:
-            problems = "; ".join(
-                f"CAMPAIGN_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors()
-            )
-            raise ConfigurationError(f"invalid settings: {problems}") from None
+            raise ConfigurationError(invalid_settings(exc)) from None
 
     def quotas(self) -> tuple[Quota, ...]:
         """Every platform's quotas, with the limits these settings override."""
