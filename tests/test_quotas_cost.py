@@ -172,3 +172,22 @@ def test_preview_json_keeps_stdout_and_writes_the_summary(
     [warning] = written["quota_warnings"]
     assert (warning["quota"], warning["limit"], warning["used"]) == ("twitter_15m", 2, 3)
     assert warning["posts"] == [post["id"] for post in posts]
+
+
+def test_schedule_counts_what_the_ledger_already_holds_for_other_campaigns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", f"sqlite:///{tmp_path / 'ledger.db'}")
+    monkeypatch.setenv("CAMPAIGN_QUOTA_TWITTER_15M", "2")
+    first = _burst(tmp_path, 2)
+    assert runner.invoke(app, ["schedule", str(first)]).exit_code == 0
+    again = runner.invoke(app, ["schedule", str(first)])
+    assert "warning" not in again.stderr, "a campaign's own queued posts are not counted twice"
+    other = campaign_data(campaign="other", event=None, events="other.csv")
+    second = write_project(tmp_path, other, name="other.yaml")
+    (second.parent / "other.csv").write_text(
+        csv_events({"id": "x", "starts": "2027-03-01 09:00", "ends": "2027-03-01 17:00"})
+    )
+    result = runner.invoke(app, ["schedule", str(second)])
+    assert result.exit_code == 0, result.output
+    assert "warning: X (Twitter): 3 posts from 2027-02-28 09:00" in " ".join(result.stderr.split())

@@ -16,6 +16,7 @@ from campaign.cli._app import err
 
 if TYPE_CHECKING:
     from campaign.render.post import Post
+    from campaign.render.quota_check import Timed
 
 SummaryJson = Annotated[
     Path | None,
@@ -32,16 +33,18 @@ def show_summary(
     *,
     cost_to: Console | None = None,
     summary_json: Path | None = None,
+    queued: Sequence[Timed] = (),
 ) -> None:
-    """Warn on stderr of every quota ``posts`` exceed; print the cost on X to ``cost_to``
-    (when given and the plan has X posts); write both as JSON to ``summary_json``.
+    """Warn on stderr of every quota ``posts`` (with the ledger's ``queued``) exceed; print
+    the cost on X to ``cost_to`` (when given and the plan has X posts); write both as JSON
+    to ``summary_json``.
 
     Raises :class:`~campaign.errors.ConfigurationError` when a quota or price setting is
     malformed.
     """
     from campaign.render.plan_summary import summarize
 
-    summary = summarize(posts)
+    summary = summarize(posts, queued=queued)
     for warning in summary.warnings:
         err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
     cost = summary.x_cost

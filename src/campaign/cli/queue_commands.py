@@ -44,13 +44,14 @@ def schedule(
 
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
-        show_summary(posts, cost_to=err if as_json else out)
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(
                     f"Created a new ledger at {escape(ledger.where)} "
                     "(CAMPAIGN_DATABASE_URL chooses where)."
                 )
+            queued = ledger.list(state="scheduled")
+            show_summary(posts, cost_to=err if as_json else out, queued=queued)
             report = ledger.sync(posts, prune=prune)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))

@@ -10,7 +10,7 @@ from typing import Any
 from campaign.render.cost import XCost, x_cost
 from campaign.render.plan_settings import PlanSettings
 from campaign.render.post import Post
-from campaign.render.quota_check import QuotaWarning, quota_warnings
+from campaign.render.quota_check import QuotaWarning, Timed, quota_warnings
 
 
 @dataclass(frozen=True)
@@ -28,13 +28,18 @@ class PlanSummary:
         }
 
 
-def summarize(posts: Sequence[Post], settings: PlanSettings | None = None) -> PlanSummary:
-    """The summary of ``posts`` under ``settings`` (default: from the environment).
+def summarize(
+    posts: Sequence[Post], settings: PlanSettings | None = None, queued: Sequence[Timed] = ()
+) -> PlanSummary:
+    """The summary of ``posts`` under ``settings`` (default: from the environment); the
+    quotas also count the ``queued`` posts (the ledger's) that ``posts`` do not replace.
 
     Raises :class:`~campaign.errors.ConfigurationError` when a quota or price setting is
     malformed.
     """
     settings = settings or PlanSettings.load()
+    planned = {post.id for post in posts}
+    counted = [*posts, *(post for post in queued if post.id not in planned)]
     return PlanSummary(
-        tuple(quota_warnings(posts, settings.quotas())), x_cost(posts, settings.x_prices())
+        tuple(quota_warnings(counted, settings.quotas())), x_cost(posts, settings.x_prices())
     )

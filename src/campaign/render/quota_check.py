@@ -4,23 +4,40 @@ naming the window and its posts (the daemon would otherwise be held up by rate l
 the platform refuse posts).
 
 All posts of one platform count together: the ledger publishes each platform from one
-account, with one app's credentials.
+account, with one app's credentials. ``schedule`` adds the posts the ledger already holds
+for other campaigns (anything with the few fields of :class:`Timed` will do).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import groupby
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 from campaign.platforms.quotas import Quota
 from campaign.platforms.registry import platform as platform_spec
-from campaign.render.post import Post
 
 SHOWN_POSTS = 5
 """How many of a window's posts a warning lists by name."""
+
+
+class Timed(Protocol):
+    """A post as the quota check needs it: a planned :class:`~campaign.render.post.Post` or
+    one the ledger holds."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def announcement(self) -> str: ...
+    @property
+    def platform(self) -> str: ...
+    @property
+    def scheduled_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True)
@@ -28,7 +45,7 @@ class QuotaWarning:
     """Posts of one platform within one ``quota.window`` using more than its limit."""
 
     quota: Quota
-    posts: tuple[Post, ...]
+    posts: tuple[Timed, ...]
 
     @property
     def used(self) -> int:
@@ -67,7 +84,7 @@ class QuotaWarning:
         }
 
 
-def quota_warnings(posts: Iterable[Post], quotas: Sequence[Quota]) -> list[QuotaWarning]:
+def quota_warnings(posts: Iterable[Timed], quotas: Sequence[Quota]) -> list[QuotaWarning]:
     """Every burst of ``posts`` over one of ``quotas``, in time order per quota.
 
     Each window is tried from each post's time; once a window is over the limit, it is
@@ -86,7 +103,7 @@ def quota_warnings(posts: Iterable[Post], quotas: Sequence[Quota]) -> list[Quota
     return warnings
 
 
-def _over(quota: Quota, posts: list[Post]) -> Iterable[QuotaWarning]:
+def _over(quota: Quota, posts: list[Timed]) -> Iterable[QuotaWarning]:
     """The bursts of ``posts`` (one platform's, in time order) over ``quota``."""
     start = end = 0
     while start < len(posts):
@@ -101,6 +118,6 @@ def _over(quota: Quota, posts: list[Post]) -> Iterable[QuotaWarning]:
             start += 1
 
 
-def _name(post: Post) -> str:
+def _name(post: Timed) -> str:
     """A post as warnings name it: id, announcement, event and time."""
     return f"{post.id} ({post.announcement}, {post.event}, {post.scheduled_at:%H:%M})"

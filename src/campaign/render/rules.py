@@ -32,8 +32,8 @@ class _Thread:
     parts: tuple[Post, ...]
 
     @property
-    def first(self) -> Post:
-        """The first part: it names the thread in messages and carries the images."""
+    def some(self) -> Post:
+        """A part that names the thread in messages (its event and platform)."""
         return self.parts[0]
 
 
@@ -57,8 +57,8 @@ def check_rules(campaign: Campaign, posts: Sequence[Post]) -> None:
     for thread in _threads(campaign, posts):
         for rule in rules:
             if not rule.kept(thread):
-                events = failing.setdefault((thread.index, thread.first.platform, rule.name), [])
-                events.append(thread.first.event)
+                events = failing.setdefault((thread.index, thread.some.platform, rule.name), [])
+                events.append(thread.some.event)
     if failing:
         by_name = {rule.name: rule for rule in rules}
         raise InvalidCampaign(
@@ -131,15 +131,12 @@ def _found(campaign: Campaign, pattern: regex.Pattern[str], text: str) -> bool:
 
 
 def _threads(campaign: Campaign, posts: Sequence[Post]) -> list[_Thread]:
-    """``posts`` grouped into threads (a single post is a thread of one), in order."""
+    """``posts`` grouped into threads (a single post is a thread of one)."""
     index_of = {a.name: index for index, a in enumerate(campaign.spec.announcements)}
-    parts: dict[str, list[Post]] = {}
+    parts: dict[tuple[str, str, str], list[Post]] = {}
     for post in posts:
-        parts.setdefault(post.root_id, []).append(post)
-    return [
-        _Thread(index_of[group[0].announcement], tuple(sorted(group, key=lambda p: p.thread)))
-        for group in parts.values()
-    ]
+        parts.setdefault((post.event, post.announcement, post.platform), []).append(post)
+    return [_Thread(index_of[group[0].announcement], tuple(group)) for group in parts.values()]
 
 
 def _problem(
