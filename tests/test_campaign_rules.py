@@ -48,9 +48,10 @@ def _problems(path: Path) -> list[str]:
     [
         "grant agreement No 700281",
         "GRANT   agreement\nno 700281",  # any case, any white space between words
+        "the EU’s Horizon 2020",  # a curly apostrophe matches a straight one
         {"regex": r"(Horizon 2020|H2020)\D{0,80}700281"},
     ],
-    ids=["text", "text-any-case-and-spacing", "regex"],
+    ids=["text", "text-any-case-and-spacing", "text-any-apostrophe", "regex"],
 )
 def test_posts_with_the_funding_statement_pass(tmp_path: Path, statement: Any) -> None:
     path = _project(tmp_path, {"funding_statement": statement}, WITH_FUNDING)

@@ -191,3 +191,13 @@ def test_schedule_counts_what_the_ledger_already_holds_for_other_campaigns(
     result = runner.invoke(app, ["schedule", str(second)])
     assert result.exit_code == 0, result.output
     assert "warning: X (Twitter): 3 posts from 2027-02-28 09:00" in " ".join(result.stderr.split())
+
+
+def test_a_summary_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "summary.json"
+    result = runner.invoke(
+        app, ["preview", str(_burst(tmp_path, 1)), "--summary-json", str(target)]
+    )
+    assert result.exit_code == 1
+    assert "cannot write the summary to" in result.stderr
+    assert "No such file or directory" in " ".join(result.stderr.split())

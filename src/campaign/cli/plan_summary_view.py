@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from campaign.cli._app import err
+from campaign.cli._app import err, fail
 
 if TYPE_CHECKING:
     from campaign.render.post import Post
@@ -55,4 +55,7 @@ def show_summary(
         if str(summary_json) == "-":
             typer.echo(text, err=True)
         else:
-            summary_json.write_text(text + "\n", encoding="utf-8")
+            try:
+                summary_json.write_text(text + "\n", encoding="utf-8")
+            except OSError as exc:
+                fail(f"cannot write the summary to {summary_json}: {exc.strerror}")

@@ -32,8 +32,9 @@ _HASHTAG = regex_lib.compile(r"#?\w+")
 class FundingStatement(BaseModel):
     """The funding statement as a regular expression (Python syntax), or as plain text.
 
-    Plain text matches wherever it appears, ignoring case and how lines are broken; a
-    ``regex`` is searched for as written (add ``(?i)`` to ignore case).
+    Plain text matches wherever it appears, ignoring case, how lines are broken and whether
+    apostrophes are straight or curly (' or ’); a ``regex`` is searched for as written (add
+    ``(?i)`` to ignore case).
     """
 
     model_config = _STRICT
@@ -64,12 +65,15 @@ class FundingStatement(BaseModel):
 
     @property
     def pattern(self) -> regex_lib.Pattern[str]:
-        """What a post must contain, compiled: the ``regex``, or the text in any case and
-        with any white space between its words."""
+        """What a post must contain, compiled: the ``regex``, or the text in any case, with
+        any white space between its words and either kind of apostrophe."""
         if self.regex is not None:
             return regex_lib.compile(self.regex)
         assert self.text is not None
-        words = [regex_lib.escape(word) for word in self.text.split()]
+        words = [
+            "['’]".join(regex_lib.escape(piece) for piece in word.replace("’", "'").split("'"))
+            for word in self.text.split()
+        ]
         return regex_lib.compile(r"\s+".join(words), regex_lib.IGNORECASE)
 
     @property
