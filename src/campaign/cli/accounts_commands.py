@@ -47,9 +47,13 @@ def check(
 
 def _line(result: AccountCheck) -> str:
     """One platform's result for people: ``X (Twitter): ok @campaignbot``, or the status
-    followed by an indented line saying what is wrong."""
+    followed by an indented line saying what is wrong; then an indented ``note:`` line per
+    notice (a warning that holds nothing back)."""
     from campaign.accounts import Status
 
     detail = f" {result.handle}" if result.status is Status.OK else f"\n    {result.message}"
     style = {Status.OK: "green", Status.NOT_CONFIGURED: "yellow", Status.FAILED: "bold red"}
-    return f"{escape(result.title)}: [{style[result.status]}]{result.status}[/]{escape(detail)}"
+    notes = "".join(f"\n    [yellow]note:[/] {escape(notice)}" for notice in result.notices)
+    return (
+        f"{escape(result.title)}: [{style[result.status]}]{result.status}[/]{escape(detail)}{notes}"
+    )
