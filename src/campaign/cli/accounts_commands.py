@@ -30,7 +30,9 @@ def check(
     """Verify each platform's credentials and print the account handle, or what is wrong.
 
     Without PLATFORM every platform is covered: configured ones are checked, the others are
-    reported as not configured. Exits 1 when a named or configured platform fails.
+    reported as not configured. Exits 1 when a named or configured platform fails; notes (a
+    read the token has no scope for, a LinkedIn API version retiring within 30 days) are
+    printed under a working account and fail nothing.
     """
     from campaign.accounts import check_accounts
 
