@@ -19,11 +19,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import requests
 
-from campaign.adapters._linkedin_errors import ACCOUNT_FIX, error_for
+from campaign.adapters._linkedin_errors import ACCOUNT_FIX, error_for, json_object
 from campaign.errors import PermanentError
 
 POSTING_ROLES = frozenset({"ADMINISTRATOR", "CONTENT_ADMINISTRATOR"})
@@ -34,14 +33,6 @@ MOST_PAGES = 10  # a member with more than 1,000 page roles is not expected
 
 # get(path, action, **requests_kwargs): one GET to LinkedIn, its answer whatever the status.
 Get = Callable[..., requests.Response]
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _unanswered(response: requests.Response, action: str, scope: str) -> str:
@@ -80,7 +71,7 @@ def page(get: Get, author: str) -> tuple[str, list[str]]:
         )
         if not response.ok:
             return author, [_unanswered(response, action, ACL_SCOPE)]
-        body = _json(response)
+        body = json_object(response)
         elements = [e for e in body.get("elements") or [] if isinstance(e, dict)]
         roles += [str(e.get("role")) for e in elements if e.get("organization") == author]
         total = (body.get("paging") or {}).get("total")
@@ -100,7 +91,7 @@ def _page_name(get: Get, author: str) -> str:
     """``Name (linkedin.com/company/vanity)`` when LinkedIn tells it, else ``author``."""
     ident = author.rpartition(":")[2]
     response = get(f"/rest/organizations/{ident}", "reading the page's name")
-    page = _json(response) if response.ok else {}
+    page = json_object(response) if response.ok else {}
     name, vanity = page.get("localizedName"), page.get("vanityName")
     if not name:
         return author
@@ -114,7 +105,7 @@ def member(get: Get, author: str) -> tuple[str, list[str]]:
     response = get("/v2/userinfo", action)
     if not response.ok:
         return author, [_unanswered(response, action, PROFILE_SCOPES)]
-    profile = _json(response)
+    profile = json_object(response)
     if profile.get("sub") != author.rpartition(":")[2]:
         raise PermanentError(
             f"the access token belongs to urn:li:person:{profile.get('sub')}, not {author}; "

@@ -16,7 +16,7 @@ import requests
 
 from campaign.adapters import _linkedin_account, _linkedin_text
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._linkedin_errors import duplicate_of, error_for
+from campaign.adapters._linkedin_errors import duplicate_of, error_for, json_object
 from campaign.adapters._transport import may_have_been_sent
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.linkedin import LinkedInSettings
@@ -27,15 +27,6 @@ from campaign.platforms.linkedin import SPEC
 
 PUBLIC_URL = "https://www.linkedin.com/feed/update/{urn}/"
 LOOK_BACK_COUNT = 20
-
-
-def _json_of(response: requests.Response) -> dict[str, Any]:
-    """The JSON object in ``response``, or an empty one when it holds none."""
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
 
 
 def _failure(response: requests.Response, action: str, *, sent_means_unknown: bool) -> Exception:
@@ -119,7 +110,7 @@ class LinkedInAdapter(Adapter):
 
     def _upload(self, image: Image) -> str:
         """Upload one image through the Images API and return its ``urn:li:image:…``."""
-        answer = _json_of(
+        answer = json_object(
             self._request(
                 "POST",
                 f"{self._api}/rest/images",
@@ -199,7 +190,7 @@ class LinkedInAdapter(Adapter):
 
         Raises the same errors as :meth:`publish` when LinkedIn refuses to list the posts.
         """
-        answer = _json_of(
+        answer = json_object(
             self._request(
                 "GET",
                 f"{self._api}/rest/posts",

@@ -37,6 +37,15 @@ VERSION_ADVICE = (
 _DUPLICATE = re.compile(r"duplicate of (urn:li:[A-Za-z]+:[\w-]+)")
 
 
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object in ``response``, or an empty one when it holds none."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
 def _details(response: requests.Response) -> tuple[str, str]:
     """LinkedIn's (code, message) from an error answer, falling back to the HTTP reason."""
     try:

@@ -15,12 +15,15 @@ answers 404.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from campaign.adapters._x_errors import NotFound
-from campaign.errors import PermanentError, RateLimited, RetryableError
+from campaign.errors import PermanentError, RetryableError
 from campaign.platforms.images import MB, Image
+
+log = logging.getLogger(__name__)
 
 UPLOAD_PATH = "/2/media/upload"  # one-request upload, and the STATUS poll
 INITIALIZE_PATH = "/2/media/upload/initialize"
@@ -56,8 +59,8 @@ def upload(call: Call, image: Image, sleep: Sleep) -> str:
     """Upload ``image`` with its alt text and return X's media id, ready to attach.
 
     Raises :class:`PermanentError` when X refuses the image or fails to process it (naming
-    the file), :class:`RateLimited`, or :class:`RetryableError` when the upload could not be
-    completed even after starting it again.
+    the file), :class:`~campaign.errors.RateLimited`, or :class:`RetryableError` when the
+    upload could not be completed even after starting it again.
     """
     media_id = _segmented_upload(call, image, sleep) if segmented(image) else _simple(call, image)
     _describe(call, media_id, image)
@@ -88,16 +91,15 @@ def _simple(call: Call, image: Image) -> str:
 
 
 def _segmented_upload(call: Call, image: Image, sleep: Sleep) -> str:
-    """Run a segmented upload of ``image``, starting it again after a lost answer."""
-    for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+    """Run a segmented upload of ``image``, starting it again from the beginning after a lost
+    answer or a server error (at most :data:`UPLOAD_ATTEMPTS` sessions in all). A rate limit
+    or a refusal ends it at once."""
+    for _ in range(UPLOAD_ATTEMPTS - 1):
         try:
             return _session(call, image, sleep)
-        except RateLimited:
-            raise
-        except RetryableError:
-            if attempt == UPLOAD_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+        except RetryableError as exc:
+            log.info("starting the upload of %s again: %s", image.name, exc)
+    return _session(call, image, sleep)
 
 
 def _session(call: Call, image: Image, sleep: Sleep) -> str:
