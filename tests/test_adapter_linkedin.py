@@ -450,6 +450,16 @@ class TestCredentials:
             adapter.check_credentials()
         assert "Fix the post" not in str(caught.value)
 
+    def test_a_role_check_linkedin_does_not_answer_is_a_notice(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        fake.fault("whoami", "reject")  # 400: LinkedIn does not know the finder here
+
+        assert adapter.check_credentials() == ORG
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "LinkedIn answered 400" in notice
+        assert adapter.publish(outgoing()).remote_id == fake.posts[0]["id"]
+
     def test_a_member_without_profile_scopes_is_a_notice(
         self, fake: FakeLinkedIn, make: Callable[..., Adapter]
     ) -> None:
