@@ -543,6 +543,17 @@ class TestVersionRetirement:
             suggested = recent_version(today)
             assert f"set CAMPAIGN_LINKEDIN_VERSION to a newer version such as {suggested}" in notice
 
+    def test_a_retired_version_fails_the_check_with_426_as_the_notice_said(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        adapter = make(version="202511")
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "was retired on 2026-11-16" in notice
+
+        with pytest.raises(PermanentError, match=r"426.*CAMPAIGN_LINKEDIN_VERSION") as caught:
+            adapter.check_credentials()
+        assert "Fix the post" not in str(caught.value)
+
     def test_no_warning_when_linkedin_is_not_configured(self) -> None:
         assert (
             LinkedInSettings.load({"CAMPAIGN_LINKEDIN_VERSION": "202401"}).notices(

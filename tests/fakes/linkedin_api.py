@@ -386,7 +386,7 @@ class FakeLinkedIn(FakePlatform):
         super().__init__()
         self.token = "li-test-token-0123456789"
         self.expired = False
-        self.oldest_version = "202511"
+        self.oldest_version = "202601"  # as on 2026-12-03: 202511 retired on 2026-11-16
         self.member_id = "abc123"
         self.member_name = "Ada Lovelace"
         self.organizations: dict[str, dict[str, Any]] = {
