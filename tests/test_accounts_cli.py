@@ -1,16 +1,21 @@
-"""``campaign accounts check``, run in-process as a user would, against the fake X API."""
+"""``campaign accounts check``, run in-process as a user would, against the fake X and
+LinkedIn APIs."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import time_machine
 from typer.testing import CliRunner
 
 from campaign.cli import app
 from campaign.platforms.registry import platforms
+from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.x_api import FakeX
 
 runner = CliRunner()
@@ -109,6 +114,7 @@ def test_json_output(configured: FakeX) -> None:
         "status": "ok",
         "handle": "@campaignbot",
         "message": "",
+        "notices": [],
     }
 
 
@@ -121,3 +127,33 @@ def test_no_secret_in_output(configured: FakeX, args: tuple[str, ...]) -> None:
 
     assert "X (Twitter)" in output or '"twitter"' in output
     assert not [secret for secret in secrets if secret in output]
+
+
+@pytest.fixture
+def linkedin(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLinkedIn]:
+    """LinkedIn configured in the environment as the page, on a version retiring 2027-01-15,
+    with only the scope the README says posting needs."""
+    with FakeLinkedIn() as fake:
+        fake.scopes = {"w_organization_social"}
+        for variable, value in fake.env(CAMPAIGN_LINKEDIN_VERSION="202601").items():
+            monkeypatch.setenv(variable, value)
+        yield fake
+
+
+@time_machine.travel(datetime(2026, 12, 20, 9, tzinfo=UTC), tick=False)
+def test_notes_warn_without_failing(linkedin: FakeLinkedIn) -> None:
+    """A missing read scope and a version near retirement are notes: the check passes."""
+    code, output = check("linkedin")
+
+    assert code == 0
+    assert output.startswith("LinkedIn: ok urn:li:organization:123\n    note: LinkedIn-Version")
+    words = " ".join(output.split())
+    assert "LinkedIn-Version 202601 retires on 2027-01-15, in 26 days" in words
+    assert "note: could not confirm the member's role on urn:li:organization:123" in words
+    assert "lacks the r_organization_admin scope" in words
+    assert "Fix the post" not in output
+
+    code, output = check("linkedin", "--json")
+    [result] = json.loads(output)
+    assert (code, result["status"], len(result["notices"])) == (0, "ok", 2)
+    assert "set CAMPAIGN_LINKEDIN_VERSION to a newer version such as 202611" in result["notices"][0]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from campaign.adapters import _linkedin_text, registry
 from campaign.adapters.base import Adapter, Outgoing
+from campaign.adapters.linkedin import LinkedInSettings
 from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
@@ -26,8 +27,9 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
+from campaign.platforms import linkedin as linkedin_platform
 from campaign.platforms.images import Image
-from campaign.platforms.linkedin import SPEC
+from campaign.platforms.linkedin import SPEC, VERSION_RETIREMENTS, recent_version, retirement
 from campaign.platforms.registry import platform
 from campaign.render.planner import plan_files
 from tests.fakes.linkedin_api import FakeLinkedIn, render_little
@@ -380,8 +382,93 @@ class TestLookBack:
 
 
 class TestCredentials:
-    def test_a_page_is_named_with_its_vanity_address(self, adapter: Adapter) -> None:
+    def test_a_page_is_named_with_its_vanity_address(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
         assert adapter.check_credentials() == "Example Org (linkedin.com/company/example-org)"
+        [acl] = fake.calls("whoami")
+        assert (acl.path, acl.query["q"], acl.query["state"]) == (
+            "/rest/organizationAcls",
+            "roleAssignee",
+            "APPROVED",
+        )
+        assert adapter.notices(date(2026, 12, 3)) == []
+
+    def test_posting_as_a_page_works_with_the_scopes_the_readme_names(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        """Only w_organization_social: the role read is refused, named, and nothing waits."""
+        fake.scopes = {"w_organization_social"}
+        adapter = make()
+
+        assert adapter.check_credentials() == ORG
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "lacks the r_organization_admin scope" in notice
+        assert "publishing goes ahead" in notice
+        assert "post" not in notice.split("publishing goes ahead")[0]  # not about a post
+        assert adapter.publish(outgoing()).remote_id == fake.posts[0]["id"]
+
+    @pytest.mark.parametrize(
+        ("roles", "says"),
+        [
+            ([("123", "ANALYST", "APPROVED")], "is only ANALYST of urn:li:organization:123"),
+            ([("123", "ADMINISTRATOR", "REQUESTED")], "has no role on urn:li:organization:123"),
+            ([("456", "ADMINISTRATOR", "APPROVED")], "has no role on urn:li:organization:123"),
+        ],
+        ids=["analyst", "requested", "another-page"],
+    )
+    def test_a_member_who_may_not_post_as_the_page_is_told_what_to_ask_for(
+        self,
+        fake: FakeLinkedIn,
+        adapter: Adapter,
+        roles: list[tuple[str, str, str]],
+        says: str,
+    ) -> None:
+        fake.roles = roles
+        with pytest.raises(PermanentError, match=says) as caught:
+            adapter.check_credentials()
+        assert "Content admin or Super admin" in str(caught.value)
+        assert "Fix the post" not in str(caught.value)
+
+    def test_a_content_admin_may_post_and_roles_are_read_page_by_page(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        others = [(str(n), "ADMINISTRATOR", "APPROVED") for n in range(1000, 1150)]
+        fake.roles = [*others, ("123", "CONTENT_ADMINISTRATOR", "APPROVED")]
+
+        assert adapter.check_credentials().startswith("Example Org")
+        assert [c.query["start"] for c in fake.calls("whoami")] == ["0", "100"]
+
+    @pytest.mark.parametrize(
+        ("fault", "error"), [("server_error", RetryableError), ("unauthorized", PermanentError)]
+    )
+    def test_an_unanswered_role_check_fails_only_for_the_account_or_an_outage(
+        self, fake: FakeLinkedIn, adapter: Adapter, fault: str, error: type[Exception]
+    ) -> None:
+        fake.fault("whoami", fault)
+        with pytest.raises(error) as caught:
+            adapter.check_credentials()
+        assert "Fix the post" not in str(caught.value)
+
+    def test_a_role_check_linkedin_does_not_answer_is_a_notice(
+        self, fake: FakeLinkedIn, adapter: Adapter
+    ) -> None:
+        fake.fault("whoami", "reject")  # 400: LinkedIn does not know the finder here
+
+        assert adapter.check_credentials() == ORG
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "LinkedIn answered 400" in notice
+        assert adapter.publish(outgoing()).remote_id == fake.posts[0]["id"]
+
+    def test_a_member_without_profile_scopes_is_a_notice(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        fake.scopes = {"w_member_social"}
+        adapter = make(PERSON)
+
+        assert adapter.check_credentials() == PERSON
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "lacks the openid and profile scopes" in notice
 
     def test_a_member_is_named(self, make: Callable[..., Adapter]) -> None:
         assert make(PERSON).check_credentials() == f"Ada Lovelace ({PERSON})"
@@ -429,6 +516,65 @@ class TestCredentials:
                 SPEC.name, {"CAMPAIGN_LINKEDIN_AUTHOR": ORG}
             )  # a mapping ignores the environment
         assert "AUTHOR" not in str(caught.value)
+
+
+class TestVersionRetirement:
+    """Each monthly LinkedIn-Version is served about a year; warn 30 days before."""
+
+    @pytest.mark.parametrize(
+        ("version", "today", "says"),
+        [
+            ("202601", date(2026, 12, 15), None),  # retires 2027-01-15: 31 days away
+            ("202601", date(2026, 12, 16), "retires on 2027-01-15, in 30 days"),
+            ("202601", date(2027, 1, 15), "was retired on 2027-01-15"),
+            ("202605", date(2027, 4, 20), "retires on 2027-05-15, in 25 days"),  # estimated
+            ("202511.01", date(2026, 12, 3), "was retired on 2026-11-16"),
+        ],
+    )
+    def test_the_configured_version_is_warned_of_before_it_retires(
+        self, fake: FakeLinkedIn, version: str, today: date, says: str | None
+    ) -> None:
+        notices = LinkedInSettings.load(env_for(fake, version=version)).notices(today)
+        if says is None:
+            assert notices == []
+        else:
+            [notice] = notices
+            assert says in notice
+            suggested = recent_version(today)
+            assert f"set CAMPAIGN_LINKEDIN_VERSION to a newer version such as {suggested}" in notice
+
+    def test_a_retired_version_fails_the_check_with_426_as_the_notice_said(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        adapter = make(version="202511")
+        [notice] = adapter.notices(date(2026, 12, 3))
+        assert "was retired on 2026-11-16" in notice
+
+        with pytest.raises(PermanentError, match=r"426.*CAMPAIGN_LINKEDIN_VERSION") as caught:
+            adapter.check_credentials()
+        assert "Fix the post" not in str(caught.value)
+
+    def test_no_warning_when_linkedin_is_not_configured(self) -> None:
+        assert (
+            LinkedInSettings.load({"CAMPAIGN_LINKEDIN_VERSION": "202401"}).notices(
+                date(2026, 12, 3)
+            )
+            == []
+        )
+
+    def test_the_table_says_where_it_comes_from_and_is_about_a_year_each(self) -> None:
+        source = Path(linkedin_platform.__file__).read_text()
+        assert "learn.microsoft.com/linkedin/marketing/integrations/migrations" in source
+        assert "checked 2026-12-03" in source
+        for version, retires in VERSION_RETIREMENTS.items():
+            released = date(int(version[:4]), int(version[4:]), 1)
+            assert 365 <= (retires - released).days <= 400
+        assert retirement("202607") == date(2027, 7, 15)
+        assert recent_version(date(2026, 12, 3)) == "202611"
+
+    def test_an_impossible_month_is_refused(self, fake: FakeLinkedIn) -> None:
+        with pytest.raises(ConfigurationError, match="CAMPAIGN_LINKEDIN_VERSION"):
+            LinkedInSettings.load(env_for(fake, version="202613"))
 
 
 class TestExampleCampaign:

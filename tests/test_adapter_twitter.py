@@ -6,6 +6,7 @@ tested once for all in ``tests/test_adapter_contract.py``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import tweepy
 from requests.adapters import HTTPAdapter
 
 from campaign.adapters._x_adapter import XAdapter, comparable
+from campaign.adapters._x_media import UPLOAD_ATTEMPTS
 from campaign.adapters.base import Adapter, Outgoing
 from campaign.adapters.registry import connect
 from campaign.adapters.twitter import XSettings
@@ -26,7 +28,7 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
-from campaign.platforms.images import Image
+from campaign.platforms.images import MB, Image
 from campaign.platforms.twitter import SPEC
 from tests.fakes.x_api import FakeX
 from tests.fakes.x_fixtures import gif_bytes, png_bytes
@@ -74,24 +76,133 @@ class TestPublish:
             "publish",
         ]
 
-    def test_gif_waits_until_x_has_processed_it(self, fake_x: FakeX, tmp_path: Path) -> None:
-        waits: list[float] = []
+
+class TestSegmentedUpload:
+    """GIFs go in segments (initialize, append, finalize) and X processes them before use."""
+
+    @pytest.fixture
+    def waits(self) -> list[float]:
+        return []
+
+    @pytest.fixture
+    def adapter(self, fake_x: FakeX, waits: list[float]) -> Iterator[XAdapter]:
         adapter = XAdapter(XSettings.load(fake_x.env()), sleep=waits.append)
-        adapter.publish(post(media=(image(tmp_path, gif_bytes(), "dance.gif"),)))
+        yield adapter
+        adapter.close()
+
+    def test_a_14_mb_gif_goes_in_segments_and_waits_for_processing(
+        self, fake_x: FakeX, adapter: XAdapter, waits: list[float]
+    ) -> None:
+        data = gif_bytes() + bytes(14 * MB - len(gif_bytes()))  # a GIF padded after its trailer
+        adapter.publish(post(media=(Image.of("art/dance.gif", data, "Two people dancing"),)))
 
         [uploaded] = fake_x.media.values()
-        assert (uploaded.category, uploaded.status_checks, waits) == ("tweet_gif", 1, [0.0])
+        assert (uploaded.data == data, uploaded.alt) == (True, "Two people dancing")
         assert fake_x.tweets[0].media_ids == [uploaded.id]
+        appends = fake_x.calls("media_append")
+        assert len(appends) == 4  # 14 MB in segments of at most 4 MB
+        assert all(len(c.body) < 5 * MB for c in appends)
+        assert [c.operation for c in fake_x.calls()] == [
+            "media_initialize",
+            *["media_append"] * 4,
+            "media_finalize",
+            "media_status",  # in_progress
+            "media_status",  # succeeded
+            "media_metadata",
+            "publish",
+        ]
+        assert waits == [2.0, 2.0]  # X's check_after_secs, through the injected sleep
+        assert fake_x.calls("media_initialize")[0].json() == {
+            "media_type": "image/gif",
+            "total_bytes": 14 * MB,
+            "media_category": "tweet_gif",
+        }
+
+    def test_a_processing_failure_is_permanent_and_names_the_file(
+        self, fake_x: FakeX, adapter: XAdapter
+    ) -> None:
+        fake_x.processing_outcome = "failed"
+
+        with pytest.raises(PermanentError, match=r"dance\.gif \(Unsupported GIF format\)"):
+            adapter.publish(post(media=(Image.of("dance.gif", gif_bytes(), "Dancing"),)))
+
+        assert fake_x.tweets == []
+        assert len(fake_x.calls("media_initialize")) == 1  # not started again: X said no
+
+    def test_a_dropped_answer_on_append_starts_the_upload_again(
+        self, fake_x: FakeX, adapter: XAdapter
+    ) -> None:
+        fake_x.fault("media_append", "drop")
+
+        adapter.publish(post(media=(Image.of("dance.gif", gif_bytes(), "Dancing"),)))
+
+        first, second = fake_x.media.values()
+        assert first.data == b""  # the broken session is abandoned, never finalized
+        assert (second.data, second.alt) == (gif_bytes(), "Dancing")
+        assert fake_x.tweets[0].media_ids == [second.id]
+        assert len(fake_x.calls("media_initialize")) == 2
+
+    def test_answers_lost_every_time_post_nothing(self, fake_x: FakeX, adapter: XAdapter) -> None:
+        fake_x.fault("media_append", "drop", times=UPLOAD_ATTEMPTS)
+
+        with pytest.raises(RetryableError, match=r"upload part 1 of image dance\.gif"):
+            adapter.publish(post(media=(Image.of("dance.gif", gif_bytes(), "Dancing"),)))
+
+        assert fake_x.calls("publish") == []
+        assert len(fake_x.calls("media_initialize")) == UPLOAD_ATTEMPTS
+
+
+class TestAltText:
+    def test_alt_text_goes_to_the_current_metadata_path(
+        self, fake_x: FakeX, x_adapter: Adapter
+    ) -> None:
+        x_adapter.publish(post(media=(Image.of("room.png", png_bytes(), "A room"),)))
+
+        [call] = fake_x.calls("media_metadata")
+        [media_id] = fake_x.media
+        assert call.path == "/2/media/metadata"
+        assert call.json() == {"id": media_id, "metadata": {"alt_text": {"text": "A room"}}}
+        assert fake_x.calls("media_metadata_legacy") == []
+
+    def test_the_launch_path_is_used_only_when_the_current_one_answers_404(
+        self, fake_x: FakeX, x_adapter: Adapter
+    ) -> None:
+        fake_x.metadata_path_live = False
+
+        x_adapter.publish(post(media=(Image.of("room.png", png_bytes(), "A room"),)))
+
+        [media] = fake_x.media.values()
+        assert media.alt == "A room"
+        assert [c.operation for c in fake_x.calls()] == [
+            "upload_media",
+            "POST /2/media/metadata",  # 404
+            "media_metadata_legacy",
+            "publish",
+        ]
+        assert fake_x.calls("media_metadata_legacy")[0].json() == {
+            "media_id": media.id,
+            "alt_text": {"text": "A room"},
+        }
+
+    def test_other_failures_do_not_fall_back(self, fake_x: FakeX, x_adapter: Adapter) -> None:
+        fake_x.fault("media_metadata", "reject")
+
+        with pytest.raises(PermanentError):
+            x_adapter.publish(post(media=(Image.of("room.png", png_bytes(), "A room"),)))
+
+        assert fake_x.calls("media_metadata_legacy") == fake_x.calls("publish") == []
 
 
 class TestErrors:
     @pytest.mark.parametrize(
-        ("operation", "fault", "error"),
+        ("operation", "fault", "times", "error"),
         [
-            ("upload_media", "reject", PermanentError),
-            ("media_metadata", "rate_limit", RateLimited),
-            ("media_metadata", "server_error", RetryableError),
-            ("media_status", "drop_before", RetryableError),
+            ("media_initialize", "reject", 1, PermanentError),
+            ("media_append", "rate_limit", 1, RateLimited),
+            ("media_finalize", "server_error", UPLOAD_ATTEMPTS, RetryableError),
+            ("media_status", "drop_before", UPLOAD_ATTEMPTS, RetryableError),
+            ("media_metadata", "rate_limit", 1, RateLimited),
+            ("media_metadata", "server_error", 1, RetryableError),
         ],
     )
     def test_a_fault_while_preparing_an_image_posts_nothing(
@@ -101,10 +212,11 @@ class TestErrors:
         tmp_path: Path,
         operation: str,
         fault: str,
+        times: int,
         error: type[PublishError],
     ) -> None:
-        fake_x.fault(operation, fault)
-        gif = image(tmp_path, gif_bytes(), "dance.gif")  # a GIF: X's status poll is asked too
+        fake_x.fault(operation, fault, times)
+        gif = image(tmp_path, gif_bytes(), "dance.gif")  # a GIF: segments and a status poll
 
         with pytest.raises(error) as caught:
             x_adapter.publish(post(media=(gif,)))

@@ -19,6 +19,7 @@ from campaign.daemon.runtime import Runtime, run_once
 from campaign.store.media import media_table
 from campaign.store.queued import QueuedPost
 from tests.daemon_helpers import texts_on, x_posts
+from tests.fakes.linkedin_api import FakeLinkedIn
 from tests.fakes.mastodon_api import FakeMastodon
 from tests.fakes.x_api import FakeX
 from tests.ledger_helpers import as_worker, image, make_post, make_thread
@@ -261,6 +262,29 @@ class TestErrors:
         for variable in ("CAMPAIGN_TWITTER_API_KEY", "CAMPAIGN_TWITTER_ACCESS_SECRET"):
             assert variable in error.getMessage()
         assert "stay scheduled" in error.getMessage()
+
+    def test_a_linkedin_page_read_the_token_has_no_scope_for_holds_nothing_back(
+        self, daemon_settings: Settings, open_runtime: Open, caplog: pytest.LogCaptureFixture
+    ):
+        """Only w_organization_social: the role check is refused, the daemon warns naming the
+        scope, and the post goes out; nothing asks anyone to fix a post."""
+        with FakeLinkedIn() as linkedin:
+            linkedin.scopes = {"w_organization_social"}
+            post = make_post("page", platform="linkedin", at=datetime.now(UTC))
+            runtime = open_runtime(daemon_settings(x=linkedin))
+            runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(hours=1))
+            with caplog.at_level(logging.INFO, logger="campaign"):
+                run_once(runtime)
+                run_once(runtime)
+            assert post_in(runtime, post.id).state == "sent"
+            assert [p.text for p in linkedin.published()] == [post.text]
+        [notice] = [
+            r for r in caplog.records if getattr(r, "fields", {}).get("event") == "platform_notice"
+        ]
+        assert notice.levelno == logging.WARNING
+        assert "lacks the r_organization_admin scope" in notice.getMessage()
+        assert error_lines(caplog, "platform_unavailable") == []
+        assert "Fix the post" not in caplog.text
 
 
 class TestSentAgainByAPerson:

@@ -2,13 +2,15 @@
 
 Works over :func:`campaign.platforms.registry.platforms` and
 :func:`campaign.adapters.registry.connect`, so a new platform is covered without a line here.
-``campaign accounts check`` prints the result.
+``campaign accounts check`` prints the result, with any notices: warnings that hold nothing back
+(a LinkedIn version near its retirement, a read the token has no scope for).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -28,13 +30,15 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class AccountCheck:
-    """One platform's result: the handle when the credentials work, else what is wrong."""
+    """One platform's result: the handle when the credentials work, else what is wrong, and
+    what to watch even though publishing works (``notices``)."""
 
     platform: str
     title: str
     status: Status
     handle: str = ""
     message: str = ""
+    notices: tuple[str, ...] = ()
     named: bool = False  # the user asked for this platform by name
 
     @property
@@ -45,26 +49,33 @@ class AccountCheck:
 
     def to_json(self) -> dict[str, Any]:
         """The result as ``--json`` prints it (never any credential)."""
-        return {k: str(v) for k, v in asdict(self).items() if k != "named"}
+        fields = {k: str(v) for k, v in asdict(self).items() if k not in ("named", "notices")}
+        return {**fields, "notices": list(self.notices)}
 
 
 def check_accounts(
-    names: Sequence[str] = (), env: Mapping[str, str] | None = None
+    names: Sequence[str] = (), env: Mapping[str, str] | None = None, today: date | None = None
 ) -> list[AccountCheck]:
     """Check the credentials of the platforms ``names`` (every known platform if empty).
 
-    ``env`` is passed to each ``connect`` (None: the process environment and ``.env``).
-    Raises :class:`ConfigurationError` for an unknown platform name; every other problem is
-    reported in the results.
+    ``env`` is passed to each ``connect`` (None: the process environment and ``.env``);
+    ``today`` dates the notices (None: today in UTC). Raises :class:`ConfigurationError` for
+    an unknown platform name; every other problem is reported in the results.
     """
     specs = [platform(name) for name in names] if names else list(platforms().values())
-    return [check_account(spec, env, named=bool(names)) for spec in specs]
+    day = today or datetime.now(UTC).date()
+    return [check_account(spec, env, named=bool(names), today=day) for spec in specs]
 
 
 def check_account(
-    spec: PlatformSpec, env: Mapping[str, str] | None = None, *, named: bool = False
+    spec: PlatformSpec,
+    env: Mapping[str, str] | None = None,
+    *,
+    named: bool = False,
+    today: date | None = None,
 ) -> AccountCheck:
-    """Connect to ``spec``'s platform and ask it whose credentials these are."""
+    """Connect to ``spec``'s platform, ask it whose credentials these are, and gather the
+    adapter's notices for ``today`` (None: today in UTC)."""
     try:
         adapter = connect(spec.name, env)
     except ConfigurationError as exc:
@@ -73,6 +84,7 @@ def check_account(
         )
     try:
         handle = adapter.check_credentials()
+        notices = tuple(adapter.notices(today or datetime.now(UTC).date()))
     except (RetryableError, RateLimited) as exc:  # the platform could not answer just now
         message = f"{exc}; the credentials were not checked: try again in a few minutes"
         return AccountCheck(spec.name, spec.title, Status.FAILED, message=message, named=named)
@@ -80,4 +92,6 @@ def check_account(
         return AccountCheck(spec.name, spec.title, Status.FAILED, message=str(exc), named=named)
     finally:
         adapter.close()
-    return AccountCheck(spec.name, spec.title, Status.OK, handle=handle, named=named)
+    return AccountCheck(
+        spec.name, spec.title, Status.OK, handle=handle, notices=notices, named=named
+    )

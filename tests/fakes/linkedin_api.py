@@ -1,4 +1,5 @@
-"""A fake LinkedIn REST API: Posts, Images, Organizations and OpenID ``userinfo``.
+"""A fake LinkedIn REST API: Posts, Images, Organizations, Organization ACLs and OpenID
+``userinfo``.
 
 It speaks LinkedIn's wire format: the bearer token, ``LinkedIn-Version`` and
 ``X-Restli-Protocol-Version`` headers are checked on every versioned call; errors are
@@ -8,8 +9,10 @@ LinkedIn does: an unescaped reserved character silently cuts the stored text sho
 
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /rest/posts``),
 ``upload_media`` (``POST /rest/images?action=initializeUpload``), ``upload_bytes`` (the
-``PUT`` to the upload URL), ``look_back`` (``GET /rest/posts`` author finder) and ``whoami``
-(``GET /v2/userinfo`` and ``GET /rest/organizations/:id``). A ``rate_limit`` fault sends
+``PUT`` to the upload URL), ``look_back`` (``GET /rest/posts`` author finder), ``whoami``
+(``GET /v2/userinfo``, or ``GET /rest/organizationAcls?q=roleAssignee`` for a page) and
+``read_page`` (``GET /rest/organizations/:id``); the last two need ``r_organization_admin``
+or ``rw_organization_admin``, as on LinkedIn, and answer 403 without. A ``rate_limit`` fault sends
 ``Retry-After`` when :attr:`FakeLinkedIn.retry_after` is set, and nothing else, as LinkedIn.
 """
 
@@ -144,6 +147,8 @@ class LinkedInHandler(PlatformHandler):
             return
         if call.path == "/rest/posts":
             self.find_posts(call.query)
+        elif call.path == "/rest/organizationAcls":
+            self.role_assignments(call.query)
         elif match := re.fullmatch(r"/rest/organizations/(\d+)", call.path):
             self.organization(match.group(1))
         else:
@@ -194,7 +199,47 @@ class LinkedInHandler(PlatformHandler):
             },
         )
 
+    def admin_read(self, resource: str) -> bool:
+        """Whether the token may read organization data; a 403 like LinkedIn's if not."""
+        if {"r_organization_admin", "rw_organization_admin"} & self.fake.scopes:
+            return True
+        self.error(
+            403, f"Not enough permissions to access: {resource}.20260501", "ACCESS_DENIED", 100
+        )
+        return False
+
+    def role_assignments(self, query: Mapping[str, str]) -> None:
+        """The roleAssignee finder: the token's member's roles on pages, paged."""
+        if query.get("q") != "roleAssignee":
+            self.error(400, "Finder requests need q=roleAssignee or q=organization")
+            return
+        if not self.admin_read("organizationAcls.FINDER-roleAssignee"):
+            return
+        start, count = int(query.get("start", "0")), int(query.get("count", "10"))
+        with self.fake.lock:
+            mine = [
+                {
+                    "roleAssignee": f"urn:li:person:{self.fake.member_id}",
+                    "state": state,
+                    "role": role,
+                    "organization": f"urn:li:organization:{org}",
+                    "created": {"actor": "urn:li:person:founder", "time": 1_700_000_000_000},
+                    "lastModified": {"actor": "urn:li:person:founder", "time": 1_700_000_000_000},
+                }
+                for org, role, state in self.fake.roles
+                if query.get("state", state) == state and query.get("role", role) == role
+            ]
+        self.send_json(
+            200,
+            {
+                "paging": {"start": start, "count": count, "links": [], "total": len(mine)},
+                "elements": mine[start : start + count],
+            },
+        )
+
     def organization(self, org_id: str) -> None:
+        if not self.admin_read("organizations.GET"):
+            return
         page = self.fake.organizations.get(org_id)
         if page is None:
             self.error(404, f"Organization {org_id} not found", "RESOURCE_NOT_FOUND")
@@ -204,13 +249,13 @@ class LinkedInHandler(PlatformHandler):
     def may_post_as(self, author: str) -> bool:
         kind, _, ident = author.removeprefix("urn:li:").partition(":")
         if kind == "organization":
-            return "w_organization_social" in self.fake.scopes and ident in self.fake.admin_of
+            return "w_organization_social" in self.fake.scopes and ident in self.fake.posters()
         return "w_member_social" in self.fake.scopes and ident == self.fake.member_id
 
     def may_read_as(self, author: str) -> bool:
         kind, _, ident = author.removeprefix("urn:li:").partition(":")
         if kind == "organization":
-            return "r_organization_social" in self.fake.scopes and ident in self.fake.admin_of
+            return "r_organization_social" in self.fake.scopes and ident in self.fake.posters()
         return "r_member_social" in self.fake.scopes and ident == self.fake.member_id
 
     def initialize_upload(self, raw: bytes) -> None:
@@ -334,32 +379,43 @@ class FakeLinkedIn(FakePlatform):
     """LinkedIn as one member who administers page ``123``; state is public for assertions."""
 
     handler = LinkedInHandler
-    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "upload_bytes")
+    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "upload_bytes", "read_page")
     url_setting: ClassVar[str] = "CAMPAIGN_LINKEDIN_API_URL"
 
     def __init__(self) -> None:
         super().__init__()
         self.token = "li-test-token-0123456789"
         self.expired = False
-        self.oldest_version = "202511"
+        self.oldest_version = "202601"  # as on 2026-12-03: 202511 retired on 2026-11-16
         self.member_id = "abc123"
         self.member_name = "Ada Lovelace"
         self.organizations: dict[str, dict[str, Any]] = {
             "123": {"localizedName": "Example Org", "vanityName": "example-org"}
         }
-        self.admin_of = {"123"}
+        # The member's roles: (page id, role, state); only an approved Super admin
+        # (ADMINISTRATOR) or Content admin (CONTENT_ADMINISTRATOR) may post as the page.
+        self.roles: list[tuple[str, str, str]] = [("123", "ADMINISTRATOR", "APPROVED")]
         self.scopes = {
             "openid",
             "profile",
             "w_member_social",
             "w_organization_social",
             "r_organization_social",
+            "r_organization_admin",
             "r_member_social",
         }
         self.posts: list[dict[str, Any]] = []
         self.images: dict[str, Image] = {}
         self.uploads: dict[str, Image] = {}
         self.retry_after: str | None = None  # seconds, sent as Retry-After with a 429
+
+    def posters(self) -> set[str]:
+        """The pages the member may post as."""
+        return {
+            org
+            for org, role, state in self.roles
+            if state == "APPROVED" and role in ("ADMINISTRATOR", "CONTENT_ADMINISTRATOR")
+        }
 
     def env(self, author: str = "urn:li:organization:123", **overrides: str) -> dict[str, str]:
         """``CAMPAIGN_LINKEDIN_*`` variables for this fake, posting as ``author``."""
@@ -399,8 +455,10 @@ class FakeLinkedIn(FakePlatform):
             return "upload_media" if query.get("action") == "initializeUpload" else None
         if method == "PUT" and path.startswith("/upload/"):
             return "upload_bytes"
-        if method == "GET" and (path == "/v2/userinfo" or path.startswith("/rest/organizations/")):
+        if method == "GET" and path in ("/v2/userinfo", "/rest/organizationAcls"):
             return "whoami"
+        if method == "GET" and path.startswith("/rest/organizations/"):
+            return "read_page"
         return None
 
     def respond(self, h: FakeHandler, call: Call) -> None:

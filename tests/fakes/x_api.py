@@ -3,13 +3,21 @@
 It checks every request's OAuth 1.0a HMAC-SHA1 signature against its own URL and the
 credentials in :attr:`FakeX.credentials`, and implements what the adapter uses:
 ``POST /2/tweets``, ``GET /2/users/me``, ``GET /2/users/:id/tweets``, ``POST /2/media/upload``
-(and its ``STATUS`` poll) and ``POST /2/media/metadata/create``. Like X it stores URLs as t.co
-links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids.
+(one request), the segmented upload (``POST /2/media/upload/initialize``,
+``POST /2/media/upload/:id/append`` with multipart ``media`` and ``segment_index``,
+``POST /2/media/upload/:id/finalize``, then ``GET /2/media/upload?command=STATUS&media_id=…``
+answering ``processing_info`` ``pending`` → ``in_progress`` → ``succeeded`` or ``failed``), and
+alt text with ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``) or
+the launch-era ``POST /2/media/metadata/create`` (``{"media_id", "alt_text": {"text"}}``).
+Like X it stores URLs as t.co links, escapes ``&<>``, refuses duplicates, too-long texts and
+media ids that are unknown or not yet processed.
 
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /2/tweets``), ``whoami``
-(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``upload_media``,
-``media_status`` (the ``STATUS`` poll) and ``media_metadata`` (alt text). A ``rate_limit``
-fault sends ``x-rate-limit-*`` headers resetting at :attr:`FakeX.rate_limit_reset`.
+(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``upload_media`` (the
+one-request upload), ``media_initialize``, ``media_append``, ``media_finalize``,
+``media_status`` (the ``STATUS`` poll), ``media_metadata`` and ``media_metadata_legacy`` (alt
+text). A ``rate_limit`` fault sends ``x-rate-limit-*`` headers resetting at
+:attr:`FakeX.rate_limit_reset`.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import itertools
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
@@ -41,6 +49,14 @@ _IMAGE_SIGNATURES = {
     b"GIF8": "image/gif",
     b"RIFF": "image/webp",
 }
+_MB = 1024 * 1024
+_SIMPLE_MAX = 5 * _MB  # the one-request upload, and each APPEND segment
+_CATEGORY_MAX = {"tweet_image": 5 * _MB, "tweet_gif": 15 * _MB}
+
+
+def _sniff(data: bytes) -> str | None:
+    """The image type ``data`` starts as, as X's upload checks it."""
+    return next((t for sig, t in _IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
 
 
 @dataclass
@@ -71,7 +87,11 @@ class FakeTweet:
 
 @dataclass
 class FakeMedia:
-    """An uploaded image with the alt text set on it (None until metadata/create)."""
+    """An uploaded image with the alt text set on it (None until its metadata is set).
+
+    A segmented upload holds its ``segments`` until it is finalized (``data`` empty before);
+    ``state`` is X's processing state (None: nothing to process).
+    """
 
     id: str
     data: bytes
@@ -79,12 +99,28 @@ class FakeMedia:
     category: str
     alt: str | None = None
     status_checks: int = 0
+    total_bytes: int = 0
+    segments: dict[int, bytes] = field(default_factory=dict)
+    state: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether a post may carry it: uploaded whole and, if processed, successfully."""
+        return bool(self.data) and self.state in (None, "succeeded")
 
 
 class FakeX(FakePlatform):
     """The fake X API; all state is public so tests can arrange and inspect it."""
 
-    operations: ClassVar[tuple[str, ...]] = (*SHARED_OPERATIONS, "media_status", "media_metadata")
+    operations: ClassVar[tuple[str, ...]] = (
+        *SHARED_OPERATIONS,
+        "media_initialize",
+        "media_append",
+        "media_finalize",
+        "media_status",
+        "media_metadata",
+        "media_metadata_legacy",
+    )
     url_setting: ClassVar[str] = "CAMPAIGN_TWITTER_API_URL"
 
     def __init__(self, *, username: str = "campaignbot") -> None:
@@ -96,6 +132,9 @@ class FakeX(FakePlatform):
         self.media: dict[str, FakeMedia] = {}
         self.write_permission = True
         self.timeline_visible = True  # False mimics X's lag before a new post is listed
+        self.metadata_path_live = True  # False: POST /2/media/metadata answers 404 (2025's X)
+        self.processing_outcome = "succeeded"  # what a GIF's processing ends in ("failed")
+        self.check_after_secs = 2  # what processing_info asks the client to wait
         self.rate_limit_reset = int(time.time()) + 900
         self._ids = itertools.count(1_800_000_000_000_000_001)
 
@@ -154,14 +193,22 @@ class FakeX(FakePlatform):
         ("POST", "/2/tweets"): "publish",
         ("GET", "/2/users/me"): "whoami",
         ("POST", "/2/media/upload"): "upload_media",
+        ("POST", "/2/media/upload/initialize"): "media_initialize",
         ("GET", "/2/media/upload"): "media_status",
-        ("POST", "/2/media/metadata/create"): "media_metadata",
+        ("POST", "/2/media/metadata"): "media_metadata",
+        ("POST", "/2/media/metadata/create"): "media_metadata_legacy",
     }
 
     def operation(self, method: str, path: str, query: Any) -> str | None:
         """Which operation ``method path`` is, as the table above and the timeline say."""
         if method == "GET" and re.fullmatch(r"/2/users/\d+/tweets", path):
             return "look_back"
+        if method == "POST" and (
+            step := re.fullmatch(r"/2/media/upload/\d+/(append|finalize)", path)
+        ):
+            return f"media_{step.group(1)}"
+        if path == "/2/media/metadata" and not self.metadata_path_live:
+            return None
         return self._ROUTES.get((method, path))
 
     def respond(self, h: FakeHandler, call: Call) -> None:
@@ -171,8 +218,12 @@ class FakeX(FakePlatform):
             "whoami": self._me,
             "look_back": self._timeline,
             "upload_media": self._upload,
+            "media_initialize": self._initialize,
+            "media_append": self._append,
+            "media_finalize": self._finalize,
             "media_status": self._media_status,
             "media_metadata": self._metadata,
+            "media_metadata_legacy": self._legacy_metadata,
         }.get(call.operation)
         if action is None:
             h.send_json(
@@ -265,7 +316,7 @@ class FakeX(FakePlatform):
             return 403, _problem(
                 403, "Forbidden", "You are not allowed to create a Tweet with duplicate content."
             )
-        if any(m not in self.media for m in media_ids):
+        if any(m not in self.media or not self.media[m].ready for m in media_ids):
             return 400, _invalid(
                 "One or more parameters to your request was invalid.",
                 {
@@ -315,18 +366,74 @@ class FakeX(FakePlatform):
     def _upload(self, r: Call) -> tuple[int, dict[str, Any]]:
         form = _multipart(r.headers.get("Content-Type", ""), r.body)
         data = form.get("media", b"")
-        media_type = next((t for sig, t in _IMAGE_SIGNATURES.items() if data.startswith(sig)), None)
+        media_type = _sniff(data)
         if media_type is None:
             return 400, _invalid(
                 "One or more parameters to your request was invalid.",
                 {"message": "media type unrecognized."},
             )
+        if len(data) > _SIMPLE_MAX:
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {"message": "File size exceeds 5242880 bytes."},
+            )
         category = form.get("media_category", b"tweet_image").decode()
         media = FakeMedia(str(next(self._ids)), data, media_type, category)
         self.media[media.id] = media
+        return 200, {"data": self._media_json(media)}
+
+    def _initialize(self, r: Call) -> tuple[int, dict[str, Any]]:
+        body = r.json()
+        total, media_type = body.get("total_bytes"), body.get("media_type")
+        category = str(body.get("media_category") or "tweet_image")
+        if not isinstance(total, int) or total <= 0 or media_type not in _IMAGE_SIGNATURES.values():
+            return 400, _invalid("One or more parameters to your request was invalid.")
+        if total > _CATEGORY_MAX.get(category, _SIMPLE_MAX):
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {"message": f"File size exceeds the limit for {category}."},
+            )
+        media = FakeMedia(str(next(self._ids)), b"", media_type, category, total_bytes=total)
+        self.media[media.id] = media
+        return 200, {
+            "data": {"id": media.id, "media_key": f"3_{media.id}", "expires_after_secs": 86400}
+        }
+
+    def _append(self, r: Call) -> tuple[int, dict[str, Any]]:
+        media = self.media.get(r.path.split("/")[4])
+        form = _multipart(r.headers.get("Content-Type", ""), r.body)
+        index = form.get("segment_index", b"").decode()
+        chunk = form.get("media", b"")
+        if media is None or media.data or not index.isdigit() or int(index) > 999 or not chunk:
+            return 400, _invalid("One or more parameters to your request was invalid.")
+        if len(chunk) > _SIMPLE_MAX:
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {"message": "Segment size exceeds 5242880 bytes."},
+            )
+        media.segments[int(index)] = chunk
+        return 200, {"data": {"expires_at": int(time.time()) + 86400}}
+
+    def _finalize(self, r: Call) -> tuple[int, dict[str, Any]]:
+        media = self.media.get(r.path.split("/")[4])
+        if media is None or media.data:
+            return 400, _invalid("One or more parameters to your request was invalid.")
+        data = b"".join(media.segments[i] for i in sorted(media.segments))
+        if len(data) != media.total_bytes or sorted(media.segments) != list(
+            range(len(media.segments))
+        ):
+            return 400, _invalid(
+                "One or more parameters to your request was invalid.",
+                {"message": "Segments do not add up to provided total file size."},
+            )
+        media.data, media.segments = data, {}
         body = self._media_json(media)
-        if category == "tweet_gif":  # X processes GIFs after the upload answers
-            body["processing_info"] = {"state": "pending", "check_after_secs": 0}
+        if media.category == "tweet_gif":  # X processes GIFs after the upload ends
+            media.state = "pending"
+            body["processing_info"] = {
+                "state": "pending",
+                "check_after_secs": self.check_after_secs,
+            }
         return 200, {"data": body}
 
     def _media_status(self, r: Call) -> tuple[int, dict[str, Any]]:
@@ -334,14 +441,36 @@ class FakeX(FakePlatform):
         if media is None or r.query.get("command") != "STATUS":
             return 400, _invalid("One or more parameters to your request was invalid.")
         media.status_checks += 1
+        # pending -> in_progress -> succeeded | failed, one step per question
+        if media.state == "pending":
+            media.state = "in_progress"
+        elif media.state == "in_progress":
+            media.state = self.processing_outcome
         body = self._media_json(media)
-        body["processing_info"] = {"state": "succeeded", "progress_percent": 100}
+        info: dict[str, Any] = {"state": media.state or "succeeded"}
+        if media.state in ("pending", "in_progress"):
+            info.update(check_after_secs=self.check_after_secs, progress_percent=40)
+        elif media.state == "failed":
+            info.update(
+                progress_percent=12,
+                error={"code": 1, "name": "InvalidMedia", "message": "Unsupported GIF format"},
+            )
+        else:
+            info["progress_percent"] = 100
+        body["processing_info"] = info
         return 200, {"data": body}
 
     def _metadata(self, r: Call) -> tuple[int, dict[str, Any]]:
-        body = json.loads(r.body or b"{}")
-        media = self.media.get(str(body.get("media_id")))
-        alt = (body.get("alt_text") or {}).get("text")
+        body = r.json()
+        return self._describe(str(body.get("id")), (body.get("metadata") or {}).get("alt_text"))
+
+    def _legacy_metadata(self, r: Call) -> tuple[int, dict[str, Any]]:
+        body = r.json()
+        return self._describe(str(body.get("media_id")), body.get("alt_text"))
+
+    def _describe(self, media_id: str, alt_text: Any) -> tuple[int, dict[str, Any]]:
+        media = self.media.get(media_id)
+        alt = alt_text.get("text") if isinstance(alt_text, dict) else None
         if media is None or not alt or len(alt) > 1000:
             return 400, _invalid("One or more parameters to your request was invalid.")
         media.alt = alt

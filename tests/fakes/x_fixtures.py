@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from campaign.adapters._x_adapter import XAdapter
 from campaign.adapters.base import Adapter
-from campaign.adapters.registry import connect
+from campaign.adapters.twitter import XSettings
 
 from .x_api import FakeX
 
@@ -24,8 +25,9 @@ def fake_x() -> Iterator[FakeX]:
 
 @pytest.fixture
 def x_adapter(fake_x: FakeX) -> Iterator[Adapter]:
-    """The real X adapter, connected to ``fake_x``."""
-    adapter = connect("twitter", fake_x.env())
+    """The real X adapter, connected to ``fake_x``; it waits for X's processing without
+    sleeping (``check_after_secs`` would otherwise add seconds to every GIF test)."""
+    adapter = XAdapter(XSettings.load(fake_x.env()), sleep=lambda seconds: None)
     yield adapter
     adapter.close()
 

@@ -8,15 +8,15 @@ how failures map is in :mod:`campaign.adapters.linkedin`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 
-from campaign.adapters import _linkedin_text
+from campaign.adapters import _linkedin_account, _linkedin_text
 from campaign.adapters._config import AdapterSettings
-from campaign.adapters._linkedin_errors import duplicate_of, error_for
+from campaign.adapters._linkedin_errors import duplicate_of, error_for, json_object
 from campaign.adapters._transport import may_have_been_sent
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.linkedin import LinkedInSettings
@@ -27,15 +27,6 @@ from campaign.platforms.linkedin import SPEC
 
 PUBLIC_URL = "https://www.linkedin.com/feed/update/{urn}/"
 LOOK_BACK_COUNT = 20
-
-
-def _json_of(response: requests.Response) -> dict[str, Any]:
-    """The JSON object in ``response``, or an empty one when it holds none."""
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
 
 
 def _failure(response: requests.Response, action: str, *, sent_means_unknown: bool) -> Exception:
@@ -62,6 +53,8 @@ class LinkedInAdapter(Adapter):
         """Use ``settings``, whose token and author :meth:`LinkedInSettings.require` checked."""
         if settings.access_token is None or settings.author is None:
             raise ConfigurationError("LinkedIn needs an access token and an author")
+        self._settings = settings
+        self._notes: list[str] = []  # what the last check_credentials could not confirm
         self._author = settings.author
         self._api = settings.api_url
         self._timeout = settings.timeout_seconds
@@ -117,7 +110,7 @@ class LinkedInAdapter(Adapter):
 
     def _upload(self, image: Image) -> str:
         """Upload one image through the Images API and return its ``urn:li:image:…``."""
-        answer = _json_of(
+        answer = json_object(
             self._request(
                 "POST",
                 f"{self._api}/rest/images",
@@ -197,7 +190,7 @@ class LinkedInAdapter(Adapter):
 
         Raises the same errors as :meth:`publish` when LinkedIn refuses to list the posts.
         """
-        answer = _json_of(
+        answer = json_object(
             self._request(
                 "GET",
                 f"{self._api}/rest/posts",
@@ -215,25 +208,23 @@ class LinkedInAdapter(Adapter):
     def check_credentials(self) -> str:
         """The author's readable name, after LinkedIn accepted the token.
 
-        For a page: its name and vanity address (``GET /rest/organizations/{id}``); for a
-        member: the name from ``GET /v2/userinfo``, which must be the configured member.
-        Raises :class:`PermanentError` saying what to fix when LinkedIn refuses.
+        For a page: the member's role on it (:mod:`._linkedin_account`), then its name; for a
+        member: the name from ``GET /v2/userinfo``, which must be the configured member. A
+        read the token has no scope for is a notice (:meth:`notices`), not a failure.
+        Raises :class:`PermanentError` saying what to fix when LinkedIn refuses the token, or
+        the member may not post as the author.
         """
-        kind, _, ident = self._author.removeprefix("urn:li:").partition(":")
-        if kind == "organization":
-            page = _json_of(
-                self._request("GET", f"{self._api}/rest/organizations/{ident}", "reading the page")
-            )
-            vanity = page.get("vanityName")
-            name = page.get("localizedName") or self._author
-            return f"{name} (linkedin.com/company/{vanity})" if vanity else str(name)
-        member = _json_of(
-            self._request("GET", f"{self._api}/v2/userinfo", "reading the member's profile")
+        kind = self._author.removeprefix("urn:li:").partition(":")[0]
+        check = _linkedin_account.page if kind == "organization" else _linkedin_account.member
+        handle, self._notes = check(self._get, self._author)
+        return handle
+
+    def notices(self, today: date) -> list[str]:
+        """The version's retirement, and what the last check could not confirm."""
+        return [*self._settings.notices(today), *self._notes]
+
+    def _get(self, path: str, action: str, **kw: Any) -> requests.Response:
+        """One GET about the account: LinkedIn's answer, whatever its status."""
+        return self._send(
+            "GET", f"{self._api}{path}", f"checking {action}", sent_means_unknown=False, **kw
         )
-        if member.get("sub") != ident:
-            raise PermanentError(
-                f"the access token belongs to urn:li:person:{member.get('sub')}, not "
-                f"{self._author}; set CAMPAIGN_LINKEDIN_AUTHOR to the token's member or use "
-                "that member's token"
-            )
-        return f"{member.get('name') or self._author} ({self._author})"

@@ -23,16 +23,27 @@ TOKEN_ADVICE = (
     "CAMPAIGN_LINKEDIN_ACCESS_TOKEN"
 )
 PERMISSION_ADVICE = (
-    "posting as a page (urn:li:organization:…) needs the w_organization_social scope and an "
-    "ADMINISTRATOR, CONTENT_ADMIN or DIRECT_SPONSORED_CONTENT_POSTER role on that page; "
+    "posting as a page (urn:li:organization:…) needs the w_organization_social scope and a "
+    "Super admin (ADMINISTRATOR) or Content admin (CONTENT_ADMINISTRATOR) role on that page; "
     "posting as a member (urn:li:person:…) needs w_member_social for that member's own token"
 )
+POST_FIX = "Fix the post as the message says"
+ACCOUNT_FIX = "Check CAMPAIGN_LINKEDIN_AUTHOR and the access token as the message says"
 VERSION_ADVICE = (
     "set CAMPAIGN_LINKEDIN_VERSION to an active YYYYMM version "
     "(https://learn.microsoft.com/linkedin/marketing/versioning)"
 )
 
 _DUPLICATE = re.compile(r"duplicate of (urn:li:[A-Za-z]+:[\w-]+)")
+
+
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The JSON object in ``response``, or an empty one when it holds none."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return {}
+    return answer if isinstance(answer, dict) else {}
 
 
 def _details(response: requests.Response) -> tuple[str, str]:
@@ -67,10 +78,14 @@ def reset_at(response: requests.Response, now: datetime) -> datetime:
     return datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), time(), UTC)
 
 
-def error_for(response: requests.Response, action: str, now: datetime) -> PublishError:
+def error_for(
+    response: requests.Response, action: str, now: datetime, *, fix: str = POST_FIX
+) -> PublishError:
     """The error to raise for LinkedIn's non-success ``response`` to ``action``.
 
-    ``action`` says what was attempted ("creating the post", "uploading the image", …).
+    ``action`` says what was attempted ("creating the post", "uploading the image", …);
+    ``fix`` ends a refusal no other rule explains: what to fix (the post, or for a request
+    about the account, :data:`ACCOUNT_FIX`).
     """
     status = response.status_code
     code, message = _details(response)
@@ -88,4 +103,4 @@ def error_for(response: requests.Response, action: str, now: datetime) -> Publis
         return RetryableError(f"{said}. LinkedIn is having trouble")
     if status == 413:
         return PermanentError(f"{said}. The image is too large; scale it down")
-    return PermanentError(f"{said}. Fix the post as the message says")
+    return PermanentError(f"{said}. {fix}")

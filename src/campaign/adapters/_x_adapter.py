@@ -173,7 +173,8 @@ class XAdapter(Adapter):
         return self._account
 
     def _call(self, method: str, path: str, action: str, **kwargs: Any) -> dict[str, Any]:
-        """Send one request signed like tweepy's to ``path`` and return its JSON body."""
+        """Send one request signed like tweepy's to ``path`` and return its JSON body (empty
+        when X answers without one, as it may to a media segment)."""
         with self._errors(action):
             response = self._client.session.request(
                 method, self._base_url + path, auth=self._auth, **kwargs
@@ -181,7 +182,7 @@ class XAdapter(Adapter):
             with response:
                 if not response.ok:
                     raise http_error(response, action)
-                body: dict[str, Any] = response.json()
+                body: dict[str, Any] = response.json() if response.content else {}
                 return body
 
     @contextmanager

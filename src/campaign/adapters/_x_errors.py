@@ -33,6 +33,10 @@ class DuplicateContent(PermanentError):
     """X refused a post as identical to a recent one; the adapter looks for that one first."""
 
 
+class NotFound(PermanentError):
+    """X answered 404: no such path or object (the media code then tries an older path)."""
+
+
 @dataclass(frozen=True)
 class XProblem:
     """What X said went wrong, from one error response."""
@@ -100,6 +104,8 @@ def http_error(response: requests.Response, action: str) -> PublishError:
             "if they were regenerated or revoked, copy the new ones from the app's "
             "'Keys and tokens' page in the X developer portal"
         )
+    if status == 404:
+        return NotFound(f"X answered 404 {problem.title} when asked to {action}: {problem.text}")
     if problem.is_duplicate:
         return DuplicateContent(
             f"X refused to {action}: it duplicates a recent post by this account and that "

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Protocol, Self
 
 from campaign.adapters._config import AdapterSettings
@@ -113,6 +113,11 @@ class Adapter(ABC):
 
         Raises :class:`~campaign.errors.PermanentError` with what to fix when they are refused.
         """
+
+    def notices(self, today: date) -> list[str]:
+        """Warnings that hold nothing back (a scope a read needed, an API version near its
+        retirement), from the settings and the last :meth:`check_credentials`; none here."""
+        return []
 
     @abstractmethod
     def look_back(self, post: Outgoing) -> Receipt | None:

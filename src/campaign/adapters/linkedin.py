@@ -4,14 +4,19 @@ Settings (environment or ``.env``):
 
 ``CAMPAIGN_LINKEDIN_ACCESS_TOKEN`` (required, secret)
     OAuth 2.0 access token with ``w_organization_social`` (page) or ``w_member_social``
-    (member); ``openid profile`` as well lets ``campaign accounts check`` name the member, and
-    ``r_organization_social`` lets look-back read a page's posts. Tokens last 60 days.
+    (member): that is all publishing needs. ``r_organization_admin`` as well lets the check
+    confirm the member's role on the page (``GET /rest/organizationAcls?q=roleAssignee``) and
+    name it, ``openid profile`` lets it confirm the member, and ``r_organization_social`` lets
+    look-back read a page's posts; a read refused for a missing scope is a notice naming the
+    scope, never a reason to hold posts back. Tokens last 60 days.
 ``CAMPAIGN_LINKEDIN_AUTHOR`` (required)
     Who posts: ``urn:li:organization:<id>`` for a page the token's member administers, or
     ``urn:li:person:<id>`` for that member.
 ``CAMPAIGN_LINKEDIN_VERSION`` (default ``202605``)
-    The ``LinkedIn-Version`` header (YYYYMM). LinkedIn retires each version after about a
-    year; when it answers 426, set a newer one.
+    The ``LinkedIn-Version`` header (YYYYMM). LinkedIn serves each monthly version for about a
+    year, then answers 426; ``campaign accounts check``, ``campaign status`` and the daemon
+    warn from 30 days before the retirement (:data:`campaign.platforms.linkedin.
+    VERSION_RETIREMENTS`), naming a newer version to set.
 ``CAMPAIGN_LINKEDIN_API_URL`` (default ``https://api.linkedin.com``)
     Base URL of the API; tests point it at a fake server.
 ``CAMPAIGN_LINKEDIN_TIMEOUT_SECONDS`` (default ``30``)
@@ -49,17 +54,19 @@ timeout, a dropped connection or a 504 after the post was sent is an unknown out
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from campaign.adapters._config import AdapterSettings
+from campaign.platforms.linkedin import VERSION_WARNING, recent_version, retirement
 
 DEFAULT_VERSION = "202605"
 DEFAULT_API_URL = "https://api.linkedin.com"
 
 _AUTHOR = re.compile(r"urn:li:(organization|person):[\w-]+")
-_VERSION = re.compile(r"\d{6}(\.\d{2})?")
+_VERSION = re.compile(r"20\d\d(0[1-9]|1[0-2])(\.\d{2})?")
 
 
 class LinkedInSettings(AdapterSettings):
@@ -88,6 +95,28 @@ class LinkedInSettings(AdapterSettings):
         if not _VERSION.fullmatch(value.strip()):
             raise ValueError(f"must be a LinkedIn API version as YYYYMM, e.g. {DEFAULT_VERSION}")
         return value.strip()
+
+    def notices(self, today: date) -> list[str]:
+        """What to warn of on ``today`` without asking LinkedIn: the configured version near
+        (30 days) or past its retirement. Nothing when LinkedIn is not configured."""
+        if self.access_token is None:
+            return []
+        retires = retirement(self.version)
+        move = (
+            f"set {self.variable('version')} to a newer version such as "
+            f"{recent_version(today)} (see 'Moving to a newer LinkedIn version' in the README)"
+        )
+        if today >= retires:
+            return [
+                f"LinkedIn-Version {self.version} was retired on {retires:%Y-%m-%d} and LinkedIn "
+                f"answers 426 to it: {move}"
+            ]
+        if today >= retires - VERSION_WARNING:
+            return [
+                f"LinkedIn-Version {self.version} retires on {retires:%Y-%m-%d}, in "
+                f"{(retires - today).days} days: {move}"
+            ]
+        return []
 
     @field_validator("api_url")
     @classmethod

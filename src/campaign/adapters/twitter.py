@@ -12,8 +12,9 @@ Settings, from the environment or a git-ignored ``.env``:
 
 How it publishes (:mod:`campaign.adapters._x_adapter`): tweepy's ``Client.create_tweet``, a
 thread part replying to the previous part with ``in_reply_to_tweet_id``; images go first
-through ``POST /2/media/upload`` and ``POST /2/media/metadata/create`` (alt text), which tweepy
-lacks, signed with the same credentials. Rate limits are never waited for here: the daemon
+(:mod:`campaign.adapters._x_media`: one request for a still image, segments for a GIF, then
+``POST /2/media/metadata`` for the alt text), through calls tweepy lacks, signed with the same
+credentials. Rate limits are never waited for here: the daemon
 gets :class:`~campaign.errors.RateLimited` with the reset time and decides.
 
 X refuses a post identical to a recent one ("duplicate content"). That is what a retry after an

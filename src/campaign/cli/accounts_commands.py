@@ -30,7 +30,9 @@ def check(
     """Verify each platform's credentials and print the account handle, or what is wrong.
 
     Without PLATFORM every platform is covered: configured ones are checked, the others are
-    reported as not configured. Exits 1 when a named or configured platform fails.
+    reported as not configured. Exits 1 when a named or configured platform fails; notes (a
+    read the token has no scope for, a LinkedIn API version retiring within 30 days) are
+    printed under a working account and fail nothing.
     """
     from campaign.accounts import check_accounts
 
@@ -47,9 +49,13 @@ def check(
 
 def _line(result: AccountCheck) -> str:
     """One platform's result for people: ``X (Twitter): ok @campaignbot``, or the status
-    followed by an indented line saying what is wrong."""
+    followed by an indented line saying what is wrong; then an indented ``note:`` line per
+    notice (a warning that holds nothing back)."""
     from campaign.accounts import Status
 
     detail = f" {result.handle}" if result.status is Status.OK else f"\n    {result.message}"
     style = {Status.OK: "green", Status.NOT_CONFIGURED: "yellow", Status.FAILED: "bold red"}
-    return f"{escape(result.title)}: [{style[result.status]}]{result.status}[/]{escape(detail)}"
+    notes = "".join(f"\n    [yellow]note:[/] {escape(notice)}" for notice in result.notices)
+    return (
+        f"{escape(result.title)}: [{style[result.status]}]{result.status}[/]{escape(detail)}{notes}"
+    )

@@ -84,7 +84,8 @@ def status(
     Exit codes for monitors: 0 healthy; 3 no live daemon (no fresh heartbeat); 4 a daemon is
     alive but cannot work (e.g. cannot write outcomes) or posts need a person (unknown; failed
     or missed within --window hours; or still scheduled beyond the grace window); 1 the
-    ledger cannot be opened.
+    ledger cannot be opened. Notes (e.g. a LinkedIn API version retiring within 30 days) do
+    not change the exit code.
     """
     from campaign import daemon
 
@@ -137,6 +138,8 @@ def _print_health(health: Health) -> None:
         daemon.EXIT_NO_DAEMON: "[bold red]unhealthy[/]: no live daemon; start 'campaign run'",
         daemon.EXIT_ATTENTION: "[bold red]unhealthy[/]: posts need a person (see above)",
     }
+    for notice in health.notices:
+        out.print(f"[yellow]note:[/] {escape(notice)}")
     if health.problems and health.exit_code == daemon.EXIT_ATTENTION:
         out.print("[bold red]unhealthy[/]: a daemon cannot work (see above)")
     out.print(verdict[health.exit_code])

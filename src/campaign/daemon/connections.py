@@ -4,7 +4,8 @@ A platform whose credentials are missing or refused is not an error for the daem
 stay ``scheduled`` (nothing is marked failed for a setup problem), the daemon logs one loud
 ERROR naming the variables to set, and tries again a minute later, so fixing ``.env`` is
 enough. A platform that cannot be reached is tried again at the next poll. Every other
-platform goes on.
+platform goes on. What an adapter notices without it stopping anything (a LinkedIn API version
+near its retirement, a read the token has no scope for) is logged as a WARNING on connecting.
 
 Posts hold an adapter through a :meth:`Connections.lease` while they use it. When one post's
 permanent error makes the daemon :meth:`~Connections.forget` a platform, the next lease gets
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from campaign.adapters.base import Adapter
 from campaign.adapters.dryrun import DryRunAdapter
@@ -140,6 +142,8 @@ class Connections:
             adapter.close()
             raise
         event(logging.INFO, "connected", f"publishing to {spec.title} as {handle}", platform=name)
+        for notice in adapter.notices(datetime.now(UTC).date()):  # warnings; nothing waits
+            event(logging.WARNING, "platform_notice", f"{spec.title}: {notice}", platform=name)
         return adapter
 
     def _report(self, name: str, exc: CampaignError, before: str | None) -> None:

@@ -88,4 +88,5 @@ def check(
             grace=settings.grace,
             window=window,
             ran_within=ran_within,
+            notices=status.platform_notices(now.date()),
         )

@@ -9,18 +9,22 @@ daemon, or its platform's credentials are missing).
 
 Exit codes (:attr:`Health.exit_code`): 0 healthy; 3 no live daemon; 4 a daemon is alive but
 posts need a person, or it says it cannot work (e.g. it cannot write outcomes to the ledger).
-(1 and 2 keep their CLI meaning: error, usage.)
+(1 and 2 keep their CLI meaning: error, usage.) Notices (:func:`platform_notices`: a LinkedIn
+API version within 30 days of its retirement) are reported without changing the exit code:
+nothing fails yet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
+from campaign.adapters.linkedin import LinkedInSettings
 from campaign.daemon.identity import WorkerId, pid_running
+from campaign.errors import ConfigurationError
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
@@ -47,6 +51,7 @@ class Health:
     overdue: list[QueuedPost]
 
     running: frozenset[str] = frozenset()  # workers running now (not merely ran recently)
+    notices: tuple[str, ...] = ()  # warnings that hold nothing back yet
 
     @property
     def alive(self) -> bool:
@@ -100,6 +105,7 @@ class Health:
             "recent": [p.to_json() for p in self.recent],
             "attention": [p.to_json() for p in self.attention],
             "overdue": [p.to_json() for p in self.overdue],
+            "notices": list(self.notices),
         }
 
 
@@ -112,8 +118,9 @@ def check(
     window: timedelta = timedelta(hours=24),
     ran_within: timedelta | None = None,
     limit: int = 10,
+    notices: tuple[str, ...] = (),
 ) -> Health:
-    """The health of ``ledger`` at ``now``.
+    """The health of ``ledger`` at ``now``, passing on ``notices``.
 
     ``ran_within``: for ``campaign run --once`` from cron or a timer, a run that ended within
     this time counts as a live daemon too (alive, but not running).
@@ -134,6 +141,7 @@ def check(
             checked_at=now,
             workers=workers,
             running=running,
+            notices=notices,
             counts=counts,
             upcoming=posts(_posts.c.state == SCHEDULED, order=_posts.c.scheduled_at),
             recent=posts(_posts.c.state == SENT, order=_posts.c.sent_at.desc()),
@@ -152,6 +160,21 @@ def check(
                 order=_posts.c.scheduled_at,
             ),
         )
+
+
+def platform_notices(today: date) -> tuple[str, ...]:
+    """What the platforms' settings warn of on ``today`` without a request: the configured
+    LinkedIn API version near (30 days) or past its retirement.
+
+    Only LinkedIn's settings give notices; reading them costs nothing, while asking every
+    adapter would load every platform's client library for ``campaign status``. Malformed
+    settings give none here: the daemon and ``campaign accounts check`` report those.
+    """
+    try:
+        settings = LinkedInSettings.load()
+    except ConfigurationError:
+        return ()
+    return tuple(f"LinkedIn: {notice}" for notice in settings.notices(today))
 
 
 def _running(beat: Heartbeat, now: datetime, stale_after: timedelta) -> bool:
