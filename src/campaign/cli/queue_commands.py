@@ -10,7 +10,13 @@ from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_commands import AllowOutside, Paths
-from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
+from campaign.cli.queue_view import (
+    describe,
+    excerpt,
+    print_published,
+    queue_table,
+    render_sync,
+)
 from campaign.store.states import STATES, UNKNOWN
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -63,8 +69,16 @@ def queue(
     ] = None,
     campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
     as_json: AsJson = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Show every column whole, however wide the terminal."),
+    ] = False,
 ) -> None:
-    """List the ledger's posts in time order, with state, attempts and id."""
+    """List the ledger's posts in time order: state, tries, what they announce, and id.
+
+    Sent posts are followed by their links on the platform. Ids are never cut: on a narrow
+    terminal the campaign, event and announcement wrap and the text is shortened.
+    """
     from campaign.store import Ledger
 
     if state is not None and state not in STATES:
@@ -76,7 +90,8 @@ def queue(
     elif not posts:
         out.print("No posts in the queue" + (" match." if state or campaign else "."))
     else:
-        out.print(queue_table(posts, out.width))
+        out.print(queue_table(posts, None if wide else out.width), crop=False)
+        print_published(out, posts)
 
 
 @app.command()
