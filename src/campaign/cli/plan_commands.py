@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from campaign.cli._app import app, fail, out, user_errors
+from campaign.cli._app import EXIT_USAGE, app, fail, out, user_errors
+
+if TYPE_CHECKING:
+    from campaign.render.post import Post
 
 Paths = Annotated[
     list[Path],
@@ -54,6 +58,30 @@ def preview(
             "--platform", "-p", help="Only this platform (repeat for more; x is twitter)."
         ),
     ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", "-e", help="Only this event (its id; repeat for more)."),
+    ] = None,
+    first: Annotated[
+        datetime | None,
+        typer.Option(
+            "--from",
+            formats=["%Y-%m-%d"],
+            help="Only posts on this date (YYYY-MM-DD) or later.",
+        ),
+    ] = None,
+    last: Annotated[
+        datetime | None,
+        typer.Option(
+            "--to",
+            formats=["%Y-%m-%d"],
+            help="Only posts on this date (YYYY-MM-DD) or before.",
+        ),
+    ] = None,
+    compact: Annotated[
+        bool,
+        typer.Option("--compact", help="One line per post: time, platform, length, first words."),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, one object per post.")
     ] = False,
@@ -62,9 +90,10 @@ def preview(
     """Show every post in time order exactly as it will go out; touches no network.
 
     Each post shows its local and UTC time, platform, text, length against the platform's
-    limit, links and thread position.
+    limit, short links with where they lead, and thread position; --compact gives each post
+    one line. Dates are the campaign's local dates, --from and --to included.
     """
-    from campaign.cli.preview_view import render_preview
+    from campaign.cli.preview_view import render_compact, render_preview
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
     from campaign.render.planner import plan_files
@@ -72,12 +101,30 @@ def preview(
     try:
         wanted = {canonical(name) for name in platform or []}
     except ConfigurationError as exc:
-        fail(str(exc), code=2)
+        fail(str(exc), code=EXIT_USAGE)
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
-    if wanted:
-        posts = [post for post in posts if post.platform in wanted]
+    _check_events(posts, event or [])
+    posts = [
+        post
+        for post in posts
+        if (not wanted or post.platform in wanted)
+        and (not event or post.event in event)
+        and (first is None or post.local_time.date() >= first.date())
+        and (last is None or post.local_time.date() <= last.date())
+    ]
     if as_json:
         typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
-        return
-    render_preview(out, posts)
+    elif compact:
+        render_compact(out, posts)
+    else:
+        render_preview(out, posts)
+
+
+def _check_events(posts: list[Post], events: list[str]) -> None:
+    """Fail with the events there are when ``--event`` names one the files do not plan."""
+    known = {post.event for post in posts}
+    unknown = [name for name in events if name not in known]
+    if unknown:
+        some = ", ".join(sorted(known)[:10]) + (", …" if len(known) > 10 else "")
+        fail(f"no post is planned for event {unknown[0]!r}; events: {some}", code=EXIT_USAGE)
