@@ -91,12 +91,16 @@ def preview(
 
     Each post shows its local and UTC time, platform, text, length against the platform's
     limit, short links with where they lead, and thread position; --compact gives each post
-    one line. Dates are the campaign's local dates, --from and --to included.
+    one line. Dates are the campaign's local dates, --from and --to included. Short links
+    get the codes `schedule` will give them when CAMPAIGN_LINKS_SECRET is set or the ledger
+    has its key; otherwise they end in a placeholder.
     """
     from campaign.cli.preview_view import render_compact, render_preview
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
+    from campaign.render.link_codes import needs_codes
     from campaign.render.planner import plan_files
+    from campaign.tagging.shortcodes import PLACEHOLDER_CODE
 
     try:
         wanted = {canonical(name) for name in platform or []}
@@ -105,6 +109,7 @@ def preview(
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
     _check_events(posts, event or [])
+    posts = _with_ledger_codes(posts)
     posts = [
         post
         for post in posts
@@ -119,6 +124,20 @@ def preview(
         render_compact(out, posts)
     else:
         render_preview(out, posts)
+    if needs_codes(posts) and not as_json:
+        out.print(
+            f"Short links end in {PLACEHOLDER_CODE} until `campaign schedule` gives them "
+            "their codes (or set CAMPAIGN_LINKS_SECRET)."
+        )
+
+
+def _with_ledger_codes(posts: list[Post]) -> list[Post]:
+    """``posts`` with real short codes when they need them and the ledger keeps a key."""
+    from campaign.render.link_codes import needs_codes, with_codes
+    from campaign.store.link_key import ledger_key
+
+    key = ledger_key() if needs_codes(posts) else None
+    return with_codes(posts, key) if key else posts
 
 
 def _check_events(posts: list[Post], events: list[str]) -> None:

@@ -43,9 +43,12 @@ def schedule(
     updated, sent posts are never touched. All or nothing: one invalid post and nothing is
     written. Posts already past their time by more than the grace window
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
+    Short links are coded with CAMPAIGN_LINKS_SECRET, or else with a key the ledger makes
+    once and keeps.
     """
     from campaign.render.planner import plan_files
     from campaign.store import Ledger
+    from campaign.store.link_key import coded
 
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
@@ -55,7 +58,8 @@ def schedule(
                     f"Created a new ledger at {escape(ledger.where)} "
                     "(CAMPAIGN_DATABASE_URL chooses where)."
                 )
-            report = ledger.sync(posts, prune=prune)
+            posts, new_key = coded(ledger.engine, posts)
+            report = ledger.sync(posts, prune=prune, new_links_secret=new_key)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))
             else:

@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
+from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, Row, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ from campaign.render.post import Post
 from campaign.settings import Settings, default_database_url
 from campaign.store import history, migrate, states
 from campaign.store.engine import open_engine, parse_url, sqlite_file
-from campaign.store.meta import check_writable
+from campaign.store.meta import check_writable, keep_links_secret
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import AttemptRow
 from campaign.store.shortlinks import register as register_short_links
@@ -137,16 +138,25 @@ class Ledger:
             yield session
 
     def sync(
-        self, posts: Sequence[Post], *, prune: bool = False, now: datetime | None = None
+        self,
+        posts: Sequence[Post],
+        *,
+        prune: bool = False,
+        now: datetime | None = None,
+        new_links_secret: SecretStr | None = None,
     ) -> SyncReport:
         """Make the ledger match ``posts`` in one transaction; see :mod:`campaign.store.sync`.
 
         Idempotent: the same posts again change nothing. ``now`` (UTC) decides which posts are
         already missed. The short codes of the posts' links are stored in the same transaction,
         so the redirector knows every code a queued post carries. Raises
-        :class:`~campaign.errors.LedgerError` when two posts share an id.
+        :class:`~campaign.errors.LedgerError` when two posts share an id. ``new_links_secret``
+        is the short-code key the posts were planned with when the ledger had none: it is
+        stored in the same transaction (see :func:`~campaign.store.meta.keep_links_secret`).
         """
         with self.engine.begin() as connection:
+            if new_links_secret is not None:
+                keep_links_secret(connection, new_links_secret)
             report = sync_posts(connection, posts, prune=prune, now=now or _now(), grace=self.grace)
             register_short_links(connection, posts)
             return report
