@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -49,6 +49,13 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     )
 
 
+def _day(name: str, which: str) -> Any:
+    """The ``--from``/``--to`` option: a local date of the campaign."""
+    return typer.Option(
+        name, formats=["%Y-%m-%d"], help=f"Only posts on this date (YYYY-MM-DD) {which}."
+    )
+
+
 @app.command()
 def preview(
     paths: Paths,
@@ -62,22 +69,8 @@ def preview(
         list[str] | None,
         typer.Option("--event", "-e", help="Only this event (its id; repeat for more)."),
     ] = None,
-    first: Annotated[
-        datetime | None,
-        typer.Option(
-            "--from",
-            formats=["%Y-%m-%d"],
-            help="Only posts on this date (YYYY-MM-DD) or later.",
-        ),
-    ] = None,
-    last: Annotated[
-        datetime | None,
-        typer.Option(
-            "--to",
-            formats=["%Y-%m-%d"],
-            help="Only posts on this date (YYYY-MM-DD) or before.",
-        ),
-    ] = None,
+    first: Annotated[datetime | None, _day("--from", "or later")] = None,
+    last: Annotated[datetime | None, _day("--to", "or before")] = None,
     compact: Annotated[
         bool,
         typer.Option("--compact", help="One line per post: time, platform, length, first words."),
