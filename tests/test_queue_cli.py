@@ -11,7 +11,14 @@ from typer.testing import CliRunner, Result
 from campaign.cli import app
 from campaign.store import Ledger
 from campaign.store.states import CANCELLED, FAILED, MISSED, SCHEDULED, SENT, UNKNOWN
-from tests.ledger_helpers import NOW, QUEUE_JSON_FIELDS, force_state, make_post, make_thread
+from tests.ledger_helpers import (
+    NOW,
+    QUEUE_JSON_FIELDS,
+    as_worker,
+    force_state,
+    make_post,
+    make_thread,
+)
 
 
 @pytest.fixture
@@ -49,7 +56,10 @@ def queue_json(*args: str) -> list[dict]:
     return posts
 
 
-def test_queue_table_shows_time_platform_state_and_id(ledger_env: Ledger) -> None:
+def test_queue_table_shows_time_platform_state_and_id(
+    ledger_env: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "120")
     result = run("queue")
     assert result.exit_code == 0, result.output
     for post in ledger_env.list():
@@ -207,3 +217,63 @@ def test_resolve_not_posted_of_a_part_after_a_cancelled_one_is_refused(
     assert result.exit_code == 1, result.output
     assert f"the part before it, {parts[1].id}, is cancelled" in result.output
     assert ledger_env.get(parts[2].id).state == UNKNOWN
+
+
+@pytest.mark.parametrize("columns", [40, 80, 130])
+def test_queue_never_cuts_an_id_and_names_what_each_post_announces(
+    ledger_env: Ledger, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
+    page = run("queue").stdout
+    for post in ledger_env.list():
+        assert post.id in page
+    if columns >= 80:  # narrower, the table is wider than the terminal, which wraps its lines
+        assert max(map(len, page.splitlines())) <= columns
+    if columns > 120:  # narrower, they wrap
+        assert "autumn-2030 / e3 / reminder" in page
+
+
+def test_queue_wide_shows_every_cell_whole(
+    ledger_env: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    lines = run("queue", "--wide").stdout.splitlines()
+    row = next(line for line in lines if "First [bold]post[/bold] about the workshop" in line)
+    assert "2030-05-01 15:00 CEST" in row
+    assert "spring-2030 / e1 / reminder" in row
+
+
+def test_queue_links_each_sent_post_whole_on_its_own_line(
+    ledger_env: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")
+    url = "https://mastodon.example/@campaign/110000000000000001"
+    sent = make_post("e1").id
+    force_state(ledger_env, sent, SENT, remote_id="110000000000000001", remote_url=url)
+    lines = run("queue").stdout.splitlines()
+    assert f"  {sent}  {url}" in lines
+    assert sum(url in line for line in lines) == 1
+
+
+def test_tries_count_every_time_the_daemon_took_the_post(ledger_env: Ledger) -> None:
+    """A retryable error, a rate limit and a lost answer are each a try; being missed is not."""
+    worker = as_worker(ledger_env)
+    first, third = make_post("e1").id, make_post("e3", campaign="autumn-2030").id
+    for post_id, moves in ((first, ("retry", "rate_limited", "sent")), (third, ("unknown",))):
+        for move in moves:
+            claimed = worker.claim(post_id, NOW + timedelta(days=3))
+            assert claimed is not None
+            post, at = claimed.post, NOW + timedelta(days=3)
+            if move == "sent":
+                worker.mark_sent(post, at, "remote-1")
+            elif move == "unknown":
+                worker.mark_unknown(post, at, "no answer")
+            else:
+                worker.reschedule(post, at, at, "busy", counts=move == "retry")
+    tries = {post["id"]: (post["tries"], post["attempts"]) for post in queue_json()}
+    assert tries[first] == (3, 1)  # the retry budget counts only the retryable error
+    assert tries[third] == (1, 0)
+    missed = make_post("e2", platform="bluesky").id
+    force_state(ledger_env, missed, SCHEDULED)
+    assert worker.mark_missed(ledger_env.get(missed), NOW, "too late")
+    assert next(p for p in queue_json() if p["id"] == missed)["tries"] == 0

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from campaign.cli._help import Group
 from campaign.errors import CampaignError, InvalidCampaign
+
+HELP_OPTIONS = {"help_option_names": ["-h", "--help"]}
 
 app = typer.Typer(
     name="campaign",
     help="Plan, preview, schedule and publish social media campaigns kept as files.",
+    cls=Group,
+    context_settings=HELP_OPTIONS,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -25,6 +30,31 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+
+
+def sub_app(help: str) -> typer.Typer:
+    """A group of commands under ``campaign`` (``campaign links …``), with the same help."""
+    return typer.Typer(help=help, cls=Group, context_settings=HELP_OPTIONS, no_args_is_help=True)
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import version
+
+        out.print(f"campaign {version('campaign')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Plan, preview, schedule and publish social media campaigns kept as files."""
 
 
 def fail(message: str, code: int = EXIT_INVALID) -> NoReturn:

@@ -8,14 +8,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from campaign.cli._app import EXIT_INVALID, app, out, user_errors
+from campaign.cli._app import EXIT_INVALID, app, out, sub_app, user_errors
 
 if TYPE_CHECKING:
     from campaign.accounts import AccountCheck
 
-accounts_app = typer.Typer(
-    help="Check the platform accounts campaign posts to.", no_args_is_help=True
-)
+accounts_app = sub_app("Check the platform accounts campaign posts to.")
 app.add_typer(accounts_app, name="accounts")
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -12,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from campaign.cli._app import app, out, user_errors
+from campaign.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from campaign.daemon import Health
@@ -37,6 +41,15 @@ def run(
     log_format: Annotated[
         LogFormat, typer.Option("--log-format", help="text for people, json (one object a line).")
     ] = LogFormat.text,
+    log_file: Annotated[
+        str | None,
+        typer.Option(
+            "--log-file",
+            metavar="FILE",
+            help="Append log lines to FILE instead of stderr; - for stdout "
+            "(e.g. --log-format json --log-file - > log.jsonl).",
+        ),
+    ] = None,
 ) -> None:
     """Publish scheduled posts when they are due, until stopped (SIGTERM or Ctrl-C).
 
@@ -51,16 +64,41 @@ def run(
     on the new one).
     """
     from campaign import daemon
-    from campaign.daemon.logs import configure
 
-    configure(log_format.value)
-    with user_errors():
+    with user_errors(), _logging_to(log_file, log_format):
         try:
             report = daemon.run(daemon.load_settings(), once=once, dry_run=dry_run, echo=typer.echo)
         except daemon.LedgerReplaced:  # already logged as an ERROR line by the daemon
             raise typer.Exit(daemon.EXIT_LEDGER_REPLACED) from None
     if report is not None and not report.ok:
         raise typer.Exit(daemon.EXIT_ATTENTION)
+
+
+@contextmanager
+def _logging_to(log_file: str | None, log_format: LogFormat) -> Iterator[None]:
+    """Send the daemon's log lines to stderr, to stdout for ``-``, or appended to a file.
+
+    Raises :class:`~campaign.errors.ConfigurationError` when the file cannot be opened.
+    """
+    from campaign.daemon.logs import configure
+
+    if log_file is None or log_file == "-":
+        configure(log_format.value, sys.stdout if log_file == "-" else None)
+        yield
+        return
+    try:
+        stream = open(log_file, "a", encoding="utf-8")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"--log-file {log_file}: cannot write there ({exc.strerror}); "
+            "name a file in a folder that exists, or - for stdout"
+        ) from None
+    with stream:
+        configure(log_format.value, stream)
+        try:
+            yield
+        finally:
+            configure(log_format.value)  # nothing may log into the closed file
 
 
 @app.command()

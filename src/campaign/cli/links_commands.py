@@ -9,11 +9,9 @@ from typing import Annotated
 
 import typer
 
-from campaign.cli._app import app, out, user_errors
+from campaign.cli._app import app, out, sub_app, user_errors
 
-links_app = typer.Typer(
-    help="Tracked links: how many people each post brought to the site.", no_args_is_help=True
-)
+links_app = sub_app("Tracked links: how many people each post brought to the site.")
 app.add_typer(links_app, name="links")
 
 

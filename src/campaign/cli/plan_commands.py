@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from campaign.cli._app import app, err, fail, out, user_errors
+from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_summary_view import SummaryJson, show_summary
+
+if TYPE_CHECKING:
+    from campaign.render.post import Post
 
 Paths = Annotated[
     list[Path],
@@ -47,6 +51,13 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     )
 
 
+def _day(name: str, which: str) -> Any:
+    """The ``--from``/``--to`` option: a local date of the campaign."""
+    return typer.Option(
+        name, formats=["%Y-%m-%d"], help=f"Only posts on this date (YYYY-MM-DD) {which}."
+    )
+
+
 @app.command()
 def preview(
     paths: Paths,
@@ -56,6 +67,16 @@ def preview(
             "--platform", "-p", help="Only this platform (repeat for more; x is twitter)."
         ),
     ] = None,
+    event: Annotated[
+        list[str] | None,
+        typer.Option("--event", "-e", help="Only this event (its id; repeat for more)."),
+    ] = None,
+    first: Annotated[datetime | None, _day("--from", "or later")] = None,
+    last: Annotated[datetime | None, _day("--to", "or before")] = None,
+    compact: Annotated[
+        bool,
+        typer.Option("--compact", help="One line per post: time, platform, length, first words."),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print a JSON array, one object per post.")
     ] = False,
@@ -65,25 +86,63 @@ def preview(
     """Show every post in time order exactly as it will go out; touches no network.
 
     Each post shows its local and UTC time, platform, text, length against the platform's
-    limit, links and thread position. Then warnings for platform quotas the plan exceeds
-    and the estimated cost on X (on stderr with --json).
+    limit, short links with where they lead, and thread position; --compact gives each post
+    one line. Dates are the campaign's local dates, --from and --to included. Short links
+    get the codes `schedule` will give them when CAMPAIGN_LINKS_SECRET is set or the ledger
+    has its key; otherwise they end in a placeholder. Then warnings for platform quotas the
+    plan exceeds and the estimated cost on X (on stderr with --json).
     """
-    from campaign.cli.preview_view import render_preview
+    from campaign.cli.preview_view import render_compact, render_preview
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
+    from campaign.render.link_codes import needs_codes
     from campaign.render.planner import plan_files
+    from campaign.tagging.shortcodes import PLACEHOLDER_CODE
 
     try:
         wanted = {canonical(name) for name in platform or []}
     except ConfigurationError as exc:
-        fail(str(exc), code=2)
+        fail(str(exc), code=EXIT_USAGE)
     with user_errors():
         planned = posts = plan_files(paths, allow_outside=allow_outside)
-    if wanted:
-        posts = [post for post in posts if post.platform in wanted]
+    _check_events(posts, event or [])
+    posts = _with_ledger_codes(posts)
+    posts = [
+        post
+        for post in posts
+        if (not wanted or post.platform in wanted)
+        and (not event or post.event in event)
+        and (first is None or post.local_time.date() >= first.date())
+        and (last is None or post.local_time.date() <= last.date())
+    ]
     if as_json:
         typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
+    elif compact:
+        render_compact(out, posts)
     else:
         render_preview(out, posts)
+    if needs_codes(posts) and not as_json:
+        out.print(
+            f"Short links end in {PLACEHOLDER_CODE} until `campaign schedule` gives them "
+            "their codes (or set CAMPAIGN_LINKS_SECRET)."
+        )
     with user_errors():
         show_summary(planned, cost_to=err if as_json else out, summary_json=summary_json)
+
+
+def _with_ledger_codes(posts: list[Post]) -> list[Post]:
+    """``posts`` with real short codes when they need them and the ledger keeps a key."""
+    from campaign.render.link_codes import needs_codes, with_codes
+    from campaign.store.link_key import ledger_key
+
+    key = ledger_key() if needs_codes(posts) else None
+    return with_codes(posts, key) if key else posts
+
+
+def _check_events(posts: list[Post], events: list[str]) -> None:
+    """Fail with the events there are when ``--event`` names one the files do not plan."""
+    known = {post.event for post in posts}
+    unknown = [name for name in events if name not in known]
+    if unknown:
+        some = ", ".join(sorted(known)[:10]) + (", …" if len(known) > 10 else "")
+        fail(f"no post is planned for event {unknown[0]!r}; events: {some}", code=EXIT_USAGE)

@@ -11,7 +11,13 @@ from rich.markup import escape
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_commands import AllowOutside, Paths
 from campaign.cli.plan_summary_view import show_summary
-from campaign.cli.queue_view import describe, excerpt, queue_table, render_sync
+from campaign.cli.queue_view import (
+    describe,
+    excerpt,
+    print_published,
+    queue_table,
+    render_sync,
+)
 from campaign.store.states import STATES, UNKNOWN
 
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
@@ -38,9 +44,12 @@ def schedule(
     updated, sent posts are never touched. All or nothing: one invalid post and nothing is
     written. Posts already past their time by more than the grace window
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
+    Short links are coded with CAMPAIGN_LINKS_SECRET, or else with a key the ledger makes
+    once and keeps.
     """
     from campaign.render.planner import plan_files
     from campaign.store import Ledger
+    from campaign.store.link_key import coded
 
     with user_errors():
         posts = plan_files(paths, allow_outside=allow_outside)
@@ -52,7 +61,8 @@ def schedule(
                 )
             queued = ledger.list(state="scheduled")
             show_summary(posts, cost_to=err if as_json else out, queued=queued)
-            report = ledger.sync(posts, prune=prune)
+            posts, new_key = coded(ledger.engine, posts)
+            report = ledger.sync(posts, prune=prune, new_links_secret=new_key)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))
             else:
@@ -66,8 +76,16 @@ def queue(
     ] = None,
     campaign: Annotated[str | None, typer.Option("--campaign", help="Only this campaign.")] = None,
     as_json: AsJson = False,
+    wide: Annotated[
+        bool,
+        typer.Option("--wide", help="Show every column whole, however wide the terminal."),
+    ] = False,
 ) -> None:
-    """List the ledger's posts in time order, with state, attempts and id."""
+    """List the ledger's posts in time order: state, tries, what they announce, and id.
+
+    Sent posts are followed by their links on the platform. Ids are never cut: on a narrow
+    terminal the campaign, event and announcement wrap and the text is shortened.
+    """
     from campaign.store import Ledger
 
     if state is not None and state not in STATES:
@@ -79,7 +97,8 @@ def queue(
     elif not posts:
         out.print("No posts in the queue" + (" match." if state or campaign else "."))
     else:
-        out.print(queue_table(posts, out.width))
+        out.print(queue_table(posts, None if wide else out.width), crop=False)
+        print_published(out, posts)
 
 
 @app.command()

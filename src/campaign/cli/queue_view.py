@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from rich import box
 from rich.console import Console
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
+from campaign.cli._tables import Column, Fit, fitted_table
 from campaign.records.text import visible
 
 if TYPE_CHECKING:
@@ -42,39 +43,48 @@ def describe(post: QueuedPost) -> str:
     return visible(f"{post.id} ({post.platform}, {post.local_time:%a %Y-%m-%d %H:%M %Z})")
 
 
-def queue_table(posts: Sequence[QueuedPost], width: int, title: str | None = None) -> Table:
-    """A table of posts: local time, platform, state, attempts, text excerpt and id.
+QUEUE_COLUMNS = (
+    Column("Local time", Fit.WRAP, floor=len("2030-05-01")),
+    Column("Platform"),
+    Column("State"),
+    Column("Tries", right=True),
+    Column("Campaign / event / announcement", Fit.WRAP),
+    Column("Text", Fit.REST, floor=4),
+    Column("Id"),
+)
 
-    Every column but the text keeps its full width; the text gets what is left of ``width``.
+
+def queue_table(posts: Sequence[QueuedPost], width: int | None, title: str | None = None) -> Table:
+    """A table of posts: local time, platform, state, tries, campaign / event /
+    announcement, the start of the text and the id (see :mod:`campaign.cli._tables` for how it fits
+    ``width``; ``None`` shows every cell whole). Print it with ``crop=False``.
     """
     rows = [
         (
-            f"{p.local_time:%Y-%m-%d %H:%M %Z}",
-            visible(p.platform),
-            visible(p.state),
-            str(p.attempts),
-            p.text,
-            visible(p.id),
+            Text(f"{p.local_time:%Y-%m-%d %H:%M %Z}"),
+            Text(visible(p.platform)),
+            Text(visible(p.state), style=STATE_STYLES.get(p.state, "")),
+            Text(str(p.tries)),
+            Text(visible(f"{p.campaign} / {p.event} / {p.announcement}")),
+            Text(visible(" ".join(p.text.split()))),
+            Text(visible(p.id), style="dim"),
         )
         for p in posts
     ]
-    headers = ("Local time", "Platform", "State", "Tries", "Text", "Id")
-    fixed = sum(max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers)) if i != 4)
-    # SIMPLE_HEAD puts 3 characters between columns and 1 at each edge.
-    text_width = max(4, width - fixed - 3 * (len(headers) - 1) - 2)
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for header in headers:
-        table.add_column(header, no_wrap=True, justify="right" if header == "Tries" else "left")
-    for when, platform, state, attempts, text, post_id in rows:
-        table.add_row(
-            Text(when),
-            Text(platform),
-            Text(state, style=STATE_STYLES.get(state, "")),
-            attempts,
-            Text(excerpt(text, text_width)),
-            Text(post_id, style="dim"),
-        )
-    return table
+    return fitted_table(QUEUE_COLUMNS, rows, width, title=title)
+
+
+def print_published(console: Console, posts: Sequence[QueuedPost]) -> None:
+    """Under the table, the link to each sent post on its platform, one whole line each
+    (clickable where the terminal supports it)."""
+    sent = [post for post in posts if post.state == "sent" and post.remote_url]
+    if sent:
+        console.print("Published:")
+    for post in sent:
+        url = visible(post.remote_url or "")
+        line = Text(f"  {visible(post.id)}  ")
+        line.append(url, style=Style(link=url))
+        console.print(line, soft_wrap=True)
 
 
 def render_sync(
@@ -117,6 +127,6 @@ def _section(
     if not ids:
         return
     posts = [lookup(post_id) for post_id in ids[:SHOWN]]
-    console.print(queue_table(posts, console.width, title=title))
+    console.print(queue_table(posts, console.width, title=title), crop=False)
     if len(ids) > SHOWN:
         console.print(f"… and {len(ids) - SHOWN} more; see `campaign queue --json`.")

@@ -46,8 +46,11 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """Per campaign, event, announcement, platform or post: posts, sent, failed, clicks
-    (people and bots apart) and engagement where the platform reports it."""
+    """What the campaigns achieved: posts, sent, failed, clicks and engagement.
+
+    One row per campaign, event, announcement, platform or post (--by); clicks from people
+    and bots apart; engagement where the platform reports it.
+    """
     from campaign.results.report import campaign_report
     from campaign.results.report_view import report_csv, report_table
     from campaign.store.ledger import Ledger

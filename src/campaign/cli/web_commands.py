@@ -33,9 +33,9 @@ def web(
         ),
     ] = False,
 ) -> None:
-    """Show the campaign calendar in the browser: month, week and agenda views of every post,
-    with cancel, retry and resolve for people signed in.
+    """Show the campaign calendar in the browser: month, week and agenda views of every post.
 
+    People signed in can cancel, retry and resolve posts there.
     On 127.0.0.1 anyone at this computer may read it; on any other address, or with
     --require-sign-in, every page needs the password in CAMPAIGN_WEB_PASSWORD (required
     there). The calendar feed answers at
@@ -78,8 +78,10 @@ def export(
     ],
     campaign: Annotated[str | None, typer.Option(help="Only this campaign (its slug).")] = None,
 ) -> None:
-    """Write every post in the ledger as a calendar file (one event per post; a thread is one
-    event) that Outlook, Google Calendar and others can import."""
+    """Write every post in the ledger to a calendar file (iCalendar) for Outlook and others.
+
+    One calendar event per post; a thread is one event. Google Calendar imports it too.
+    """
     from campaign.store.ledger import Ledger
     from campaign.web import data
     from campaign.web.feed import calendar_feed

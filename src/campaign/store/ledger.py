@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import Any, Self
 
 from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, Row, select, update
+from pydantic import SecretStr
+from sqlalchemy import Connection, Engine, Row, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -25,12 +26,24 @@ from campaign.render.post import Post
 from campaign.settings import Settings, default_database_url
 from campaign.store import history, migrate, states
 from campaign.store.engine import open_engine, parse_url, sqlite_file
-from campaign.store.meta import check_writable
+from campaign.store.meta import check_writable, keep_links_secret
 from campaign.store.queued import QueuedPost
+from campaign.store.schema import AttemptRow
 from campaign.store.shortlinks import register as register_short_links
 from campaign.store.sync import SyncReport, posts_table, sync_posts
 
 MIN_PREFIX = 6
+# How many times the daemon took a post to publish it: each claim opens an `attempts` row; a
+# post marked missed gets one too, though nothing was tried.
+_TRIES = (
+    select(func.count())
+    .where(
+        AttemptRow.post_id == posts_table.c.id,
+        or_(AttemptRow.outcome.is_(None), AttemptRow.outcome != "missed"),
+    )
+    .scalar_subquery()
+    .label("tries")
+)
 CANCEL_FROM = frozenset({states.SCHEDULED, states.FAILED, states.MISSED})
 RETRY_FROM = frozenset({states.FAILED, states.MISSED, states.UNKNOWN, states.CANCELLED})
 RESOLVE_FROM = frozenset({states.UNKNOWN})
@@ -125,16 +138,25 @@ class Ledger:
             yield session
 
     def sync(
-        self, posts: Sequence[Post], *, prune: bool = False, now: datetime | None = None
+        self,
+        posts: Sequence[Post],
+        *,
+        prune: bool = False,
+        now: datetime | None = None,
+        new_links_secret: SecretStr | None = None,
     ) -> SyncReport:
         """Make the ledger match ``posts`` in one transaction; see :mod:`campaign.store.sync`.
 
         Idempotent: the same posts again change nothing. ``now`` (UTC) decides which posts are
         already missed. The short codes of the posts' links are stored in the same transaction,
         so the redirector knows every code a queued post carries. Raises
-        :class:`~campaign.errors.LedgerError` when two posts share an id.
+        :class:`~campaign.errors.LedgerError` when two posts share an id. ``new_links_secret``
+        is the short-code key the posts were planned with when the ledger had none: it is
+        stored in the same transaction (see :func:`~campaign.store.meta.keep_links_secret`).
         """
         with self.engine.begin() as connection:
+            if new_links_secret is not None:
+                keep_links_secret(connection, new_links_secret)
             report = sync_posts(connection, posts, prune=prune, now=now or _now(), grace=self.grace)
             register_short_links(connection, posts)
             return report
@@ -142,11 +164,12 @@ class Ledger:
     def list(
         self, state: str | None = None, campaign: str | None = None
     ) -> builtins.list[QueuedPost]:
-        """Posts in time order, optionally only those in ``state`` and/or of ``campaign``.
+        """Posts in time order, optionally only those in ``state`` and/or of ``campaign``,
+        each with its ``tries``.
 
         Raises :class:`~campaign.errors.LedgerError` for an unknown state name.
         """
-        query = select(posts_table).order_by(
+        query = select(posts_table, _TRIES).order_by(
             posts_table.c.scheduled_at,
             posts_table.c.platform,
             posts_table.c.root_id,

@@ -31,6 +31,9 @@ class QueuedPost:
     """One row of the ledger, read-only: its plan, its state and what became of it.
 
     Times are aware UTC datetimes; ``timezone`` is the IANA zone the post was planned in.
+    ``attempts`` counts the failed tries that used up the retry budget (rate limits do not);
+    ``tries`` how many times the daemon took the post to publish it (0 unless read by
+    :meth:`~campaign.store.ledger.Ledger.list`).
     """
 
     id: str
@@ -56,6 +59,7 @@ class QueuedPost:
     updated_at: datetime
     sent_at: datetime | None
     source: str = ""
+    tries: int = 0
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> QueuedPost:
@@ -84,6 +88,7 @@ class QueuedPost:
             updated_at=row["updated_at"],
             sent_at=row["sent_at"],
             source=row["source"],
+            tries=row.get("tries", 0),
         )
 
     @property
@@ -112,6 +117,7 @@ class QueuedPost:
             "links": list(self.links),
             "media": [{"path": m.path, "alt": m.alt} for m in self.media],
             "attempts": self.attempts,
+            "tries": self.tries,
             "remote_id": self.remote_id,
             "remote_url": self.remote_url,
             "last_error": self.last_error,

@@ -42,11 +42,18 @@ def short_links_of(posts: Iterable[Post]) -> list[ShortLink]:
     """The short links of ``posts``, read from ``Post.extra["tracked_links"]``.
 
     That entry is a sequence of :class:`~campaign.tagging.tracking.TrackedLink`; links
-    without a code (tagged but not shortened) are skipped.
+    without a code (tagged but not shortened) are skipped. Raises
+    :class:`~campaign.errors.LedgerError` for a placeholder short link (planned without a
+    key): such a post must never be queued.
     """
     links: list[ShortLink] = []
     for post in posts:
         tracked: Sequence[TrackedLink] = post.extra.get("tracked_links", ())
+        if any(link.short and not link.code for link in tracked):
+            raise LedgerError(
+                f"post {post.id} was planned without a short-link key; this is a bug in "
+                "campaign: plan with the ledger's key (as `campaign schedule` does)"
+            )
         links.extend(
             ShortLink(
                 link.code, link.tagged, post.id, post.platform, post.campaign, post.announcement

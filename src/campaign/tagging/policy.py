@@ -51,7 +51,8 @@ class LinkPolicy:
     ``utm`` overrides the defaults per campaign (keys ``source``, ``medium``, ``campaign``,
     ``content``, ``term``; fixed strings). ``shorten`` needs ``base``, the public URL the redirector
     (``campaign serve-links``) answers at; codes are served at its root. ``secret`` is the
-    short-code key; left ``None`` it comes from ``CAMPAIGN_LINKS_SECRET`` when needed.
+    short-code key; left ``None`` it comes from ``CAMPAIGN_LINKS_SECRET`` when needed, and
+    without either, short links are placeholders.
 
     Raises ``ValueError`` for a ``site``/``base`` that is not an http(s) URL, an unknown
     ``utm`` key, or ``shorten`` without ``base``.

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from campaign.platforms.urls import UrlSpan, dotted_pieces, piece_urls, shifted
 from campaign.tagging.iri import author_links, link_host, piece_links
 from campaign.tagging.policy import LinkPolicy
-from campaign.tagging.shortcodes import link_secret, short_code, short_url
+from campaign.tagging.shortcodes import PLACEHOLDER_CODE, env_link_secret, short_code, short_url
 from campaign.tagging.utm import add_utm
 
 __all__ = ["LinkPolicy", "LinkTagger", "Tagged", "TrackedLink", "tag_url", "track_text"]
@@ -28,6 +28,8 @@ __all__ = ["LinkPolicy", "LinkTagger", "Tagged", "TrackedLink", "tag_url", "trac
 @dataclass(frozen=True)
 class TrackedLink:
     """One tracked link of a post: as written, as tagged, and its short form when shortened.
+
+    ``short`` without ``code`` is a placeholder: the post was planned without a key.
 
     The renderer keeps these on ``Post.extra["tracked_links"]`` (a tuple of ``TrackedLink``),
     from which :func:`campaign.store.shortlinks.register` stores the short codes.
@@ -75,9 +77,10 @@ def track_text(
 ) -> tuple[str, tuple[TrackedLink, ...]]:
     """Tag (and with ``policy.shorten``, shorten) every tracked link in ``text``.
 
-    Returns the text to publish and the tracked links in order of appearance.
-    Raises :class:`~campaign.errors.ConfigurationError` when ``shorten`` is on, a link needs
-    a code and ``CAMPAIGN_LINKS_SECRET`` is missing or too short.
+    Returns the text to publish and the tracked links in order of appearance. Without a key
+    (``policy.secret`` or ``CAMPAIGN_LINKS_SECRET``), short links end in the placeholder code
+    and carry no ``code``. Raises :class:`~campaign.errors.ConfigurationError` when
+    ``CAMPAIGN_LINKS_SECRET`` is too short.
     """
     tagger = LinkTagger(platform=platform, campaign=campaign, content=content, policy=policy)
     return tagger.track(text, post_id)
@@ -185,8 +188,12 @@ class LinkTagger:
     def _shortened(self, text: str, post_id: str, base: str) -> Tagged:
         """:meth:`tag` with each tracked link replaced by its short URL at ``base``."""
 
+        secret = self.policy.secret or env_link_secret()
+
         def short(link: TrackedLink) -> TrackedLink:
-            code = short_code(self.policy.secret or link_secret(), post_id, link.tagged)
+            if secret is None:
+                return TrackedLink(link.original, link.tagged, short_url(base, PLACEHOLDER_CODE))
+            code = short_code(secret, post_id, link.tagged)
             return TrackedLink(link.original, link.tagged, short_url(base, code), code)
 
         spans = author_links(text)
