@@ -33,10 +33,11 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
     line and field), 2 for a usage error.
     """
+    from campaign.cli.ledger_facts import existing_ledger, server_specs
     from campaign.render.planner import campaign_files, plan_files
 
-    with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+    with user_errors(), existing_ledger() as ledger:
+        posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(ledger))
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
     out.print(
@@ -61,9 +62,11 @@ def preview(
 ) -> None:
     """Show every post in time order exactly as it will go out; touches no network.
 
-    Each post shows its local and UTC time, platform, text, length against the platform's
-    limit, links and thread position.
+    Each post shows its local and UTC time, platform, text (as the platform shows it: Bluesky
+    shortens links), length against the limit (a Mastodon server's own, once `campaign
+    accounts check` has read it), links, link card and thread position.
     """
+    from campaign.cli.ledger_facts import card_views, existing_ledger, server_specs
     from campaign.cli.preview_view import render_preview
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
@@ -73,11 +76,13 @@ def preview(
         wanted = {canonical(name) for name in platform or []}
     except ConfigurationError as exc:
         fail(str(exc), code=2)
-    with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
-    if wanted:
-        posts = [post for post in posts if post.platform in wanted]
+    with user_errors(), existing_ledger() as ledger:
+        posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(ledger))
+        if wanted:
+            posts = [post for post in posts if post.platform in wanted]
+        cards = card_views(ledger, posts)
     if as_json:
-        typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
+        shown = [{**post.to_json(), "card": cards.get(post.id)} for post in posts]
+        typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    render_preview(out, posts)
+    render_preview(out, posts, cards=cards)

@@ -7,14 +7,16 @@ reverse the terminal, or inject Rich markup.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from campaign.platforms.bluesky import display_text
 from campaign.platforms.registry import platform as platform_spec
 from campaign.records.text import visible
 from campaign.render.post import Post
@@ -35,24 +37,54 @@ def _header(post: Post, now: datetime) -> Text:
     return header
 
 
-def _footer(post: Post) -> Text:
-    unit = platform_spec(post.platform).unit
-    footer = Text(f"{post.length}/{post.limit} {unit}", style="green", overflow="fold")
+def _footer(post: Post, card: Mapping[str, Any] | None) -> Text:
+    spec = platform_spec(post.platform)
+    footer = Text(f"{post.length}/{post.limit} {spec.unit}", style="green", overflow="fold")
+    if post.limit_from:
+        footer.append(f" ({visible(post.limit_from)})", style="green")
     footer.append(f"  event {visible(post.event)}  id {visible(post.id)}", style="dim")
-    for link in post.links:
-        footer.append(f"\nlink: {visible(link)}", style="blue")
+    shown = spec.display(post.text)
+    if shown != post.text:
+        for link in display_text(post.text).links:
+            label = shown.encode()[link.byte_start : link.byte_end].decode()
+            footer.append(f"\nlink: {visible(label)} → {visible(link.uri)}", style="blue")
+    else:
+        for target in post.links:
+            footer.append(f"\nlink: {visible(target)}", style="blue")
     for item in post.media:
         footer.append(f"\nimage: {visible(item.name)} (alt: {visible(item.alt)})", style="dim")
+    if card is not None:
+        footer.append(f"\ncard: {visible(_card_line(card))}", style="dim")
     if post.time_note:
         footer.append(f"\nnote: {visible(post.time_note)}", style="yellow")
     return footer
 
 
-def render_preview(console: Console, posts: Sequence[Post], now: datetime | None = None) -> None:
-    """Print ``posts`` as panels, then a one-line summary."""
+def _card_line(card: Mapping[str, Any]) -> str:
+    """One line on a post's link card: what it shows, or why there is none yet."""
+    if card["state"] == "stored":
+        picture = "with image" if card["image"] else "no image"
+        note = f"; {card['note']}" if card["note"] else ""
+        return f"{card['title']} — {card['description'] or '(no description)'} ({picture}{note})"
+    if card["state"] == "unreadable":
+        return f"none, the post goes out with a plain link: {card['note']}"
+    return str(card["state"])
+
+
+def render_preview(
+    console: Console,
+    posts: Sequence[Post],
+    now: datetime | None = None,
+    cards: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """Print ``posts`` as panels (each text as its platform shows it, with its link card from
+    ``cards`` by post id), then a one-line summary."""
     now = now or datetime.now(UTC)
+    cards = cards or {}
     for post in posts:
-        body = Group(Text(visible(post.text), overflow="fold"), Text(), _footer(post))
+        text = platform_spec(post.platform).display(post.text)
+        footer = _footer(post, cards.get(post.id))
+        body = Group(Text(visible(text), overflow="fold"), Text(), footer)
         console.print(Panel(body, title=_header(post, now), title_align="left", expand=False))
     past = sum(post.is_past(now) for post in posts)
     by_platform: dict[str, int] = {}

@@ -37,18 +37,24 @@ def schedule(
     updated, sent posts are never touched. All or nothing: one invalid post and nothing is
     written. Posts already past their time by more than the grace window
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
+    Bluesky link cards are read from the linked pages now and kept with the posts.
     """
+    from campaign.cli.ledger_facts import card_pages, existing_ledger, read_cards, server_specs
     from campaign.render.planner import plan_files
     from campaign.store import Ledger
 
     with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+        with existing_ledger() as known:
+            posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(known))
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(
                     f"Created a new ledger at {escape(ledger.where)} "
                     "(CAMPAIGN_DATABASE_URL chooses where)."
                 )
+            for card in read_cards(ledger.engine, list(card_pages(posts).values())):
+                if not card.readable or card.note:
+                    err.print(f"[yellow]link card:[/] {escape(card.uri)}: {escape(card.note)}")
             report = ledger.sync(posts, prune=prune)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))
