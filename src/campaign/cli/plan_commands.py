@@ -77,7 +77,8 @@ def preview(
     except ConfigurationError as exc:
         fail(str(exc), code=2)
     with user_errors(), existing_ledger() as ledger:
-        posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(ledger))
+        specs = server_specs(ledger)
+        posts = plan_files(paths, allow_outside=allow_outside, specs=specs)
         if wanted:
             posts = [post for post in posts if post.platform in wanted]
         cards = card_views(ledger, posts)
@@ -85,4 +86,4 @@ def preview(
         shown = [{**post.to_json(), "card": cards.get(post.id)} for post in posts]
         typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
         return
-    render_preview(out, posts, cards=cards)
+    render_preview(out, posts, cards=cards, specs=specs)

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from campaign.platforms.base import PlatformSpec
 from campaign.platforms.bluesky import display_text
 from campaign.platforms.registry import platform as platform_spec
 from campaign.records.text import visible
@@ -37,8 +38,7 @@ def _header(post: Post, now: datetime) -> Text:
     return header
 
 
-def _footer(post: Post, card: Mapping[str, Any] | None) -> Text:
-    spec = platform_spec(post.platform)
+def _footer(post: Post, spec: PlatformSpec, card: Mapping[str, Any] | None) -> Text:
     footer = Text(f"{post.length}/{post.limit} {spec.unit}", style="green", overflow="fold")
     if post.limit_from:
         footer.append(f" ({visible(post.limit_from)})", style="green")
@@ -76,14 +76,18 @@ def render_preview(
     posts: Sequence[Post],
     now: datetime | None = None,
     cards: Mapping[str, Mapping[str, Any]] | None = None,
+    specs: Mapping[str, PlatformSpec] | None = None,
 ) -> None:
     """Print ``posts`` as panels (each text as its platform shows it, with its link card from
-    ``cards`` by post id), then a one-line summary."""
+    ``cards`` by post id, measured as ``specs`` (a server's own limits) say), then a
+    one-line summary."""
     now = now or datetime.now(UTC)
     cards = cards or {}
+    specs = specs or {}
     for post in posts:
-        text = platform_spec(post.platform).display(post.text)
-        footer = _footer(post, cards.get(post.id))
+        spec = specs.get(post.platform) or platform_spec(post.platform)
+        text = spec.display(post.text)
+        footer = _footer(post, spec, cards.get(post.id))
         body = Group(Text(visible(text), overflow="fold"), Text(), footer)
         console.print(Panel(body, title=_header(post, now), title_align="left", expand=False))
     past = sum(post.is_past(now) for post in posts)
