@@ -51,7 +51,8 @@ def test_a_page_without_open_graph_tags_uses_its_title(site: FakeSite) -> None:
 def test_an_image_over_the_blob_limit_is_left_out_and_said_so(site: FakeSite) -> None:
     found = card(site, "/big")
 
-    assert found.readable and found.title == "Dark Web workshop & panel"
+    assert found.readable
+    assert found.title == "Dark Web workshop & panel"
     assert found.thumb is None
     assert "over Bluesky's 1,000,000 bytes" in found.note
 

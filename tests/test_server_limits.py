@@ -86,7 +86,7 @@ def test_a_server_at_1000_and_30_per_url_takes_the_longer_post(
 def test_without_stored_limits_the_defaults_are_used_and_marked(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    code, output = run(env, "preview", str(project(tmp_path, "Short")), "--json")
+    _code, output = run(env, "preview", str(project(tmp_path, "Short")), "--json")
 
     [post] = json.loads(output)
     assert (post["limit"], post["limit_from"]) == (500, "default")
@@ -117,7 +117,8 @@ def test_alt_text_is_checked_against_the_servers_limit(
     code, output = run(env, "validate", str(campaign))
 
     assert code == 1
-    assert "1501" in output and "1500" in output
+    assert "1501" in output
+    assert "1500" in output
 
 
 @pytest.fixture
@@ -152,7 +153,8 @@ def test_bluesky_previews_display_links_and_schedule_reads_the_card(
     assert site.requests == []  # preview reads no page
 
     code, output = run(env, "schedule", str(campaign))
-    assert code == 0 and "link card" not in output, output
+    assert code == 0, output
+    assert "link card" not in output
     assert site.requests == ["/event?utm_source=bluesky&utm_campaign=darkweb-2017", "/og.png"]
 
     [after] = json.loads(run(env, "preview", str(campaign), "--json")[1])
@@ -182,7 +184,8 @@ def test_an_unreadable_page_is_said_at_schedule_and_in_preview(
     code, output = run(env, "schedule", str(campaign))
 
     assert code == 0, output
-    assert "link card:" in output and "answered HTTP 404" in output
+    assert "link card:" in output
+    assert "answered HTTP 404" in output
     [post] = json.loads(run(env, "preview", str(campaign), "--json")[1])
     assert post["card"]["state"] == "unreadable"
     assert "none, the post goes out with a plain link" in run(env, "preview", str(campaign))[1]

@@ -375,7 +375,7 @@ class FakeMastodon(FakePlatform):
                     "characters_reserved_per_url": self.url_length,
                 },
                 "media_attachments": {
-                    "supported_mime_types": sorted(IMAGE_TYPES) + ["video/mp4"],
+                    "supported_mime_types": [*sorted(IMAGE_TYPES), "video/mp4"],
                     "description_limit": self.alt_max,
                     "image_size_limit": 16777216,
                     "image_matrix_limit": 33177600,
