@@ -113,3 +113,15 @@ def test_x_is_another_name_for_twitter_in_files_and_on_the_command_line(tmp_path
     result = CliRunner().invoke(app, ["preview", str(campaign), "--platform", "x", "--json"])
     assert result.exit_code == 0, result.output
     assert [post["platform"] for post in json.loads(result.output)] == ["twitter"]
+
+
+def test_bluesky_posts_preview_with_display_links_to_the_tracked_pages() -> None:
+    result = runner.invoke(app, ["preview", str(EXAMPLE), "--json", "--platform", "bluesky"])
+    posts = [post for post in json.loads(result.stdout) if post["links"]]
+    assert len(posts) >= 3
+    for post in posts:
+        assert "www.media4sec.eu/" in post["display_text"]
+        assert "…" in post["display_text"]
+        assert "utm_" not in post["display_text"]
+        assert post["length"] < len(post["text"])  # counted on the display text
+        assert all("utm_source=bluesky" in link for link in post["links"])

@@ -40,6 +40,22 @@ def server_specs(engine: Engine | None) -> dict[str, PlatformSpec]:
     return stored(engine) if engine is not None else {}
 
 
+def limit_notes(posts: Sequence[Post]) -> list[str]:
+    """One line per platform of ``posts`` whose server sets its own limits: the limit used
+    and whose it is (``Mastodon: 1000 (eupolicy.social)``), or that it is the default."""
+    from campaign.platforms.registry import platform
+
+    notes = {}
+    for post in posts:
+        if post.limit_from and post.platform not in notes:
+            spec = platform(post.platform)
+            note = f"{spec.title}: {post.limit} ({post.limit_from})"
+            if post.limit_from == "default":
+                note += f"; run `campaign accounts check {spec.name}` to read your server's"
+            notes[post.platform] = note
+    return list(notes.values())
+
+
 def card_pages(posts: Sequence[Post]) -> dict[str, str]:
     """The page whose link card each post shows, by post id: a Bluesky post without images
     with a link, while ``CAMPAIGN_BLUESKY_LINK_CARD`` is on."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from campaign.cli._app import app, fail, out, user_errors
 
@@ -33,7 +34,7 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
     line and field), 2 for a usage error.
     """
-    from campaign.cli.ledger_facts import existing_ledger, server_specs
+    from campaign.cli.ledger_facts import existing_ledger, limit_notes, server_specs
     from campaign.render.planner import campaign_files, plan_files
 
     with user_errors(), existing_ledger() as ledger:
@@ -44,6 +45,8 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
         f"[green]OK[/] {len(files)} file(s), {campaigns} campaign(s), {len(posts)} post(s):"
         " every post renders and fits its platform."
     )
+    for note in limit_notes(posts):
+        out.print(f"Limit of {escape(note)}", soft_wrap=True)
 
 
 @app.command()
