@@ -4,8 +4,6 @@ the fake PDS. What every adapter does is tested once for all in
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,6 +33,7 @@ from tests.fakes.bluesky_api import (
     FakeRecord,
     tid_to_micros,
 )
+from tests.fakes.og_site import png as png_bytes
 
 WHEN = datetime(2025, 9, 26, 7, 0, tzinfo=UTC)
 TEXT = "Den Haag – 26 září #DarkWeb https://example.org/darkweb"
@@ -69,23 +68,6 @@ def adapter(connect: Connect) -> Adapter:
 
 def post(text: str = TEXT, post_id: str = "p-1", **kwargs: Any) -> Outgoing:
     return Outgoing(post_id=post_id, text=text, scheduled_at=kwargs.pop("at", WHEN), **kwargs)
-
-
-def png_bytes(padding: int = 0) -> bytes:
-    """A real 1x1 PNG (``padding`` extra bytes in a private chunk make it bigger)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + (chunk(b"prVt", b"\0" * padding) if padding else b"")
-        + chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0"))
-        + chunk(b"IEND", b"")
-    )
 
 
 def image(tmp_path: Path, name: str = "room.png", alt: str = "A full room", **kw: Any) -> Image:

@@ -67,8 +67,10 @@ class SiteHandler(FakeHandler):
         elif path in redirects:
             self.send_bytes(302, b"", None, {"Location": redirects[path]})
         elif path == "/slow":
-            fake.released.wait(fake.stall_seconds)
-            self.send_bytes(200, PLAIN_PAGE.encode(), "text/html")
+            if fake.released.wait(fake.stall_seconds):  # stopping: the client is long gone
+                self.close_connection = True
+            else:
+                self.send_bytes(200, PLAIN_PAGE.encode(), "text/html")
         else:
             self.send_bytes(404, b"not here", "text/plain")
 

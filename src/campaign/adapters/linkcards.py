@@ -32,6 +32,8 @@ from campaign.platforms.images import Image
 MAX_PAGE_BYTES = 1_000_000
 MAX_IMAGE_BYTES = BLOB_MAX_BYTES
 MAX_REDIRECTS = 5
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+IMAGE_TYPES = ("image/",)
 USER_AGENT = "campaign (link card reader)"
 _TITLE_MAX = 300
 _DESCRIPTION_MAX = 1000
@@ -74,7 +76,7 @@ class _Reader:
 
     def card(self, uri: str) -> LinkCard:
         try:
-            final, page = self.get(uri, MAX_PAGE_BYTES, "text/html")
+            final, page = self.get(uri, MAX_PAGE_BYTES, PAGE_TYPES)
         except Unreadable as exc:
             return LinkCard(uri, readable=False, note=f"the page could not be read: {exc}")
         tags = _OpenGraph.parse(page.decode("utf-8", "replace"))
@@ -97,7 +99,7 @@ class _Reader:
     def thumb(self, url: str) -> tuple[Image | None, str]:
         """The page's image if Bluesky takes it, else ``None`` and why it was left out."""
         try:
-            _, data = self.get(url, MAX_IMAGE_BYTES, "image/")
+            _, data = self.get(url, MAX_IMAGE_BYTES, IMAGE_TYPES)
         except Unreadable as exc:
             return None, f"the card has no image: {exc}"
         image = Image.of(url, data, "")
@@ -105,9 +107,9 @@ class _Reader:
             return None, "the card has no image: the page's image is not JPEG, PNG, WebP or GIF"
         return image, ""
 
-    def get(self, url: str, cap: int, kind: str) -> tuple[str, bytes]:
+    def get(self, url: str, cap: int, kinds: tuple[str, ...]) -> tuple[str, bytes]:
         """The final address and body of ``url`` (at most ``cap`` bytes, of a type starting
-        ``kind``), following redirects by hand; raises :class:`Unreadable`."""
+        with one of ``kinds``), following redirects by hand; raises :class:`Unreadable`."""
         deadline = time.monotonic() + self.settings.timeout_seconds
         for _ in range(MAX_REDIRECTS + 1):
             self.check_address(url)
@@ -119,9 +121,10 @@ class _Reader:
                     if answer.status_code != 200:
                         raise Unreadable(f"{url} answered HTTP {answer.status_code}")
                     found = answer.headers.get("Content-Type", "")
-                    if not found.lower().startswith(kind):
-                        raise Unreadable(f"{url} is {found or 'of no stated type'}, not {kind}")
-                    return url, _body(answer, cap, deadline, kind)
+                    if not found.lower().startswith(kinds):
+                        stated = found or "of no stated type"
+                        raise Unreadable(f"{url} is {stated}, not {' or '.join(kinds)}")
+                    return url, _body(answer, cap, deadline, image=kinds == IMAGE_TYPES)
             except httpx.TimeoutException:
                 raise Unreadable(
                     f"{url} did not answer within {self.settings.timeout_seconds:g} s"
@@ -150,7 +153,7 @@ class _Reader:
                 )
 
 
-def _body(answer: httpx.Response, cap: int, deadline: float, kind: str) -> bytes:
+def _body(answer: httpx.Response, cap: int, deadline: float, *, image: bool) -> bytes:
     """At most ``cap`` bytes of the body; an image over ``cap`` is refused, a page cut."""
     chunks: list[bytes] = []
     size = 0
@@ -160,7 +163,7 @@ def _body(answer: httpx.Response, cap: int, deadline: float, kind: str) -> bytes
         chunks.append(chunk)
         size += len(chunk)
         if size > cap:
-            if kind.startswith("image"):
+            if image:
                 raise Unreadable(f"the page's image is over Bluesky's {cap:,} bytes")
             break
     return b"".join(chunks)[:cap]

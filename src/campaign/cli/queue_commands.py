@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -52,7 +53,10 @@ def schedule(
                     f"Created a new ledger at {escape(ledger.where)} "
                     "(CAMPAIGN_DATABASE_URL chooses where)."
                 )
-            for card in read_cards(ledger.engine, list(card_pages(posts).values())):
+            # Cards only for posts that can still go out (not those past the grace window).
+            since = datetime.now(UTC) - ledger.grace
+            sendable = [post for post in posts if not post.is_past(since)]
+            for card in read_cards(ledger.engine, list(card_pages(sendable).values())):
                 if not card.readable or card.note:
                     err.print(f"[yellow]link card:[/] {escape(card.uri)}: {escape(card.note)}")
             report = ledger.sync(posts, prune=prune)
