@@ -76,6 +76,9 @@ def test_a_server_at_1000_and_30_per_url_takes_the_longer_post(
     code, output = run(env, "validate", str(campaign))
     assert code == 0, output
     assert "Limit of Mastodon: 1000 (eupolicy.social)" in output
+    code, output = run(env, "schedule", str(campaign))
+    assert code == 0, output
+    assert "Limit of Mastodon: 1000 (eupolicy.social)" in output
     code, output = run(env, "preview", str(campaign), "--json")
     [post] = json.loads(output)
     assert (post["limit"], post["limit_from"]) == (1000, "eupolicy.social")

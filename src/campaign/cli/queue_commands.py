@@ -40,7 +40,13 @@ def schedule(
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
     Bluesky link cards are read from the linked pages now and kept with the posts.
     """
-    from campaign.cli.ledger_facts import card_pages, existing_ledger, read_cards, server_specs
+    from campaign.cli.ledger_facts import (
+        card_pages,
+        existing_ledger,
+        limit_notes,
+        read_cards,
+        server_specs,
+    )
     from campaign.render.planner import plan_files
     from campaign.store import Ledger
 
@@ -64,6 +70,8 @@ def schedule(
                 typer.echo(json.dumps(report.to_json(), indent=2))
             else:
                 render_sync(out, err, report, ledger.get)
+                for note in limit_notes(posts):
+                    err.print(f"Limit of {escape(note)}", soft_wrap=True)
 
 
 @app.command()
