@@ -108,7 +108,7 @@ class MastodonLimits:
         """The limits in one line for people: characters, URLs, images and alt text."""
         return (
             f"{self.max_characters} characters, URLs count {self.characters_reserved_per_url}, "
-            f"{self.max_media_attachments} images of {self.image_size_limit / MB:g} MB, "
+            f"{self.max_media_attachments} attachments of {self.image_size_limit / MB:g} MB, "
             f"alt text {self.description_limit}"
         )
 
