@@ -258,8 +258,8 @@ def _reply_ref(post: Outgoing) -> models.AppBskyFeedPost.ReplyRef | None:
 def _facets(
     shown: DisplayText, detected: Sequence[models.AppBskyRichtextFacet.Main]
 ) -> list[models.AppBskyRichtextFacet.Main]:
-    """A link facet over each display link, carrying the full URL, and the tags and mentions
-    found in the text (links found there are the display forms, already covered)."""
+    """A link facet over each display link, carrying the full URL, and the facets found in
+    the text elsewhere (tags, mentions; those over a display link are that link again)."""
     links = [
         models.AppBskyRichtextFacet.Main(
             index=models.AppBskyRichtextFacet.ByteSlice(
@@ -273,8 +273,7 @@ def _facets(
     others = [
         facet
         for facet in detected
-        if not any(isinstance(f, models.AppBskyRichtextFacet.Link) for f in facet.features)
-        and not any(
+        if not any(
             facet.index.byte_start < end and start < facet.index.byte_end for start, end in spans
         )
     ]
