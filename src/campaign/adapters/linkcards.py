@@ -113,8 +113,11 @@ class _Reader:
         deadline = time.monotonic() + self.settings.timeout_seconds
         for _ in range(MAX_REDIRECTS + 1):
             self.check_address(url)
+            left = deadline - time.monotonic()  # the whole read, redirects included
+            if left <= 0:
+                raise Unreadable(f"{url} took longer than {self.settings.timeout_seconds:g} s")
             try:
-                with self.client.stream("GET", url) as answer:
+                with self.client.stream("GET", url, timeout=left) as answer:
                     if answer.is_redirect:
                         url = urljoin(url, answer.headers.get("Location", ""))
                         continue
