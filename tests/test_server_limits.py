@@ -72,6 +72,12 @@ def test_a_server_at_1000_and_30_per_url_takes_the_longer_post(
 
     said = read_limits(env, server)
     assert "Limits of eupolicy.social: 1000 characters, URLs count 30" in said
+    assert "kept in the ledger" in said
+    code, output = run({**env, **server.env()}, "accounts", "check", "mastodon", "--json")
+    [checked] = json.loads(output)
+    assert checked["limits"]["max_characters"] == 1000
+    assert checked["limits"]["read_at"].endswith("+00:00")
+    assert server.token not in output
 
     code, output = run(env, "validate", str(campaign))
     assert code == 0, output

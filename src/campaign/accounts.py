@@ -52,7 +52,12 @@ class AccountCheck:
         }
         shown["message"] = self.message
         if self.limits is not None:
-            shown["limits"] = {**self.limits.to_json(), "server": self.limits.server}
+            read_at = self.limits.read_at.isoformat() if self.limits.read_at else None
+            shown["limits"] = {
+                **self.limits.to_json(),
+                "server": self.limits.server,
+                "read_at": read_at,
+            }
         return shown
 
 
@@ -106,4 +111,8 @@ def remember_limits(results: Sequence[AccountCheck], url: str | None = None) -> 
     with Ledger.open(url, write=True) as ledger:
         for limits in read:
             save_limits(ledger.engine, limits)
-    return [f"{limits.server}: {limits.describe()} (kept in the ledger)" for limits in read]
+    return [
+        f"{limits.server}: {limits.describe()} (read {limits.read_at:%Y-%m-%d %H:%M %Z}, "
+        "kept in the ledger)"
+        for limits in read
+    ]
