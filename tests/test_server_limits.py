@@ -173,6 +173,7 @@ def test_bluesky_previews_display_links_and_schedule_reads_the_card(
     assert code == 0, output
     assert "link card" not in output
     assert site.requests == ["/event?utm_source=bluesky&utm_campaign=darkweb-2017", "/og.png"]
+    assert site.hosts == [f"{SITE}:{port}"] * 2  # to the address checked, for the name asked
 
     [after] = json.loads(run(env, "preview", str(campaign), "--json")[1])
     assert after["card"] == {
@@ -206,3 +207,19 @@ def test_an_unreadable_page_is_said_at_schedule_and_in_preview(
     [post] = json.loads(run(env, "preview", str(campaign), "--json")[1])
     assert post["card"]["state"] == "unreadable"
     assert "none, the post goes out with a plain link" in run(env, "preview", str(campaign))[1]
+
+
+def test_a_name_that_resolves_to_a_private_address_is_never_read(
+    env: dict[str, str], tmp_path: Path, site: FakeSite
+) -> None:
+    data = campaign_data(
+        platforms=["bluesky"], announcements=[{"template": "hello", "at": "2099-09-20 10:00"}]
+    )
+    link = f"http://{SITE}:{site.url.rsplit(':', 1)[1]}/event"
+    campaign = write_project(tmp_path / "p", data, templates={"hello.j2": f"See {link}"})
+
+    code, output = run(env, "schedule", str(campaign))
+
+    assert code == 0, output
+    assert "is a private or local address (127.0.0.1)" in " ".join(output.split())
+    assert site.requests == []

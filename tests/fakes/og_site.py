@@ -50,6 +50,7 @@ class SiteHandler(FakeHandler):
     def do_GET(self) -> None:
         fake: FakeSite = self.server.fake
         fake.requests.append(self.path)
+        fake.hosts.append(self.headers.get("Host", ""))
         path = urlsplit(self.path).path
         pages = {
             "/event": OG_PAGE.format(image="/og.png"),
@@ -76,11 +77,13 @@ class SiteHandler(FakeHandler):
 
 
 class FakeSite(FakeServer):
-    """The site; ``requests`` lists the paths asked for, ``image`` is ``/og.png``'s bytes."""
+    """The site; ``requests`` lists the paths asked for (``hosts`` their Host headers),
+    ``image`` is ``/og.png``'s bytes."""
 
     handler: ClassVar[type[FakeHandler]] = SiteHandler
 
     def __init__(self) -> None:
         super().__init__()
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
         self.image = png(100)

@@ -6,8 +6,8 @@ somebody else's server: a deadline for the whole read, at most ``MAX_PAGE_BYTES`
 and ``MAX_IMAGE_BYTES`` of its image, redirects followed by hand (at most five, each to
 http or https only) and no request to a private, loopback or link-local address, which
 would let a campaign file probe the machine's own network (``allow_private`` lifts that
-for tests on loopback). A page that cannot be read gives a card marked unreadable, saying
-why: its posts go out with a plain link.
+for tests on loopback); the request goes to the very address checked. A page that cannot
+be read gives a card marked unreadable, saying why: its posts go out with a plain link.
 
 An image over Bluesky's blob limit (1,000,000 bytes) is left out of the card, with a note:
 scaling it down would need an imaging library `campaign` does not depend on.
@@ -20,7 +20,8 @@ import socket
 import time
 from collections.abc import Iterable
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from typing import Any
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from pydantic import Field
@@ -112,12 +113,14 @@ class _Reader:
         with one of ``kinds``), following redirects by hand; raises :class:`Unreadable`."""
         deadline = time.monotonic() + self.settings.timeout_seconds
         for _ in range(MAX_REDIRECTS + 1):
-            self.check_address(url)
+            target, headers, extensions = self.pinned(url)
             left = deadline - time.monotonic()  # the whole read, redirects included
             if left <= 0:
                 raise Unreadable(f"{url} took longer than {self.settings.timeout_seconds:g} s")
             try:
-                with self.client.stream("GET", url, timeout=left) as answer:
+                with self.client.stream(
+                    "GET", target, headers=headers, extensions=extensions, timeout=left
+                ) as answer:
                     if answer.is_redirect:
                         url = urljoin(url, answer.headers.get("Location", ""))
                         continue
@@ -127,7 +130,7 @@ class _Reader:
                     if not found.lower().startswith(kinds):
                         stated = found or "of no stated type"
                         raise Unreadable(f"{url} is {stated}, not {' or '.join(kinds)}")
-                    return url, _body(answer, cap, deadline, image=kinds == IMAGE_TYPES)
+                    return url, _body(answer, url, cap, deadline, image=kinds == IMAGE_TYPES)
             except httpx.TimeoutException:
                 raise Unreadable(
                     f"{url} did not answer within {self.settings.timeout_seconds:g} s"
@@ -136,33 +139,44 @@ class _Reader:
                 raise Unreadable(f"{url}: {exc}") from None
         raise Unreadable(f"more than {MAX_REDIRECTS} redirects")
 
-    def check_address(self, url: str) -> None:
-        """Refuse a URL that is not http(s), or whose host is a private or local address."""
+    def pinned(self, url: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """``url`` with its host replaced by the one address checked here, and the ``Host``
+        header and TLS server name of the host: so the address connected to is the address
+        checked (a name that resolves again to a private address cannot slip in between).
+        Refuses a URL that is not http(s) or whose host is a private or local address
+        (unless ``allow_private``)."""
         parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        host = parts.hostname
+        if parts.scheme not in ("http", "https") or not host:
             raise Unreadable(f"{url!r} is not an http or https address")
-        if self.settings.allow_private:
-            return
+        port = parts.port or (443 if parts.scheme == "https" else 80)
         try:
-            found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+            found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except OSError as exc:
-            raise Unreadable(f"{parts.hostname} could not be resolved ({exc})") from None
-        for *_, address in found:
-            ip = ipaddress.ip_address(address[0])
-            if not ip.is_global:
-                raise Unreadable(
-                    f"{parts.hostname} is a private or local address ({ip}); cards are read "
-                    "only from public sites"
-                )
+            raise Unreadable(f"{host} could not be resolved ({exc})") from None
+        addresses = [ipaddress.ip_address(entry[4][0]) for entry in found]
+        if not self.settings.allow_private:
+            for ip in addresses:
+                if not ip.is_global:
+                    raise Unreadable(
+                        f"{host} is a private or local address ({ip}); cards are read only "
+                        "from public sites"
+                    )
+        ip = addresses[0]
+        literal = f"[{ip}]" if ip.version == 6 else str(ip)
+        target = urlunsplit(parts._replace(netloc=f"{literal}:{port}"))
+        shown_port = f":{parts.port}" if parts.port else ""
+        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        return target, {"Host": f"{host}{shown_port}"}, extensions
 
 
-def _body(answer: httpx.Response, cap: int, deadline: float, *, image: bool) -> bytes:
+def _body(answer: httpx.Response, url: str, cap: int, deadline: float, *, image: bool) -> bytes:
     """At most ``cap`` bytes of the body; an image over ``cap`` is refused, a page cut."""
     chunks: list[bytes] = []
     size = 0
     for chunk in answer.iter_bytes():
         if time.monotonic() > deadline:
-            raise Unreadable(f"{answer.url} took too long to send")
+            raise Unreadable(f"{url} took too long to send")
         chunks.append(chunk)
         size += len(chunk)
         if size > cap:
