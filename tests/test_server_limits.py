@@ -152,15 +152,21 @@ def site(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSite]:
         yield fake
 
 
-def test_bluesky_previews_display_links_and_schedule_reads_the_card(
-    env: dict[str, str], tmp_path: Path, site: FakeSite
-) -> None:
+def bluesky_project(tmp_path: Path, site: FakeSite, path: str) -> tuple[Path, str]:
+    """A Bluesky campaign whose one post links to ``path`` on the fake site; and the link."""
     data = campaign_data(
         platforms=["bluesky"], announcements=[{"template": "hello", "at": "2099-09-20 10:00"}]
     )
+    link = f"http://{SITE}:{site.url.rsplit(':', 1)[1]}{path}"
+    return write_project(tmp_path / "p", data, templates={"hello.j2": f"See {link}"}), link
+
+
+def test_bluesky_previews_display_links_and_schedule_reads_the_card(
+    env: dict[str, str], tmp_path: Path, site: FakeSite
+) -> None:
+    page = "/event?utm_source=bluesky&utm_campaign=darkweb-2017"
+    campaign, link = bluesky_project(tmp_path, site, page)
     port = site.url.rsplit(":", 1)[1]
-    link = f"http://{SITE}:{port}/event?utm_source=bluesky&utm_campaign=darkweb-2017"
-    campaign = write_project(tmp_path / "p", data, templates={"hello.j2": f"See {link}"})
     env = {**env, "CAMPAIGN_LINK_CARD_ALLOW_PRIVATE": "true"}
 
     [before] = json.loads(run(env, "preview", str(campaign), "--json")[1])
@@ -172,7 +178,7 @@ def test_bluesky_previews_display_links_and_schedule_reads_the_card(
     code, output = run(env, "schedule", str(campaign))
     assert code == 0, output
     assert "link card" not in output
-    assert site.requests == ["/event?utm_source=bluesky&utm_campaign=darkweb-2017", "/og.png"]
+    assert site.requests == [page, "/og.png"]
     assert site.hosts == [f"{SITE}:{port}"] * 2  # to the address checked, for the name asked
 
     [after] = json.loads(run(env, "preview", str(campaign), "--json")[1])
@@ -192,11 +198,7 @@ def test_bluesky_previews_display_links_and_schedule_reads_the_card(
 def test_an_unreadable_page_is_said_at_schedule_and_in_preview(
     env: dict[str, str], tmp_path: Path, site: FakeSite
 ) -> None:
-    data = campaign_data(
-        platforms=["bluesky"], announcements=[{"template": "hello", "at": "2099-09-20 10:00"}]
-    )
-    link = f"http://{SITE}:{site.url.rsplit(':', 1)[1]}/missing"
-    campaign = write_project(tmp_path / "p", data, templates={"hello.j2": f"See {link}"})
+    campaign, _ = bluesky_project(tmp_path, site, "/missing")
     env = {**env, "CAMPAIGN_LINK_CARD_ALLOW_PRIVATE": "true"}
 
     code, output = run(env, "schedule", str(campaign))
@@ -212,11 +214,7 @@ def test_an_unreadable_page_is_said_at_schedule_and_in_preview(
 def test_a_name_that_resolves_to_a_private_address_is_never_read(
     env: dict[str, str], tmp_path: Path, site: FakeSite
 ) -> None:
-    data = campaign_data(
-        platforms=["bluesky"], announcements=[{"template": "hello", "at": "2099-09-20 10:00"}]
-    )
-    link = f"http://{SITE}:{site.url.rsplit(':', 1)[1]}/event"
-    campaign = write_project(tmp_path / "p", data, templates={"hello.j2": f"See {link}"})
+    campaign, _ = bluesky_project(tmp_path, site, "/event")
 
     code, output = run(env, "schedule", str(campaign))
 
