@@ -4,8 +4,6 @@ the fake PDS. What every adapter does is tested once for all in
 
 from __future__ import annotations
 
-import struct
-import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +24,7 @@ from campaign.errors import (
     RateLimited,
     RetryableError,
 )
-from campaign.platforms.bluesky import SPEC
+from campaign.platforms.bluesky import SPEC, LinkCard
 from campaign.platforms.images import Image
 from campaign.platforms.registry import platform
 from tests.fakes.bluesky_api import (
@@ -35,6 +33,7 @@ from tests.fakes.bluesky_api import (
     FakeRecord,
     tid_to_micros,
 )
+from tests.fakes.og_site import png as png_bytes
 
 WHEN = datetime(2025, 9, 26, 7, 0, tzinfo=UTC)
 TEXT = "Den Haag – 26 září #DarkWeb https://example.org/darkweb"
@@ -71,23 +70,6 @@ def post(text: str = TEXT, post_id: str = "p-1", **kwargs: Any) -> Outgoing:
     return Outgoing(post_id=post_id, text=text, scheduled_at=kwargs.pop("at", WHEN), **kwargs)
 
 
-def png_bytes(padding: int = 0) -> bytes:
-    """A real 1x1 PNG (``padding`` extra bytes in a private chunk make it bigger)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + (chunk(b"prVt", b"\0" * padding) if padding else b"")
-        + chunk(b"IDAT", zlib.compress(b"\0\0\0\0\0"))
-        + chunk(b"IEND", b"")
-    )
-
-
 def image(tmp_path: Path, name: str = "room.png", alt: str = "A full room", **kw: Any) -> Image:
     path = tmp_path / name
     path.write_bytes(kw.get("data", png_bytes()))
@@ -118,7 +100,7 @@ class TestPublish:
 
         key = record_key("p-1", WHEN)
         record = pds.records[key]
-        assert record.value["text"] == TEXT
+        assert record.value["text"] == "Den Haag – 26 září #DarkWeb example.org/darkweb"
         assert receipt.remote_id == f"at://{pds.did}/app.bsky.feed.post/{key}#{record.cid}"
         assert receipt.url == f"https://bsky.app/profile/campaign.test/post/{key}"
         assert record.cid.startswith("bafyrei")
@@ -132,8 +114,25 @@ class TestPublish:
         # "Den Haag – 26 září " is 19 characters but 24 bytes: an offset in characters is wrong
         [tag] = [f for f in record.value["facets"] if "tag" in f["features"][0]]
         assert (tag["index"]["byteStart"], tag["index"]["byteEnd"]) == (24, 32)
-        assert facet_texts(record) == {"tag": "#DarkWeb", "link": "https://example.org/darkweb"}
+        assert facet_texts(record) == {"tag": "#DarkWeb", "link": "example.org/darkweb"}
         assert tag["features"][0]["tag"] == "DarkWeb"
+        [link] = [f for f in record.value["facets"] if "uri" in f["features"][0]]
+        assert link["features"][0]["uri"] == "https://example.org/darkweb"
+
+    def test_a_tracked_link_shows_short_and_its_facet_carries_the_whole_url(
+        self, pds: FakeBluesky, adapter: Adapter
+    ) -> None:
+        tracked = "https://www.media4sec.eu/events/dark-web-workshop/?" + "&".join(
+            f"utm_{key}=darkweb-2017-{key}" for key in ("source", "medium", "campaign", "content")
+        )
+        text = "Déjà vu? " + "x" * 250 + f" {tracked}"  # 300+ graphemes with the whole URL
+        adapter.publish(post(text))
+
+        record = only_record(pds)
+        assert record.value["text"].endswith(" www.media4sec.eu/events/dark-…")
+        [link] = record.value["facets"]
+        assert link["features"][0]["uri"] == tracked
+        assert facet_texts(record) == {"link": "www.media4sec.eu/events/dark-…"}
 
     def test_mention_carries_the_did_and_an_unknown_handle_stays_plain_text(
         self, pds: FakeBluesky, adapter: Adapter
@@ -148,24 +147,42 @@ class TestPublish:
         }
         assert facet_texts(record) == {"mention": "@alice.test"}
 
-    def test_first_link_gets_a_card_titled_from_the_url_alone(
+    def test_the_card_read_at_schedule_is_embedded_with_its_thumbnail_blob(
         self, pds: FakeBluesky, adapter: Adapter
     ) -> None:
-        adapter.publish(
-            post("Agenda https://example.org/darkweb/agenda/?day=1 and https://b.test/")
-        )
+        thumb = Image.of("https://example.org/og.png", png_bytes(50), "")
+        card = LinkCard("https://example.org/darkweb", "Dark Web", "A workshop", thumb)
+        adapter.publish(post(card=card))
 
         external = only_record(pds).value["embed"]["external"]
-        assert external["uri"] == "https://example.org/darkweb/agenda/?day=1"
-        assert external["title"] == "example.org/darkweb/agenda"
-        assert "thumb" not in external
+        assert (external["uri"], external["title"], external["description"]) == (
+            "https://example.org/darkweb",
+            "Dark Web",
+            "A workshop",
+        )
+        blob = pds.blobs[external["thumb"]["ref"]["$link"]]
+        assert blob.data == thumb.data
 
-    def test_link_card_can_be_turned_off(self, pds: FakeBluesky, connect: Connect) -> None:
-        connect(CAMPAIGN_BLUESKY_LINK_CARD="false").publish(post())
+    @pytest.mark.parametrize(
+        "card", [None, LinkCard("https://example.org/darkweb", readable=False, note="404")]
+    )
+    def test_without_a_readable_card_the_post_has_a_plain_link(
+        self, pds: FakeBluesky, adapter: Adapter, card: LinkCard | None
+    ) -> None:
+        adapter.publish(post(card=card))
 
         record = only_record(pds)
         assert "embed" not in record.value
-        assert facet_texts(record)["link"] == "https://example.org/darkweb"
+        assert facet_texts(record)["link"] == "example.org/darkweb"
+
+    def test_link_card_can_be_turned_off(self, pds: FakeBluesky, connect: Connect) -> None:
+        adapter = connect(CAMPAIGN_BLUESKY_LINK_CARD="false")
+        assert adapter.card_link(TEXT) is None
+        adapter.publish(post(card=LinkCard("https://example.org/darkweb", "Dark Web")))
+
+        record = only_record(pds)
+        assert "embed" not in record.value
+        assert facet_texts(record)["link"] == "example.org/darkweb"
 
     def test_three_part_thread_names_root_and_parent(
         self, pds: FakeBluesky, adapter: Adapter

@@ -22,7 +22,7 @@ from campaign.errors import (
     RetryableError,
 )
 from campaign.platforms.images import Image
-from campaign.platforms.mastodon import IMAGES, SPEC
+from campaign.platforms.mastodon import IMAGES, SPEC, MastodonLimits
 from tests.fakes.mastodon_api import TOKEN, FakeMastodon, to_html
 from tests.fakes.x_fixtures import png_bytes
 
@@ -184,7 +184,35 @@ class TestErrors:
             PermanentError, match=r"501 characters .*Mastodon takes at most 500.*shorten"
         ):
             adapter.publish(post("x" * 501))
-        assert fake.calls() == []
+        assert [call.operation for call in fake.calls()] == ["instance"]  # only its limits
+
+    def test_a_server_that_takes_more_is_asked_and_the_longer_post_goes_out(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.max_characters, fake.url_length = 1000, 30
+        adapter.publish(post("x" * 900 + " https://example.org/" + "y" * 100))
+        adapter.publish(post("x" * 950, post_id="p-2"))
+
+        assert [c.operation for c in fake.calls()] == ["instance", "publish", "publish"]
+        with pytest.raises(PermanentError, match=r"1001 characters .*at most 1000"):
+            adapter.publish(post("x" * 1001, post_id="p-3"))
+
+    def test_the_server_limits_are_read_from_its_v2_instance(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        fake.max_characters, fake.url_length, fake.domain = 1000, 30, "eupolicy.social"
+
+        limits = adapter.read_limits()
+
+        assert limits == MastodonLimits(
+            max_characters=1000,
+            characters_reserved_per_url=30,
+            image_matrix_limit=33177600,
+            supported_mime_types=("image/gif", "image/jpeg", "image/png", "image/webp"),
+            server="eupolicy.social",
+        )
+        assert limits.read_at is not None
+        assert fake.calls()[-1].path == "/api/v2/instance"
 
     def test_url_counts_as_23_so_a_long_url_fits(
         self, fake: FakeMastodon, adapter: MastodonAdapter
@@ -231,7 +259,7 @@ class TestMediaChecks:
         [
             ("cut.png", png_bytes()[:-6], "A room", "cut short"),
             ("room.png", png_bytes(), "x" * (IMAGES.max_alt + 1), "shorten it"),
-            ("huge.png", "17 MB", "A crowd", "17.0 MB; Mastodon takes at most 16 MB"),
+            ("huge.png", "17 MB", "A crowd", r"17.0 MB; Mastodon (\(\S+\) )?takes at most 16 MB"),
         ],
     )
     def test_bad_image_is_refused_before_any_request(
@@ -252,7 +280,7 @@ class TestMediaChecks:
 
         with pytest.raises(PermanentError, match=message):
             adapter.publish(post(media=(Image.of(str(path), path.read_bytes(), alt),)))
-        assert fake.calls() == []
+        assert [c.operation for c in fake.calls()] == ["instance"]  # only its limits
 
     def test_more_than_four_images_are_refused_before_any_request(
         self, fake: FakeMastodon, adapter: MastodonAdapter, tmp_path: Path
@@ -261,7 +289,7 @@ class TestMediaChecks:
 
         with pytest.raises(PermanentError, match="at most 4 images"):
             adapter.publish(post(media=media))
-        assert fake.calls() == []
+        assert [c.operation for c in fake.calls()] == ["instance"]  # only its limits
 
 
 class TestLookBack:

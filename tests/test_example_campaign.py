@@ -129,3 +129,15 @@ def test_preview_shows_the_estimated_cost_on_x() -> None:
     result = runner.invoke(app, ["preview", str(EXAMPLE)])
     assert result.exit_code == 0, result.output
     assert "Estimated cost on X: $0.850" in " ".join(result.stdout.split())
+
+
+def test_bluesky_posts_preview_with_display_links_to_the_tracked_pages() -> None:
+    result = runner.invoke(app, ["preview", str(EXAMPLE), "--json", "--platform", "bluesky"])
+    posts = [post for post in json.loads(result.stdout) if post["links"]]
+    assert len(posts) >= 3
+    for post in posts:
+        assert "www.media4sec.eu/" in post["display_text"]
+        assert "…" in post["display_text"]
+        assert "utm_" not in post["display_text"]
+        assert post["length"] < len(post["text"])  # counted on the display text
+        assert all("utm_source=bluesky" in link for link in post["links"])

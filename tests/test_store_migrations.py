@@ -27,9 +27,11 @@ TABLES = {
     "clicks",
     "meta",
     "post_events",
+    "instances",
+    "link_cards",
     "alembic_version",
 }
-HEAD = "0006_history"
+HEAD = "0008_instances"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:

@@ -9,7 +9,7 @@ Works over :func:`campaign.platforms.registry.platforms` and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from campaign.adapters.registry import connect
 from campaign.errors import CampaignError, ConfigurationError, RateLimited, RetryableError
 from campaign.platforms.base import PlatformSpec
+from campaign.platforms.mastodon import MastodonLimits
 from campaign.platforms.registry import platform, platforms
 
 
@@ -40,6 +41,7 @@ class AccountCheck:
     message: str = ""
     notices: tuple[str, ...] = ()
     named: bool = False  # the user asked for this platform by name
+    limits: MastodonLimits | None = None  # the server's own limits, where it sets them
 
     @property
     def failed(self) -> bool:
@@ -49,8 +51,19 @@ class AccountCheck:
 
     def to_json(self) -> dict[str, Any]:
         """The result as ``--json`` prints it (never any credential)."""
-        fields = {k: str(v) for k, v in asdict(self).items() if k not in ("named", "notices")}
-        return {**fields, "notices": list(self.notices)}
+        shown: dict[str, Any] = {
+            k: str(getattr(self, k)) for k in ("platform", "title", "status", "handle")
+        }
+        shown["message"] = self.message
+        shown["notices"] = list(self.notices)
+        if self.limits is not None:
+            read_at = self.limits.read_at.isoformat() if self.limits.read_at else None
+            shown["limits"] = {
+                **self.limits.to_json(),
+                "server": self.limits.server,
+                "read_at": read_at,
+            }
+        return shown
 
 
 def check_accounts(
@@ -85,6 +98,7 @@ def check_account(
     try:
         handle = adapter.check_credentials()
         notices = tuple(adapter.notices(today or datetime.now(UTC).date()))
+        limits = adapter.read_limits()
     except (RetryableError, RateLimited) as exc:  # the platform could not answer just now
         message = f"{exc}; the credentials were not checked: try again in a few minutes"
         return AccountCheck(spec.name, spec.title, Status.FAILED, message=message, named=named)
@@ -93,5 +107,32 @@ def check_account(
     finally:
         adapter.close()
     return AccountCheck(
-        spec.name, spec.title, Status.OK, handle=handle, notices=notices, named=named
+        spec.name,
+        spec.title,
+        Status.OK,
+        handle=handle,
+        notices=notices,
+        named=named,
+        limits=limits,
     )
+
+
+def remember_limits(results: Sequence[AccountCheck], url: str | None = None) -> list[str]:
+    """Keep in the ledger at ``url`` (default: the configured one, made if missing) the
+    servers' own limits read by ``results``, for planning to check posts against; returns
+    one line per server for people. Raises :class:`~campaign.errors.LedgerError` when the
+    ledger cannot be written."""
+    from campaign.store import Ledger
+    from campaign.store.instances import save_limits
+
+    read = [result.limits for result in results if result.limits is not None]
+    if not read:
+        return []
+    with Ledger.open(url, write=True) as ledger:
+        for limits in read:
+            save_limits(ledger.engine, limits)
+    return [
+        f"{limits.server}: {limits.describe()} (read {limits.read_at:%Y-%m-%d %H:%M %Z}, "
+        "kept in the ledger)"
+        for limits in read
+    ]

@@ -87,6 +87,11 @@ class FakeMastodon(FakePlatform):
         self._idempotency: dict[str, tuple[str, float]] = {}
         self._ids = itertools.count(112233445566778800)
         self._offset = 0.0
+        # The server's own limits, as /api/v2/instance publishes them and posting enforces.
+        self.max_characters = LIMIT
+        self.url_length = URL_LENGTH
+        self.alt_max = ALT_MAX
+        self.domain = ""  # the instance's domain; the fake's host:port when empty
 
     # --- test controls -------------------------------------------------------------------
     def env(self, **overrides: str) -> dict[str, str]:
@@ -250,8 +255,11 @@ class FakeMastodon(FakePlatform):
                 "error": "Cannot attach files that have not finished processing. "
                 "Try again in a moment!"
             }
-        if length(text) > LIMIT:
-            return 422, {"error": f"Validation failed: Text character limit of {LIMIT} exceeded"}
+        if length(text, self.url_length) > self.max_characters:
+            return 422, {
+                "error": "Validation failed: Text character limit of "
+                f"{self.max_characters} exceeded"
+            }
         status: dict[str, Any] = {
             "id": str(next(self._ids)),
             "created_at": self.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
@@ -296,9 +304,9 @@ class FakeMastodon(FakePlatform):
         description = str(fields.get("description") or "")
         if mime_type not in IMAGE_TYPES:
             return 422, {"error": "Validation failed: File content type is invalid"}
-        if len(description) > ALT_MAX:
+        if len(description) > self.alt_max:
             return 422, {
-                "error": f"Validation failed: Description is too long (maximum is {ALT_MAX} "
+                "error": f"Validation failed: Description is too long (maximum is {self.alt_max} "
                 "characters)"
             }
         media_id = str(next(self._ids))
@@ -354,12 +362,36 @@ class FakeMastodon(FakePlatform):
         common = {"title": "Fake Mastodon", "version": "4.3.0", "description": ""}
         if endpoint.endswith("v1/instance"):
             return {**common, "uri": urlsplit(self.url).netloc}
-        return {**common, "domain": urlsplit(self.url).netloc, "api_versions": {"mastodon": 2}}
+        return {
+            **common,
+            "domain": self.domain or urlsplit(self.url).netloc,
+            "api_versions": {"mastodon": 2},
+            "configuration": {
+                "urls": {"streaming": "wss://" + urlsplit(self.url).netloc},
+                "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+                "statuses": {
+                    "max_characters": self.max_characters,
+                    "max_media_attachments": 4,
+                    "characters_reserved_per_url": self.url_length,
+                },
+                "media_attachments": {
+                    "supported_mime_types": [*sorted(IMAGE_TYPES), "video/mp4"],
+                    "description_limit": self.alt_max,
+                    "image_size_limit": 16777216,
+                    "image_matrix_limit": 33177600,
+                    "video_size_limit": 103809024,
+                    "video_frame_rate_limit": 120,
+                    "video_matrix_limit": 8294400,
+                },
+                "polls": {"max_options": 4, "max_characters_per_option": 50},
+                "translation": {"enabled": False},
+            },
+        }
 
 
-def length(text: str) -> int:
-    """Mastodon's count: grapheme clusters, each URL as 23."""
-    return len(regex.findall(r"\X", _URL.sub("x" * URL_LENGTH, text)))
+def length(text: str, url_length: int = URL_LENGTH) -> int:
+    """Mastodon's count: grapheme clusters, each URL as ``url_length``."""
+    return len(regex.findall(r"\X", _URL.sub("x" * url_length, text)))
 
 
 def to_html(text: str, base_url: str) -> str:

@@ -22,7 +22,6 @@ from campaign.adapters._bluesky_errors import api_error, record_missing, session
 from campaign.adapters._bluesky_records import (
     COLLECTION,
     PostRef,
-    card_title,
     public_url,
     record_key,
     remote_id,
@@ -32,7 +31,7 @@ from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.bluesky import BlueskySettings
 from campaign.errors import PermanentError, PublishError, RetryableError
 from campaign.platforms.base import PlatformSpec
-from campaign.platforms.bluesky import SPEC
+from campaign.platforms.bluesky import SPEC, DisplayText, LinkCard, display_text, first_link
 from campaign.platforms.images import Image
 
 if TYPE_CHECKING:
@@ -77,16 +76,16 @@ class BlueskyAdapter(Adapter):
         """Publish ``post`` (or a thread part) as an ``app.bsky.feed.post`` record."""
         rkey = self._record_key(post)
         self.preflight(post)
-        images = post.media
         reply = _reply_ref(post)
-        facets = self._call(
-            "find the links, tags and mentions", lambda: self._client.detect_facets(post.text)
+        shown = display_text(post.text)
+        detected = self._call(
+            "find the tags and mentions", lambda: self._client.detect_facets(shown.text)
         )
         record = models.AppBskyFeedPost.Record(
-            text=post.text,
+            text=shown.text,
             created_at=self._client.get_current_time_iso(),
-            facets=facets or None,
-            embed=self._embed(images, facets),
+            facets=_facets(shown, detected) or None,
+            embed=self._embed(post.media, post.card),
             reply=reply,
         )
         try:
@@ -204,10 +203,15 @@ class BlueskyAdapter(Adapter):
 
     # -- record parts ----------------------------------------------------------------------
 
+    def card_link(self, text: str) -> str | None:
+        """The page whose card a post of ``text`` shows: its first link, when cards are on."""
+        return first_link(text) if self._link_card else None
+
     def _embed(
-        self, images: Sequence[Image], facets: Sequence[models.AppBskyRichtextFacet.Main]
+        self, images: Sequence[Image], card: LinkCard | None
     ) -> models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main | None:
-        """The images, else a card for the first link when wanted; a post has one embed."""
+        """The images, else the link card read when the post was scheduled (when cards are
+        on and the page could be read); a post has one embed."""
         if images:
             return models.AppBskyEmbedImages.Main(
                 images=[
@@ -215,12 +219,14 @@ class BlueskyAdapter(Adapter):
                     for image in images
                 ]
             )
-        link = _first_link(facets) if self._link_card else None
-        if link is None:
+        if card is None or not card.readable or not self._link_card:
             return None
         return models.AppBskyEmbedExternal.Main(
             external=models.AppBskyEmbedExternal.External(
-                uri=link, title=card_title(link), description=""
+                uri=card.uri,
+                title=card.title,
+                description=card.description,
+                thumb=self._upload(card.thumb) if card.thumb else None,
             )
         )
 
@@ -249,10 +255,26 @@ def _reply_ref(post: Outgoing) -> models.AppBskyFeedPost.ReplyRef | None:
     )
 
 
-def _first_link(facets: Sequence[models.AppBskyRichtextFacet.Main]) -> str | None:
-    """The URI of the first link in the text (facets come sorted by position)."""
-    for facet in facets:
-        for feature in facet.features:
-            if isinstance(feature, models.AppBskyRichtextFacet.Link):
-                return str(feature.uri)
-    return None
+def _facets(
+    shown: DisplayText, detected: Sequence[models.AppBskyRichtextFacet.Main]
+) -> list[models.AppBskyRichtextFacet.Main]:
+    """A link facet over each display link, carrying the full URL, and the facets found in
+    the text elsewhere (tags, mentions; those over a display link are that link again)."""
+    links = [
+        models.AppBskyRichtextFacet.Main(
+            index=models.AppBskyRichtextFacet.ByteSlice(
+                byte_start=link.byte_start, byte_end=link.byte_end
+            ),
+            features=[models.AppBskyRichtextFacet.Link(uri=link.uri)],
+        )
+        for link in shown.links
+    ]
+    spans = [(link.byte_start, link.byte_end) for link in shown.links]
+    others = [
+        facet
+        for facet in detected
+        if not any(
+            facet.index.byte_start < end and start < facet.index.byte_end for start, end in spans
+        )
+    ]
+    return sorted([*links, *others], key=lambda facet: facet.index.byte_start)

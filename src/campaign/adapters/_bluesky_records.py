@@ -21,7 +21,6 @@ import hashlib
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
 
 from campaign.errors import PermanentError
 
@@ -72,9 +71,3 @@ class PostRef:
 def public_url(handle: str, uri: str) -> str:
     """The bsky.app address of the post at ``uri`` by ``handle``."""
     return f"https://bsky.app/profile/{handle}/post/{uri.rsplit('/', 1)[-1]}"
-
-
-def card_title(url: str) -> str:
-    """A link card's title made from the URL alone (host and path): no page is fetched."""
-    parts = urlsplit(url)
-    return f"{parts.netloc}{parts.path}".rstrip("/") or url

@@ -23,9 +23,9 @@ from campaign.adapters._mastodon_errors import map_error, mastodon_errors, statu
 from campaign.adapters._mastodon_media import upload
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.mastodon import MastodonSettings
-from campaign.errors import OutcomeUnknown
+from campaign.errors import OutcomeUnknown, PermanentError
 from campaign.platforms.base import PlatformSpec
-from campaign.platforms.mastodon import SPEC
+from campaign.platforms.mastodon import SPEC, MastodonLimits
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class MastodonAdapter(Adapter):
         self._sleep = sleep
         self._clock = clock
         self._account: Any = None  # the account as verify_credentials returned it, once known
+        self._limits: MastodonLimits | None = None  # the server's own, once read
 
     def publish(self, post: Outgoing) -> Receipt:
         """Publish ``post`` (uploading its images first) and return its receipt.
@@ -95,6 +96,24 @@ class MastodonAdapter(Adapter):
             )
         log.info("published %s on Mastodon as %s", post.post_id, status["id"])
         return _receipt(status)
+
+    def preflight(self, post: Outgoing) -> None:
+        """Check ``post`` against Mastodon's default limits and, only when those refuse it,
+        against the server's own (read once per connection): a server may take more than
+        500 characters. Raises :class:`~campaign.errors.PermanentError` saying what to fix."""
+        try:
+            super().preflight(post)
+        except PermanentError:
+            if self._limits is None:
+                self._limits = self.read_limits()
+            self.check_rules(post, self._limits.spec())
+
+    def read_limits(self) -> MastodonLimits:
+        """The server's own limits, from ``GET /api/v2/instance``, dated now."""
+        with mastodon_errors(self._api, "read the server's limits"):
+            instance = self._api.instance_v2()
+        server = instance.get("domain") or urlsplit(str(self._api.api_base_url)).netloc
+        return MastodonLimits.from_instance(str(server), instance, self._clock())
 
     def check_credentials(self) -> str:
         """Ask the instance whose token this is; return ``@user@instance``."""

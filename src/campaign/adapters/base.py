@@ -20,7 +20,9 @@ from typing import ClassVar, Protocol, Self
 from campaign.adapters._config import AdapterSettings
 from campaign.errors import PermanentError
 from campaign.platforms.base import PlatformSpec
+from campaign.platforms.bluesky import LinkCard
 from campaign.platforms.images import Image
+from campaign.platforms.mastodon import MastodonLimits
 
 
 class Publishable(Protocol):
@@ -46,6 +48,7 @@ class Outgoing:
     part (both ``None`` for a single post or a thread's first part). ``post_id`` is our stable
     id; adapters use it as an idempotency key where the platform has one. ``scheduled_at``
     (UTC) is when the post was planned; Bluesky dates its deterministic record key with it.
+    ``card`` is the link card read when the post was scheduled (see :meth:`Adapter.card_link`).
     """
 
     post_id: str
@@ -55,6 +58,7 @@ class Outgoing:
     thread_root: str | None = None
     links: tuple[str, ...] = ()
     scheduled_at: datetime | None = None
+    card: LinkCard | None = None
 
     @classmethod
     def of(
@@ -131,7 +135,10 @@ class Adapter(ABC):
 
         Raises :class:`~campaign.errors.PermanentError` saying what to fix.
         """
-        spec = self.spec
+        self.check_rules(post, self.spec)
+
+    def check_rules(self, post: Outgoing, spec: PlatformSpec) -> None:
+        """Raise :class:`~campaign.errors.PermanentError` if ``spec`` refuses ``post``."""
         length = spec.count(post.text)
         if length > spec.limit:
             raise PermanentError(
@@ -139,6 +146,17 @@ class Adapter(ABC):
                 "shorten the template ('campaign preview' shows each post's length)"
             )
         spec.check_images(post.media)
+
+    def card_link(self, text: str) -> str | None:
+        """The page whose link card a post of ``text`` shows, or ``None``: the publisher then
+        passes the card read at ``schedule`` as :attr:`Outgoing.card`. No card by default."""
+        return None
+
+    def read_limits(self) -> MastodonLimits | None:
+        """The limits the account's server sets, read from it, where a server sets its own
+        (Mastodon); ``None`` for platforms with one set of limits. Raises as
+        :meth:`check_credentials` does."""
+        return None
 
     def close(self) -> None:  # noqa: B027 - most adapters hold nothing to release
         """Release connections; the default holds nothing."""

@@ -11,13 +11,17 @@ Settings (environment or ``.env``):
     The account's server, default ``https://bsky.social``; set it for a self-hosted PDS.
 ``CAMPAIGN_BLUESKY_LINK_CARD``
     ``true`` (default) or ``false``: whether a post without images shows a card for its first
-    link. The card's title is the link's host and path; no page is fetched, so it has no
-    description or picture.
+    link. ``campaign schedule`` reads the card from the page's Open Graph tags
+    (:mod:`campaign.adapters.linkcards`) and keeps it in the ledger; the daemon passes it as
+    :attr:`~campaign.adapters.base.Outgoing.card`. Without a readable card: a plain link.
 ``CAMPAIGN_BLUESKY_TIMEOUT_SECONDS``
     How long to wait for each answer from the server, default 30.
 
-Links, ``#hashtags`` and ``@mentions`` in the text become rich-text facets (UTF-8 byte ranges),
-so they are clickable; a mention whose handle does not resolve stays plain text.
+Links show in their display form (host and the start of the path, ending in "…", as
+Bluesky's app shows them) with a link facet carrying the full URL
+(:func:`campaign.platforms.bluesky.display_text`); ``#hashtags`` and ``@mentions`` become
+facets too (UTF-8 byte ranges), so they are clickable; a mention whose handle does not
+resolve stays plain text.
 
 Exactly once. Each post's record key is derived from our post id and its scheduled time (see
 :mod:`campaign.adapters._bluesky_records`), so a second attempt at the same post cannot create

@@ -9,7 +9,7 @@ it stays one URL. Rich writes the OSC 8 sequence only to a terminal, never into 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -22,14 +22,15 @@ def link(url: str, style: str = "") -> Text:
     return Text(url, style=Style.parse(style) + Style(link=url) if style else Style(link=url))
 
 
-def linked(text: str, urls: Iterable[str]) -> Text:
-    """``text`` with every occurrence of each of ``urls`` made clickable."""
+def linked(text: str, targets: Mapping[str, str]) -> Text:
+    """``text`` with every occurrence of each key of ``targets`` (a URL, or the short form a
+    platform shows of one) made a clickable link to its value."""
     result = Text(text)
-    for url in set(urls):
-        start = text.find(url)
-        while url and start != -1:
-            result.stylize(Style(link=url), start, start + len(url))
-            start = text.find(url, start + len(url))
+    for shown, url in targets.items():
+        start = text.find(shown)
+        while shown and start != -1:
+            result.stylize(Style(link=url), start, start + len(shown))
+            start = text.find(shown, start + len(shown))
     return result
 
 

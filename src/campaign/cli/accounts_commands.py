@@ -30,17 +30,22 @@ def check(
     Without PLATFORM every platform is covered: configured ones are checked, the others are
     reported as not configured. Exits 1 when a named or configured platform fails; notes (a
     read the token has no scope for, a LinkedIn API version retiring within 30 days) are
-    printed under a working account and fail nothing.
+    printed under a working account and fail nothing. A Mastodon server's own limits
+    (characters, URL length, images, alt text) are read too and kept in the ledger, so
+    `validate`, `preview` and `schedule` check posts against them.
     """
-    from campaign.accounts import check_accounts
+    from campaign.accounts import check_accounts, remember_limits
 
     with user_errors():
         results = check_accounts([platform] if platform else [])
+        kept = remember_limits(results)
     if as_json:
         out.print_json(json.dumps([result.to_json() for result in results]))
     else:
         for result in results:
             out.print(_line(result), soft_wrap=True)
+        for line in kept:
+            out.print(f"Limits of {escape(line)}", soft_wrap=True)
     if any(result.failed for result in results):
         raise typer.Exit(EXIT_INVALID)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_summary_view import SummaryJson, show_summary
@@ -38,10 +39,11 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
     line and field), 2 for a usage error.
     """
+    from campaign.cli.ledger_facts import existing_ledger, limit_notes, server_specs
     from campaign.render.planner import campaign_files, plan_files
 
-    with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+    with user_errors(), existing_ledger() as ledger:
+        posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(ledger))
         show_summary(posts)
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
@@ -49,6 +51,8 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
         f"[green]OK[/] {len(files)} file(s), {campaigns} campaign(s), {len(posts)} post(s):"
         " every post renders and fits its platform."
     )
+    for note in limit_notes(posts):
+        out.print(f"Limit of {escape(note)}", soft_wrap=True)
 
 
 def _day(name: str, which: str) -> Any:
@@ -85,13 +89,16 @@ def preview(
 ) -> None:
     """Show every post in time order exactly as it will go out; touches no network.
 
-    Each post shows its local and UTC time, platform, text, length against the platform's
-    limit, short links with where they lead, and thread position; --compact gives each post
-    one line. Dates are the campaign's local dates, --from and --to included. Short links
-    get the codes `schedule` will give them when CAMPAIGN_LINKS_SECRET is set or the ledger
-    has its key; otherwise they end in a placeholder. Then warnings for platform quotas the
-    plan exceeds and the estimated cost on X (on stderr with --json).
+    Each post shows its local and UTC time, platform, text (as the platform shows it: Bluesky
+    shortens links), length against the limit (a Mastodon server's own, once `campaign
+    accounts check` has read it), short links with where they lead, link card and thread
+    position; --compact gives each post one line. Dates are the campaign's local dates,
+    --from and --to included. Short links get the codes `schedule` will give them when
+    CAMPAIGN_LINKS_SECRET is set or the ledger has its key; otherwise they end in a
+    placeholder. Then warnings for platform quotas the plan exceeds and the estimated cost
+    on X (on stderr with --json).
     """
+    from campaign.cli.ledger_facts import card_views, existing_ledger, server_specs
     from campaign.cli.preview_view import render_compact, render_preview
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
@@ -103,24 +110,27 @@ def preview(
         wanted = {canonical(name) for name in platform or []}
     except ConfigurationError as exc:
         fail(str(exc), code=EXIT_USAGE)
-    with user_errors():
-        planned = posts = plan_files(paths, allow_outside=allow_outside)
-    _check_events(posts, event or [])
-    posts = _with_ledger_codes(posts)
-    posts = [
-        post
-        for post in posts
-        if (not wanted or post.platform in wanted)
-        and (not event or post.event in event)
-        and (first is None or post.local_time.date() >= first.date())
-        and (last is None or post.local_time.date() <= last.date())
-    ]
+    with user_errors(), existing_ledger() as ledger:
+        specs = server_specs(ledger)
+        planned = posts = plan_files(paths, allow_outside=allow_outside, specs=specs)
+        _check_events(posts, event or [])
+        posts = _with_ledger_codes(posts)
+        posts = [
+            post
+            for post in posts
+            if (not wanted or post.platform in wanted)
+            and (not event or post.event in event)
+            and (first is None or post.local_time.date() >= first.date())
+            and (last is None or post.local_time.date() <= last.date())
+        ]
+        cards = card_views(ledger, posts)
     if as_json:
-        typer.echo(json.dumps([post.to_json() for post in posts], indent=2, ensure_ascii=False))
+        shown = [{**post.to_json(), "card": cards.get(post.id)} for post in posts]
+        typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
     elif compact:
         render_compact(out, posts)
     else:
-        render_preview(out, posts)
+        render_preview(out, posts, cards=cards, specs=specs)
     if needs_codes(posts) and not as_json:
         out.print(
             f"Short links end in {PLACEHOLDER_CODE} until `campaign schedule` gives them "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -45,14 +46,23 @@ def schedule(
     written. Posts already past their time by more than the grace window
     (CAMPAIGN_GRACE_MINUTES, 15) are recorded as missed and reported, never sent late.
     Short links are coded with CAMPAIGN_LINKS_SECRET, or else with a key the ledger makes
-    once and keeps.
+    once and keeps. Bluesky link cards are read from the linked pages now and kept with the
+    posts.
     """
+    from campaign.cli.ledger_facts import (
+        card_pages,
+        existing_ledger,
+        limit_notes,
+        read_cards,
+        server_specs,
+    )
     from campaign.render.planner import plan_files
     from campaign.store import Ledger
     from campaign.store.link_key import coded
 
     with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+        with existing_ledger() as known:
+            posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(known))
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(
@@ -62,11 +72,19 @@ def schedule(
             queued = ledger.list(state="scheduled")
             show_summary(posts, cost_to=err if as_json else out, queued=queued)
             posts, new_key = coded(ledger.engine, posts)
+            # Cards only for posts that can still go out (not those past the grace window).
+            since = datetime.now(UTC) - ledger.grace
+            sendable = [post for post in posts if not post.is_past(since)]
+            for card in read_cards(ledger.engine, list(card_pages(sendable).values())):
+                if not card.readable or card.note:
+                    err.print(f"[yellow]link card:[/] {escape(card.uri)}: {escape(card.note)}")
             report = ledger.sync(posts, prune=prune, new_links_secret=new_key)
             if as_json:
                 typer.echo(json.dumps(report.to_json(), indent=2))
             else:
                 render_sync(out, err, report, ledger.get)
+                for note in limit_notes(posts):
+                    err.print(f"Limit of {escape(note)}", soft_wrap=True)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from campaign.daemon.ledger_watch import LedgerReplaced
 from campaign.daemon.logs import event
 from campaign.daemon.runtime import OnceReport, Runtime, run_once
 from campaign.daemon.scheduler import run_forever
+from campaign.daemon.server_limits import refresh_server_limits
 from campaign.errors import ConfigurationError
 from campaign.settings import invalid_settings
 from campaign.store.ledger import Ledger
@@ -61,6 +62,8 @@ def run(
     report = None
     try:
         with runtime.stop_on_signals(), runtime.alive():
+            if not dry_run:
+                refresh_server_limits(runtime)
             if once:
                 report = run_once(runtime)
             else:

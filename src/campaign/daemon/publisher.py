@@ -24,7 +24,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,6 +39,7 @@ from campaign.daemon.logs import event
 from campaign.daemon.ratelimits import AccountGate
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
 from campaign.platforms.images import Image
+from campaign.store.cards import cards_for
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
 from campaign.store.worker import Claim, ClaimedPost, WorkerLedger
@@ -165,7 +166,10 @@ class Publisher:
             self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
             return False
         outgoing = outgoing_of(post, claimed.images, reply_to, thread_root)
+        card = adapter.card_link(post.text) if not claimed.images else None
         try:
+            if card is not None:  # the card read at `schedule`, if the page could be read
+                outgoing = replace(outgoing, card=cards_for(self.book.engine, [card]).get(card))
             receipt = adapter.publish(outgoing)
         except RateLimited as exc:
             self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))

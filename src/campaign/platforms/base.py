@@ -8,7 +8,7 @@ adapters read it to check a post again before sending. How to *talk* to a platfo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -35,7 +35,10 @@ class PlatformSpec:
     are other names people use for it (``x``). ``count`` measures a text the way the platform
     does and ``limit`` is the most it takes, in ``unit``. ``threads`` is False where the
     platform has none: a thread template then becomes one post. ``images`` says which images
-    it takes.
+    it takes. ``limits_from`` says whose limits these are when a server sets its own: the
+    server's name (``eupolicy.social``) once read from it, ``"default"`` while only the
+    platform's defaults are known, and empty for platforms with one set of limits.
+    ``display`` is the text as the platform will show it (Bluesky shortens links).
     """
 
     name: str
@@ -46,6 +49,8 @@ class PlatformSpec:
     images: ImageRules
     threads: bool = True
     aliases: tuple[str, ...] = ()
+    limits_from: str = ""
+    display: Callable[[str], str] = str
 
     @property
     def max_media(self) -> int:

@@ -67,8 +67,11 @@ def graphemes(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
     return len(_GRAPHEME.findall(text))
 
 
-def mastodon_length(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
-    """Mastodon's length: graphemes, with each URL counted as 23 and remote mentions as local.
+def mastodon_length(
+    text: str, urls: Sequence[UrlSpan] | None = None, url_length: int = MASTODON_URL_LENGTH
+) -> int:
+    """Mastodon's length: graphemes, with each URL counted as ``url_length`` (23 unless the
+    server says otherwise) and remote mentions as local.
 
     Mastodon's links are those written with their protocol: of ``urls`` (``url_spans(text)``,
     when known) the ones starting ``http://`` or ``https://``.
@@ -81,7 +84,7 @@ def mastodon_length(text: str, urls: Sequence[UrlSpan] | None = None) -> int:
     cursor = 0
     for span in links:
         pieces.append(text[cursor : span.start])
-        pieces.append("x" * MASTODON_URL_LENGTH)
+        pieces.append("x" * url_length)
         cursor = span.end
     pieces.append(text[cursor:])
     countable = _MASTODON_MENTION.sub(r"@\1", "".join(pieces))

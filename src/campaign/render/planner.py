@@ -8,7 +8,7 @@ what people preview is exactly what gets queued and published.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,11 +48,18 @@ def campaign_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def plan_files(paths: Sequence[Path], *, allow_outside: bool = False) -> list[Post]:
+def plan_files(
+    paths: Sequence[Path],
+    *,
+    allow_outside: bool = False,
+    specs: Mapping[str, PlatformSpec] | None = None,
+) -> list[Post]:
     """Every post of every campaign file in ``paths``, rendered and checked, in time order.
 
     Templates come only from a templates folder inside the project folder, unless
-    ``allow_outside``; all renders share one time budget. Raises :class:`InvalidCampaign`
+    ``allow_outside``; all renders share one time budget. ``specs`` replaces platforms' specs
+    by name with those of the account's own server (a Mastodon server's limits, read by
+    ``campaign accounts check``); the others use their defaults. Raises :class:`InvalidCampaign`
     with every problem found in any file; then no post is returned at all, so callers can
     never act on half a plan.
     """
@@ -70,7 +77,7 @@ def plan_files(paths: Sequence[Path], *, allow_outside: bool = False) -> list[Po
         plans = collect(
             files,
             lambda path: plan_campaign(
-                load_campaign(path), allow_outside=allow_outside, budget=budget
+                load_campaign(path), allow_outside=allow_outside, budget=budget, specs=specs
             ),
         )
         posts = [post for plan in plans for post in plan]
@@ -97,13 +104,17 @@ def _collector_paused() -> Iterator[None]:
 
 
 def plan_campaign(
-    campaign: Campaign, *, allow_outside: bool = False, budget: Budget | None = None
+    campaign: Campaign,
+    *,
+    allow_outside: bool = False,
+    budget: Budget | None = None,
+    specs: Mapping[str, PlatformSpec] | None = None,
 ) -> list[Post]:
     """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems.
 
-    ``allow_outside`` and ``budget`` are as for :func:`plan_files`.
+    ``allow_outside``, ``budget`` and ``specs`` are as for :func:`plan_files`.
     """
-    planner = _CampaignPlanner(campaign, allow_outside, budget)
+    planner = _CampaignPlanner(campaign, allow_outside, budget, specs or {})
     posts: list[Post] = []
     problems: list[Problem] = []
     for record in campaign.records:
@@ -145,9 +156,16 @@ class _Context:
 class _CampaignPlanner:
     """Renders the announcements of one campaign, caching what is shared between events."""
 
-    def __init__(self, campaign: Campaign, allow_outside: bool, budget: Budget | None) -> None:
+    def __init__(
+        self,
+        campaign: Campaign,
+        allow_outside: bool,
+        budget: Budget | None,
+        specs: Mapping[str, PlatformSpec],
+    ) -> None:
         spec = campaign.spec
         self.campaign = campaign
+        self.specs = specs
         self.announcements = [
             _Context(campaign, index, announcement, _source(campaign, index), announcement.name)
             for index, announcement in enumerate(spec.announcements)
@@ -190,6 +208,7 @@ class _CampaignPlanner:
         media = self._media_for(where)
         for name in announcement.platforms or self.campaign.spec.platforms:
             spec = platform_spec(name)
+            spec = self.specs.get(spec.name, spec)
             if media:
                 self._check_images(where, spec, media)
             parts = self._render(where, record, spec, event_view, local)
@@ -267,7 +286,7 @@ class _CampaignPlanner:
                 template = where.announcement.template
                 raise where.problem(
                     f"the {spec.name} post for event {record.id!r}{part} is {length} "
-                    f"{spec.unit}, {length - limit} over {spec.title}'s limit of {limit}",
+                    f"{spec.unit}, {length - limit} over {_whose_limit(spec)}",
                     f"shorten the template {self.renderer.file_of(template, spec.name)} or add a"
                     f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
                     ("template",),
@@ -291,6 +310,7 @@ class _CampaignPlanner:
                 time_note=when.note,
                 event_title=record.title,
                 extra={"tracked_links": tracked},
+                limit_from=spec.limits_from,
             )
 
     def _event(self, record: EventRecord) -> tuple[datetime, datetime, dict[str, Any]]:
@@ -336,6 +356,19 @@ class _CampaignPlanner:
                     raise where.problem(str(exc), loc=("media", number, "path")) from None
             self._media[where.index] = tuple(items)
         return self._media[where.index]
+
+
+def _whose_limit(spec: PlatformSpec) -> str:
+    """``Bluesky's limit of 300``; for a server's own limits, which server's, or that they
+    are the platform's defaults and how to read the server's."""
+    if spec.limits_from == "default":
+        return (
+            f"{spec.title}'s default limit of {spec.limit} (your server's own limit is not "
+            f"known: run `campaign accounts check {spec.name}` to read it)"
+        )
+    if spec.limits_from:
+        return f"the limit of {spec.limit} on {spec.limits_from}"
+    return f"{spec.title}'s limit of {spec.limit}"
 
 
 def _source(campaign: Campaign, index: int) -> str:

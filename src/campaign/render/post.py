@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from campaign.platforms.images import Image
+from campaign.platforms.registry import platform as platform_spec
 
 
 def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
@@ -29,7 +30,8 @@ class Post:
     ``scheduled_at`` is aware and in UTC; ``timezone`` is the IANA zone it was planned in.
     ``time_note`` explains how a local time that does not exist or is ambiguous (a DST
     change) was resolved, and is empty otherwise. ``source`` is ``file:line`` of the
-    announcement that made the post.
+    announcement that made the post. ``limit_from`` says whose ``limit`` it is where a
+    server sets its own (see :attr:`campaign.platforms.base.PlatformSpec.limits_from`).
     """
 
     id: str
@@ -50,6 +52,7 @@ class Post:
     time_note: str = ""
     event_title: str = ""
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    limit_from: str = ""
 
     @classmethod
     def planned(
@@ -73,6 +76,7 @@ class Post:
         time_note: str,
         event_title: str,
         extra: dict[str, Any],
+        limit_from: str = "",
     ) -> Post:
         """The same post as ``Post(...)`` with every field given, built ten times faster.
 
@@ -99,6 +103,7 @@ class Post:
             time_note=time_note,
             event_title=event_title,
             extra=extra,
+            limit_from=limit_from,
         )
         return post
 
@@ -149,8 +154,10 @@ class Post:
             "local_time": self.local_time.isoformat(),
             "timezone": self.timezone,
             "text": self.text,
+            "display_text": platform_spec(self.platform).display(self.text),
             "length": self.length,
             "limit": self.limit,
+            "limit_from": self.limit_from,
             "thread": self.thread,
             "thread_size": self.thread_size,
             "links": list(self.links),

@@ -45,7 +45,13 @@ def store_images(connection: Connection, posts: Iterable[Post], now: datetime) -
     Runs inside the caller's transaction; existing images are found first, so scheduling the
     same plan again sends no image bytes to the database.
     """
-    images = {m.sha256: m for post in posts for m in post.media}
+    return store_image_bytes(connection, [m for post in posts for m in post.media], now)
+
+
+def store_image_bytes(connection: Connection, given: Iterable[Image], now: datetime) -> int:
+    """Store the bytes of each of ``given`` not stored yet (as :func:`store_images` does for
+    posts' images; link cards' pictures too); returns how many were new."""
+    images = {m.sha256: m for m in given}
     if not images:
         return 0
     stored: set[str] = set()

@@ -190,3 +190,31 @@ class MetaRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class InstanceRow(Base):
+    """The limits a platform's server says it sets (a Mastodon server's ``/api/v2/instance``),
+    as ``campaign accounts check`` or the daemon last read them; one row per platform."""
+
+    __tablename__ = "instances"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    server: Mapped[str] = mapped_column(String(255))
+    limits: Mapped[dict[str, Any]] = mapped_column(JSON)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LinkCardRow(Base):
+    """The link card of one page, read from its Open Graph tags when a post linking to it was
+    scheduled; its image's bytes are in ``media`` (by ``thumb_sha256``). ``readable`` is False
+    when the page could not be read (``note`` says why): posts then carry a plain link."""
+
+    __tablename__ = "link_cards"
+
+    uri: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    readable: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime())
