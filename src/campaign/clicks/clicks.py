@@ -3,9 +3,9 @@
 The redirect handler only appends a raw :data:`Click` tuple to a deque (no parsing, no
 I/O, no object of ours). A background thread wakes every ``interval`` seconds (or sooner
 when a batch is waiting), classifies the user agents (cached: a few agents make most
-clicks), and inserts each batch in one transaction with one driver-level ``executemany``
-(:class:`~campaign.store.clicks.ClickInserter`). :meth:`stop` writes whatever is still
-queued, so a graceful shutdown loses no click.
+clicks), and inserts each batch (up to ``batch`` clicks) in one transaction and one
+statement (:class:`~campaign.store.clicks.ClickInserter`). :meth:`stop` writes whatever is
+still queued, so a graceful shutdown loses no click.
 
 When the ledger refuses a batch (read-only, full, unreachable), the queued clicks go to the
 :class:`~campaign.clicks.spill.Spill` files instead, :attr:`ClickRecorder.trouble` says why
