@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -206,22 +205,30 @@ def test_the_404_page_does_not_echo_the_path(client: httpx.Client, redirector: R
     assert "script" not in response.text
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["first-request", "known-code"])
 def test_other_methods_are_refused_without_redirect(
-    client: httpx.Client, redirector: Redirector
+    client: httpx.Client, redirector: Redirector, known: bool
 ) -> None:
-    response = client.post(f"{redirector.url}/{CODE}")
-    assert response.status_code == 405
-    assert "location" not in response.headers
+    if known:  # then answered without the router, but not for other methods
+        assert client.head(f"{redirector.url}/{CODE}").status_code == 302
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        response = client.request(method, f"{redirector.url}/{CODE}")
+        assert response.status_code == 405
+        assert "location" not in response.headers
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["first-request", "known-code"])
 def test_head_is_answered_but_not_counted(
-    client: httpx.Client, redirector: Redirector, ledger: Ledger
+    client: httpx.Client, redirector: Redirector, ledger: Ledger, known: bool
 ) -> None:
-    response = client.head(f"{redirector.url}/{CODE}")
-    assert response.status_code == 302
-    assert response.headers["location"] == TARGET
+    if known:
+        assert client.get(f"{redirector.url}/{CODE}").status_code == 302
+    for path in (f"/{CODE}", f"/{CODE}/"):
+        response = client.head(f"{redirector.url}{path}")
+        assert response.status_code == 302
+        assert response.headers["location"] == TARGET
     redirector.stop()
-    assert clicks(ledger) == []
+    assert len(clicks(ledger)) == int(known)
 
 
 def test_healthz(client: httpx.Client, redirector: Redirector) -> None:
@@ -292,7 +299,7 @@ def test_a_graceful_stop_writes_every_queued_click(client: httpx.Client, ledger:
     with Redirector(ledger.engine, flush_interval=3600) as running:
         for _ in range(25):
             assert client.get(f"{running.url}/{CODE}").status_code == 302
-        recorder: ClickRecorder = running.app.state.recorder
+        recorder: ClickRecorder = running.app.recorder
         assert recorder.pending == 25
         assert clicks(ledger) == []
     assert len(clicks(ledger)) == 25
@@ -439,7 +446,7 @@ def test_a_read_only_ledger_spills_clicks_says_503_and_replays_them_once_writabl
         for _ in range(30):
             assert client.get(f"{running.url}/{CODE}").status_code == 302
         wait_for(lambda: spilled(spill_dir) == 30, 10, "30 clicks in the spill file")
-        recorder: ClickRecorder = running.app.state.recorder
+        recorder: ClickRecorder = running.app.recorder
         assert recorder.pending == 0
         assert clicks(ledger) == []
         read_only.on = False
@@ -498,9 +505,8 @@ def test_a_replay_cut_short_keeps_exactly_the_clicks_not_yet_in_the_ledger(
     """The ledger refuses the second batch of a replay: the first stays in, the file keeps
     only the rest, and the next replay adds just those."""
     spill = Spill(tmp_path / "spill")
-    at = datetime.now(UTC)
-    row = {"at": at, "referrer_host": None, "agent_class": "desktop", "is_bot": False}
-    spill.write([{**row, "code": code} for code in (CODE, CODE, OTHER, CODE, OTHER)])
+    at = time.time_ns()
+    spill.write([(code, at, None, "desktop", False) for code in (CODE, CODE, OTHER, CODE, OTHER)])
     refuse_other = text(
         f"CREATE TRIGGER refuse BEFORE INSERT ON clicks WHEN NEW.code = '{OTHER}' "
         "BEGIN SELECT RAISE(ABORT, 'refused'); END"

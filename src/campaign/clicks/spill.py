@@ -21,15 +21,14 @@ import logging
 import os
 import shutil
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 
 from campaign.settings import Settings
+from campaign.store.clicks import ClickInserter, ClickValues
 from campaign.store.meta import ledger_id
-from campaign.store.schema import ClickRow
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +66,7 @@ class Spill:
         self._file: IO[bytes] | None = None
         self.waiting = any(folder.glob(PATTERN)) if folder.is_dir() else False
 
-    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+    def write(self, rows: Sequence[ClickValues]) -> None:
         """Append ``rows`` (``clicks`` rows) to this process's file, all of them or none.
 
         Raises ``OSError`` when they cannot be written (the file is left as it was).
@@ -90,7 +89,11 @@ class Spill:
         ledger refuses a batch: what was not inserted stays spilled.
         """
         self.close()  # our own file is replayed like any other, under the same lock
-        done = sum(self._replay(path, engine, batch) for path in sorted(self.folder.glob(PATTERN)))
+        inserter = ClickInserter(engine.dialect)
+        done = sum(
+            self._replay(path, engine, inserter, batch)
+            for path in sorted(self.folder.glob(PATTERN))
+        )
         self.waiting = False
         return done
 
@@ -112,7 +115,7 @@ class Spill:
                 file.close()
         return self._file
 
-    def _replay(self, path: Path, engine: Engine, batch: int) -> int:
+    def _replay(self, path: Path, engine: Engine, inserter: ClickInserter, batch: int) -> int:
         """Replay one file, unless another process holds it; how many clicks went in."""
         try:
             file = path.open("r+b")
@@ -135,7 +138,7 @@ class Spill:
                 try:
                     if rows:
                         with engine.begin() as connection:
-                            connection.execute(insert(ClickRow), rows)
+                            inserter.insert(connection, rows)
                 except Exception:
                     if start:
                         _keep_from(file, start, path)
@@ -145,22 +148,29 @@ class Spill:
         return done
 
 
-def _line(row: dict[str, Any]) -> bytes:
-    stamped = {**row, "at": row["at"].timestamp()}
-    return json.dumps(stamped, separators=(",", ":")).encode() + b"\n"
+def _line(row: ClickValues) -> bytes:
+    """``row`` as one JSON object, its time as a POSIX timestamp."""
+    code, at, host, kind, is_bot = row
+    fields = {
+        "code": code,
+        "at": at / 1e9,  # POSIX seconds, as before clicks were kept in nanoseconds
+        "referrer_host": host,
+        "agent_class": kind,
+        "is_bot": is_bot,
+    }
+    return json.dumps(fields, separators=(",", ":")).encode() + b"\n"
 
 
-def _rows(lines: list[bytes], path: Path) -> list[dict[str, Any]]:
+def _rows(lines: list[bytes], path: Path) -> list[ClickValues]:
     """The rows of ``lines``; a line cut short (a crash while writing it) is skipped."""
-    rows = []
+    rows: list[ClickValues] = []
     for line in lines:
         try:
             row = json.loads(line)
-            row["at"] = datetime.fromtimestamp(row["at"], UTC)
+            at = round(float(row["at"]) * 1e9)
+            rows.append((row["code"], at, row["referrer_host"], row["agent_class"], row["is_bot"]))
         except (ValueError, KeyError, TypeError):
             log.error("skipped an unreadable line in %s: %r", path, line[:200])
-            continue
-        rows.append(row)
     return rows
 
 
