@@ -88,6 +88,7 @@ class BlueskyAdapter(Adapter):
             facets=facets or None,
             embed=self._embed(images, facets),
             reply=reply,
+            langs=[post.language] if post.language else None,
         )
         try:
             created = self._call(

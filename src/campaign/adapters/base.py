@@ -36,6 +36,8 @@ class Publishable(Protocol):
     def links(self) -> tuple[str, ...]: ...
     @property
     def scheduled_at(self) -> datetime: ...
+    @property
+    def language(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Outgoing:
     part (both ``None`` for a single post or a thread's first part). ``post_id`` is our stable
     id; adapters use it as an idempotency key where the platform has one. ``scheduled_at``
     (UTC) is when the post was planned; Bluesky dates its deterministic record key with it.
+    ``language`` is the post's BCP 47 language, for the platforms that take one (Mastodon,
+    Bluesky); ``None`` leaves it to the platform.
     """
 
     post_id: str
@@ -55,6 +59,7 @@ class Outgoing:
     thread_root: str | None = None
     links: tuple[str, ...] = ()
     scheduled_at: datetime | None = None
+    language: str | None = None
 
     @classmethod
     def of(
@@ -70,6 +75,7 @@ class Outgoing:
             thread_root=thread_root,
             links=post.links,
             scheduled_at=post.scheduled_at,
+            language=post.language,
         )
 
 

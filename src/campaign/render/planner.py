@@ -47,13 +47,16 @@ def campaign_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def plan_files(paths: Sequence[Path], *, allow_outside: bool = False) -> list[Post]:
+def plan_files(
+    paths: Sequence[Path], *, allow_outside: bool = False, warnings: list[Problem] | None = None
+) -> list[Post]:
     """Every post of every campaign file in ``paths``, rendered and checked, in time order.
 
     Templates come only from a templates folder inside the project folder, unless
     ``allow_outside``; all renders share one time budget. Raises :class:`InvalidCampaign`
     with every problem found in any file; then no post is returned at all, so callers can
-    never act on half a plan.
+    never act on half a plan. What is worth a look but plans fine (an announcement whose
+    ``where:`` matches no event) is added to ``warnings`` when it is given.
     """
     files = campaign_files(paths)
     if not files:
@@ -69,7 +72,7 @@ def plan_files(paths: Sequence[Path], *, allow_outside: bool = False) -> list[Po
         plans = collect(
             files,
             lambda path: plan_campaign(
-                load_campaign(path), allow_outside=allow_outside, budget=budget
+                load_campaign(path), allow_outside=allow_outside, budget=budget, warnings=warnings
             ),
         )
         posts = [post for plan in plans for post in plan]
@@ -96,24 +99,43 @@ def _collector_paused() -> Iterator[None]:
 
 
 def plan_campaign(
-    campaign: Campaign, *, allow_outside: bool = False, budget: Budget | None = None
+    campaign: Campaign,
+    *,
+    allow_outside: bool = False,
+    budget: Budget | None = None,
+    warnings: list[Problem] | None = None,
 ) -> list[Post]:
     """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems.
 
-    ``allow_outside`` and ``budget`` are as for :func:`plan_files`.
+    ``allow_outside``, ``budget`` and ``warnings`` are as for :func:`plan_files`.
     """
     planner = _CampaignPlanner(campaign, allow_outside, budget)
     posts: list[Post] = []
     problems: list[Problem] = []
+    unmatched = {where.index: where for where in planner.announcements if where.announcement.where}
     for record in campaign.records:
         for where in planner.announcements:
+            if not where.announcement.applies_to(record):
+                continue
+            unmatched.pop(where.index, None)
             try:
                 posts.extend(planner.posts_for(record, where))
             except InvalidCampaign as exc:
                 problems.extend(exc.problems)
     if problems:
         raise InvalidCampaign(dedupe(problems))
+    if warnings is not None:
+        warnings.extend(_matches_nothing(where) for where in unmatched.values())
     return posts
+
+
+def _matches_nothing(where: _Context) -> Problem:
+    """The warning for an announcement whose ``where:`` matches none of the events."""
+    return where.problem(
+        f"announcement {where.key!r} matches no event, so it makes no posts",
+        "check the field names and values under `where:` against the events",
+        ("where",),
+    ).problems[0]
 
 
 @dataclass(frozen=True)
@@ -181,17 +203,24 @@ class _CampaignPlanner:
         self._times: dict[tuple[str, datetime, datetime], tuple[timespec.Resolved, datetime]] = {}
 
     def posts_for(self, record: EventRecord, where: _Context) -> Iterator[Post]:
-        """The posts of one announcement for one event, one per platform and thread part."""
+        """The posts of one announcement for one event, one per language, platform and
+        thread part."""
         announcement = where.announcement
-        starts, ends, event_view = self._event(record)
-        when, local = self._when(announcement.at, starts, ends)
         media = self._media_for(where)
-        for name in announcement.platforms or self.campaign.spec.platforms:
-            spec = platform_spec(name)
-            if media:
-                self._check_images(where, spec, media)
-            parts = self._render(where, record, spec, event_view, local)
-            yield from self._posts(where, record, spec, parts, when, media)
+        for language in self._languages(where):
+            localized = record.in_language(language)
+            starts, ends, event_view = self._event(localized)
+            when, local = self._when(announcement.at, starts, ends)
+            for name in announcement.platforms or self.campaign.spec.platforms:
+                spec = platform_spec(name)
+                if media:
+                    self._check_images(where, spec, media)
+                parts = self._render(where, localized, spec, event_view, local, language)
+                yield from self._posts(where, localized, spec, parts, when, media, language)
+
+    def _languages(self, where: _Context) -> Sequence[str | None]:
+        """The languages an announcement posts in; ``[None]`` for a campaign without any."""
+        return where.announcement.languages or self.campaign.spec.all_languages or [None]
 
     def _when(
         self, at: str, starts: datetime, ends: datetime
@@ -211,6 +240,7 @@ class _CampaignPlanner:
         spec: PlatformSpec,
         event_view: dict[str, Any],
         local: datetime,
+        language: str | None,
     ) -> list[str]:
         announcement = where.announcement
         context = {
@@ -219,10 +249,16 @@ class _CampaignPlanner:
             "platform": spec.name,
             "announcement": where.key,
             "when": local,
+            "language": language,
         }
         try:
             parts = self.renderer.render(
-                announcement.template, spec.name, context, record, self._tagger(where, spec).tag_url
+                announcement.template,
+                spec.name,
+                context,
+                record,
+                self._tagger(where, spec).tag_url,
+                language,
             )
         except RenderFailure as failure:
             raise InvalidCampaign([failure.located(where.problem)]) from None
@@ -250,24 +286,31 @@ class _CampaignPlanner:
         parts: list[str],
         when: timespec.Resolved,
         media: tuple[Image, ...],
+        language: str | None,
     ) -> Iterator[Post]:
         slug = self.campaign.spec.campaign
         zone = self.campaign.spec.timezone
         key = where.key
         name, limit, count = spec.name, spec.limit, spec.count
         tagger = self._tagger(where, spec)
+        # The campaign's main language keeps the ids its posts had before it had languages.
+        main = self.campaign.spec.all_languages[:1]
+        id_language = None if language is None or (language,) == main else language
         for position, raw in enumerate(parts, start=1):
-            ident = post_id(slug, record.id, key, name, position)
+            ident = post_id(slug, record.id, key, name, position, id_language)
             text, tracked, urls = tagger.tag(raw, ident)
             length = count(text, urls)
             if length > limit:
                 part = f" (part {position} of {len(parts)})" if len(parts) > 1 else ""
+                part += f" in {language!r}" if language else ""
                 template = where.announcement.template
+                folder = f"{language}/{spec.name}" if language else spec.name
                 raise where.problem(
                     f"the {spec.name} post for event {record.id!r}{part} is {length} "
                     f"{spec.unit}, {length - limit} over {spec.title}'s limit of {limit}",
-                    f"shorten the template {self.renderer.file_of(template, spec.name)} or add a"
-                    f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
+                    f"shorten the template {self.renderer.file_of(template, spec.name, language)}"
+                    f" or add a shorter one as templates/{folder}/"
+                    f"{template.removesuffix('.j2')}.j2",
                     ("template",),
                 )
             yield Post.planned(
@@ -288,6 +331,8 @@ class _CampaignPlanner:
                 source=where.source,
                 time_note=when.note,
                 event_title=record.title,
+                language=language,
+                id_language=id_language,
                 extra={"tracked_links": tracked},
             )
 
@@ -345,8 +390,15 @@ def _source(campaign: Campaign, index: int) -> str:
 def _event_view(
     record: EventRecord, zone: ZoneInfo, starts: datetime, ends: datetime
 ) -> dict[str, Any]:
-    """The record as templates see it: every field, with times in the event's ``zone``."""
+    """The record as templates see it: every field, with times in the event's ``zone``.
+
+    A place an online event leaves out is not in the view, so a template that prints it
+    fails as for any missing field, and ``event.venue is defined`` tells.
+    """
     view = record.model_dump()
+    for name in ("venue", "city"):
+        if view[name] is None:
+            del view[name]
     view["starts"] = starts.astimezone(zone)
     view["ends"] = ends.astimezone(zone)
     return view

@@ -12,13 +12,23 @@ from zoneinfo import ZoneInfo
 from campaign.platforms.images import Image
 
 
-def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
+def post_id(
+    campaign: str,
+    event: str,
+    announcement: str,
+    platform: str,
+    thread: int,
+    language: str | None = None,
+) -> str:
     """The stable id of one post: the same plan always yields the same ids.
 
-    Readable enough to recognise in logs (platform and a digest of the rest), short enough to
-    type in ``campaign cancel ID``.
+    Short enough to type in ``campaign cancel ID``. ``language`` is given for a post in
+    another language than its campaign's main one (the first of its ``languages:``), so the
+    posts of a campaign keep their ids when it gains a language.
     """
     key = f"{campaign}\x1f{event}\x1f{announcement}\x1f{platform}\x1f{thread}"
+    if language is not None:
+        key += f"\x1f{language}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -29,7 +39,9 @@ class Post:
     ``scheduled_at`` is aware and in UTC; ``timezone`` is the IANA zone it was planned in.
     ``time_note`` explains how a local time that does not exist or is ambiguous (a DST
     change) was resolved, and is empty otherwise. ``source`` is ``file:line`` of the
-    announcement that made the post.
+    announcement that made the post. ``language`` is the post's BCP 47 language (``None``
+    when the campaign names no ``languages:``); ``id_language`` is the same when it is part
+    of the post's id (see :func:`post_id`), else ``None``.
     """
 
     id: str
@@ -49,6 +61,8 @@ class Post:
     source: str = ""
     time_note: str = ""
     event_title: str = ""
+    language: str | None = None
+    id_language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -72,6 +86,8 @@ class Post:
         source: str,
         time_note: str,
         event_title: str,
+        language: str | None,
+        id_language: str | None,
         extra: dict[str, Any],
     ) -> Post:
         """The same post as ``Post(...)`` with every field given, built ten times faster.
@@ -98,6 +114,8 @@ class Post:
             source=source,
             time_note=time_note,
             event_title=event_title,
+            language=language,
+            id_language=id_language,
             extra=extra,
         )
         return post
@@ -112,12 +130,18 @@ class Post:
         """The id of the thread part this one replies to, or ``None`` for a first part."""
         if self.thread == 1:
             return None
-        return post_id(self.campaign, self.event, self.announcement, self.platform, self.thread - 1)
+        return self._part_id(self.thread - 1)
 
     @property
     def root_id(self) -> str:
         """The id of this thread's first part (its own id for a single post)."""
-        return post_id(self.campaign, self.event, self.announcement, self.platform, 1)
+        return self._part_id(1)
+
+    def _part_id(self, thread: int) -> str:
+        """The id of part ``thread`` of this post's thread."""
+        return post_id(
+            self.campaign, self.event, self.announcement, self.platform, thread, self.id_language
+        )
 
     @property
     def over_limit(self) -> int:
@@ -157,4 +181,5 @@ class Post:
             "media": [{"path": m.source, "alt": m.alt} for m in self.media],
             "source": self.source,
             "time_note": self.time_note,
+            "language": self.language,
         }

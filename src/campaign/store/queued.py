@@ -30,7 +30,8 @@ class StoredImage:
 class QueuedPost:
     """One row of the ledger, read-only: its plan, its state and what became of it.
 
-    Times are aware UTC datetimes; ``timezone`` is the IANA zone the post was planned in.
+    Times are aware UTC datetimes; ``timezone`` is the IANA zone the post was planned in;
+    ``language`` is the post's BCP 47 language (``None`` for a campaign without languages).
     """
 
     id: str
@@ -56,6 +57,7 @@ class QueuedPost:
     updated_at: datetime
     sent_at: datetime | None
     source: str = ""
+    language: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> QueuedPost:
@@ -84,6 +86,7 @@ class QueuedPost:
             updated_at=row["updated_at"],
             sent_at=row["sent_at"],
             source=row["source"],
+            language=row.get("language"),
         )
 
     @property
@@ -116,6 +119,7 @@ class QueuedPost:
             "remote_url": self.remote_url,
             "last_error": self.last_error,
             "source": self.source,
+            "language": self.language,
             "updated_at": self.updated_at.isoformat(),
             "sent_at": _iso(self.sent_at),
         }

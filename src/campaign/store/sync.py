@@ -11,7 +11,9 @@ Rules, applied in one transaction (all or nothing), by post id:
 - a post that is ``sending``, ``sent`` or ``unknown`` may exist on its platform: it is never
   changed, and when its plan changed it is reported as a conflict;
 - a post of the same campaign(s) that is no longer planned is cancelled with ``prune`` (when
-  still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned.
+  still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned;
+- a post that ``prune`` cancelled and that is planned again (its announcement is back in
+  the file) is restored: scheduled again when its time is still to come.
 
 Changes are found by comparing one digest per post, and written with bulk statements. The
 bytes of the posts' images are stored in the same transaction (:mod:`campaign.store.media`),
@@ -40,6 +42,7 @@ CHUNK = 500
 WRITE_BATCH = 5_000
 _INSERT = insert(posts_table)
 _UPDATE = update(posts_table).where(posts_table.c.id == bindparam("b_id"))
+PRUNED = "no longer planned (schedule --prune)"
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class SyncReport:
     ``added`` and ``updated`` hold posts now scheduled (``updated`` also holds changed posts
     that stay cancelled), ``missed`` those added or updated as missed because their time had
     passed, ``conflicts`` the posts that may already be published but whose plan changed,
-    ``orphaned`` the unsent posts no longer planned that ``prune`` would cancel.
+    ``orphaned`` the unsent posts no longer planned that ``prune`` would cancel, ``restored``
+    the posts ``prune`` had cancelled that are planned again and now scheduled.
     """
 
     added: tuple[str, ...] = ()
@@ -59,6 +63,7 @@ class SyncReport:
     missed: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     orphaned: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, list[str]]:
         """The report as ``campaign schedule --json`` prints it."""
@@ -81,6 +86,8 @@ def plan_digest(post: Post) -> str:
         *post.links,
         *(f"{m.sha256}\x1e{m.alt}" for m in post.media),
     ]
+    if post.language is not None:  # so the digests of posts without one stay as they were
+        parts.append(f"\x1elanguage={post.language}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -102,6 +109,10 @@ def sync_posts(
         connection.exec_driver_sql("LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE")
     store_images(connection, planned.values(), now)
     existing = _existing(connection, {post.campaign for post in planned.values()})
+    pruned = _pruned(
+        connection,
+        [pid for pid, post in planned.items() if _state(existing, pid) == states.CANCELLED],
+    )
     late = now - grace
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
@@ -118,6 +129,12 @@ def sync_posts(
             report["missed" if state == states.MISSED else "added"].append(post_id)
             states.log_change(post_id, None, state, "planned")
             events.append(history.change(post_id, None, state, now, reason="planned"))
+        elif post_id in pruned and post.scheduled_at > now:
+            changed.append(_changed_row(post, digest, states.SCHEDULED, now, grace))
+            report["restored"].append(post_id)
+            states.log_change(post_id, current[0], states.SCHEDULED, "planned again")
+            why = "planned again after schedule --prune cancelled it"
+            events.append(history.change(post_id, current[0], states.SCHEDULED, now, reason=why))
         elif current[1] == digest:
             report["unchanged"].append(post_id)
         elif current[0] in states.MAYBE_PUBLISHED:
@@ -147,8 +164,9 @@ def sync_posts(
             )
         for pid in stale:
             states.log_change(pid, existing[pid][0], states.CANCELLED, "no longer planned")
-            why = "no longer planned (schedule --prune)"
-            events.append(history.change(pid, existing[pid][0], states.CANCELLED, now, reason=why))
+            events.append(
+                history.change(pid, existing[pid][0], states.CANCELLED, now, reason=PRUNED)
+            )
         report["cancelled"] = stale
     else:
         report["orphaned"] = stale
@@ -186,6 +204,25 @@ def _existing(connection: Connection, campaigns: set[str]) -> dict[str, tuple[st
     return found
 
 
+def _state(existing: dict[str, tuple[str, str]], post_id: str) -> str | None:
+    """The ledger's state of ``post_id``, ``None`` when it is not there."""
+    found = existing.get(post_id)
+    return found[0] if found else None
+
+
+def _pruned(connection: Connection, post_ids: Sequence[str]) -> set[str]:
+    """Those of the cancelled ``post_ids`` that ``schedule --prune`` cancelled (by their
+    history's last change)."""
+    found: set[str] = set()
+    for chunk in _chunks(post_ids):
+        found.update(
+            pid
+            for pid, reason in history.last_reasons(connection, chunk).items()
+            if reason == PRUNED
+        )
+    return found
+
+
 def _state_after_change(current: str, post: Post, late: datetime) -> str:
     if current == states.CANCELLED:
         return current
@@ -200,6 +237,7 @@ def _plan_values(
         "scheduled_at": post.scheduled_at,
         "not_before": None,
         "timezone": post.timezone,
+        "language": post.language,
         "text": post.text,
         "media": media_entries(post),
         "links": list(post.links),
