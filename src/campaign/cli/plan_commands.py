@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from campaign.cli._app import app, fail, out, user_errors
+from campaign.cli._app import app, err, fail, out, user_errors
 
 Paths = Annotated[
     list[Path],
@@ -31,12 +31,19 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     """Check campaign files, event records and templates: render every post, check lengths.
 
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
-    line and field), 2 for a usage error.
+    line and field), 2 for a usage error. Warnings (an announcement whose `where:` matches no
+    event) are printed but do not fail.
     """
+    from rich.markup import escape
+
+    from campaign.errors import Problem
     from campaign.render.planner import campaign_files, plan_files
 
+    warnings: list[Problem] = []
     with user_errors():
-        posts = plan_files(paths, allow_outside=allow_outside)
+        posts = plan_files(paths, allow_outside=allow_outside, warnings=warnings)
+    for warning in warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
     out.print(

@@ -238,18 +238,28 @@ def load_campaign(path: Path) -> Campaign:
 
 
 def _check_unique_keys(spec: CampaignSpec, data: Any, path: Path) -> None:
-    seen: dict[str, int] = {}
+    """Refuse two announcements with one key, unless they are variants of one announcement
+    in different languages (each lists its ``languages:``, and no language twice)."""
+    seen: dict[str, list[int]] = {}
     for index, announcement in enumerate(spec.announcements):
-        if announcement.name in seen:
-            raise InvalidCampaign.one(
-                path,
-                yamlsrc.line_of(data, ("announcements", index)),
-                f"announcements[{index}]",
-                f"announcement key {announcement.name!r} is already used by "
-                f"announcements[{seen[announcement.name]}]",
-                "give one of them a distinct `key:`",
-            )
-        seen[announcement.name] = index
+        for other in seen.get(announcement.name, ()):
+            if not _language_variants(announcement, spec.announcements[other]):
+                raise InvalidCampaign.one(
+                    path,
+                    yamlsrc.line_of(data, ("announcements", index)),
+                    f"announcements[{index}]",
+                    f"announcement key {announcement.name!r} is already used by "
+                    f"announcements[{other}]",
+                    "give one of them a distinct `key:`, or give each its own `languages:`",
+                )
+        seen.setdefault(announcement.name, []).append(index)
+
+
+def _language_variants(one: AnnouncementSpec, other: AnnouncementSpec) -> bool:
+    """Whether two announcements post in languages they each list, none in both."""
+    return bool(one.languages and other.languages) and not set(one.languages or ()) & set(
+        other.languages or ()
+    )
 
 
 def _check_announcement_languages(spec: CampaignSpec, data: Any, path: Path) -> None:

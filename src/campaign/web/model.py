@@ -67,6 +67,7 @@ class Entry:
     timezone: str
     parts: tuple[Part, ...]
     updated_at: datetime | None = None
+    language: str = ""  # BCP 47; empty for a campaign without languages
 
     @cached_property
     def state(self) -> str:
@@ -123,6 +124,7 @@ def _gathered(
                 timezone=first.timezone,
                 parts=tuple(part_of(p) for p in parts),
                 updated_at=updated(parts),
+                language=first.language or "",
             )
         )
     return sorted(entries, key=_order)
