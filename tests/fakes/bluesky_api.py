@@ -336,8 +336,10 @@ class FakeBluesky(FakePlatform):
         if not isinstance(record.get("createdAt"), str):
             return 'Record must have the property "createdAt"'
         langs = record.get("langs", [])
-        if not isinstance(langs, list) or len(langs) > 3 or not all(
-            isinstance(lang, str) and lang for lang in langs
+        if (
+            not isinstance(langs, list)
+            or len(langs) > 3
+            or not all(isinstance(lang, str) and lang for lang in langs)
         ):
             return "Record/langs must be a list of at most 3 language tags"
         if len(_GRAPHEME.findall(text)) > MAX_GRAPHEMES:

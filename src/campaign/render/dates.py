@@ -15,7 +15,7 @@ import re
 from datetime import datetime, tzinfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import PATTERN_CHARS, format_date, format_datetime, format_time
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
@@ -34,6 +34,7 @@ _TO_BABEL = {
     "%m": "MM", "%-m": "M", "%y": "yy", "%Y": "y", "%H": "HH", "%-H": "H", "%I": "hh",
     "%-I": "h", "%M": "mm", "%-M": "m", "%S": "ss", "%p": "a", "%Z": "z", "%z": "xx",
 }  # fmt: skip
+_QUOTED = re.compile(r"'[^']*'")
 _PATTERN_HINT = (
     "use short, medium, long, full or a Babel pattern such as 'd MMMM y' or 'HH:mm' "
     "(words in quotes: \"d 'de' MMMM\")"
@@ -75,6 +76,14 @@ def babel_pattern(strftime: str) -> str:
 
 # What was printed: kind, format, value, its zone and fold, and language.
 _Key = tuple[str, str | None, datetime, tzinfo | None, int, str | None]
+
+
+def _check_pattern(pattern: str) -> None:
+    """Refuse letters outside quotes that are no Babel field: Babel would print them as they
+    are, so a word left unquoted comes out half replaced by numbers."""
+    for letter in re.findall(r"[A-Za-z]", _QUOTED.sub("", pattern)):
+        if letter not in PATTERN_CHARS:
+            raise ValueError(f"{letter!r} is not a Babel pattern letter")
 
 
 class DateFilters:
@@ -127,6 +136,7 @@ class DateFilters:
                 if kind == "date":
                     return format_date(value, fmt, locale=locale)
                 return format_time(value, fmt, tzinfo=value.tzinfo, locale=locale)
+            _check_pattern(fmt)
             return format_datetime(value, fmt, tzinfo=value.tzinfo, locale=locale)
         except (ValueError, KeyError, AttributeError) as exc:
             raise ValueError(

@@ -82,8 +82,10 @@ class Entry:
 
     @property
     def title(self) -> str:
-        """``platform · announcement · event``, as calendars show it."""
-        return f"{platform(self.platform).title} · {self.announcement} · {self.event}"
+        """``platform · announcement · event`` (``· language`` when it has one), as calendars
+        show it."""
+        title = f"{platform(self.platform).title} · {self.announcement} · {self.event}"
+        return f"{title} · {self.language}" if self.language else title
 
     def local(self, zone: ZoneInfo) -> datetime:
         """The entry's time in ``zone``."""
