@@ -103,12 +103,12 @@ class DateFilters:
     @pass_context
     def date(self, context: Context, value: datetime, fmt: str | None = None) -> str:
         """Format a date-time for people (default ``26 September 2017``, in the language)."""
-        return self._format("date", context.get("language"), value, fmt)
+        return self._format("date", context.parent.get("language"), value, fmt)
 
     @pass_context
     def time(self, context: Context, value: datetime, fmt: str | None = None) -> str:
         """Format the time of day of a date-time (default ``09:30``)."""
-        return self._format("time", context.get("language"), value, fmt)
+        return self._format("time", context.parent.get("language"), value, fmt)
 
     def _format(self, kind: str, language: str | None, value: datetime, fmt: str | None) -> str:
         if not isinstance(value, datetime):

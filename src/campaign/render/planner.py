@@ -115,7 +115,7 @@ def plan_campaign(
     unmatched = {where.index: where for where in planner.announcements if where.announcement.where}
     for record in campaign.records:
         for where in planner.announcements:
-            if not where.announcement.applies_to(record):
+            if where.announcement.where and not where.announcement.applies_to(record):
                 continue
             unmatched.pop(where.index, None)
             try:
@@ -195,9 +195,9 @@ class _CampaignPlanner:
         self._media: dict[int, tuple[Image, ...]] = {}
         self._images_checked: set[tuple[int, str]] = set()
         self._taggers: dict[tuple[int, str], LinkTagger] = {}
-        self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
-            None
-        )
+        # The event being planned, and its times and view in each language, by language.
+        self._event_of: EventRecord | None = None
+        self._event_views: dict[str | None, tuple[datetime, datetime, dict[str, Any]]] = {}
         # Events often share dates and times: each is resolved in its zone once.
         self._wall_clock: dict[tuple[datetime, str], datetime] = {}
         self._times: dict[tuple[str, datetime, datetime], tuple[timespec.Resolved, datetime]] = {}
@@ -208,8 +208,8 @@ class _CampaignPlanner:
         announcement = where.announcement
         media = self._media_for(where)
         for language in self._languages(where):
-            localized = record.in_language(language)
-            starts, ends, event_view = self._event(localized)
+            localized = record if language is None else record.in_language(language)
+            starts, ends, event_view = self._event(record, language)
             when, local = self._when(announcement.at, starts, ends)
             for name in announcement.platforms or self.campaign.spec.platforms:
                 spec = platform_spec(name)
@@ -336,14 +336,23 @@ class _CampaignPlanner:
                 extra={"tracked_links": tracked},
             )
 
-    def _event(self, record: EventRecord) -> tuple[datetime, datetime, dict[str, Any]]:
-        """The event's start and end in UTC and its template view, computed once per event."""
-        if self._last_event is None or self._last_event[0] is not record:
-            zone = record.zone
-            starts = self._utc(record.starts, zone)
-            ends = self._utc(record.ends, zone)
-            self._last_event = (record, (starts, ends, _event_view(record, zone, starts, ends)))
-        return self._last_event[1]
+    def _event(
+        self, record: EventRecord, language: str | None
+    ) -> tuple[datetime, datetime, dict[str, Any]]:
+        """The event's start and end in UTC and its template view in ``language``, computed
+        once per event and language."""
+        if self._event_of is not record:
+            self._event_of = record
+            self._event_views.clear()
+        known = self._event_views.get(language)
+        if known is None:
+            localized = record.in_language(language)
+            zone = localized.zone
+            starts = self._utc(localized.starts, zone)
+            ends = self._utc(localized.ends, zone)
+            view = _event_view(localized, zone, starts, ends)
+            known = self._event_views[language] = (starts, ends, view)
+        return known
 
     def _utc(self, naive: datetime, zone: ZoneInfo) -> datetime:
         """The UTC instant of the local time ``naive`` in ``zone`` (see timespec.wall_clock)."""
