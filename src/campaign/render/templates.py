@@ -25,7 +25,7 @@ from campaign.render.loader import TemplateRefused
 THREAD_BREAK = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 _VARIABLES_HINT = (
     "check the spelling; templates can use event.<field> (any field of the event record), "
-    "campaign.slug, campaign.site, vars.<name>, platform, announcement, when; "
+    "campaign.slug, campaign.site, vars.<name>, platform, announcement, language, when; "
     'for a field only some events have, write {{ event.<field> | default("") }}'
 )
 _UNDEFINED_NAME = re.compile(r"has no attribute '([^']+)'")
