@@ -187,6 +187,22 @@ class TestPrune:
         )
 
 
+class TestLanguage:
+    def test_a_campaign_that_gains_languages_relabels_its_unsent_posts_only(
+        self, ledger: Ledger
+    ) -> None:
+        """No conflict for a sent post whose text is the same: its language is moot."""
+        waiting, sent = make_post("e1"), make_post("e2")
+        ledger.sync([waiting, sent], now=NOW)
+        force_state(ledger, sent.id, SENT, remote_id="r1")
+        english = [replace(post, language="en") for post in (waiting, sent)]
+        report = ledger.sync(english, now=NOW)
+        assert set(report.unchanged) == {waiting.id, sent.id}
+        assert report.conflicts == report.updated == ()
+        assert (ledger.get(waiting.id).language, ledger.get(sent.id).language) == ("en", None)
+        assert ledger.get(waiting.id).state == SCHEDULED
+
+
 class TestGraceRule:
     @pytest.mark.parametrize(
         ("late_by", "expected"),

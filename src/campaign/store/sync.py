@@ -8,6 +8,8 @@ Rules, applied in one transaction (all or nothing), by post id:
   place when it is ``scheduled``, ``failed`` or ``missed``, and is then scheduled again (or
   missed, by the same grace rule); a changed ``cancelled`` post is updated but stays
   cancelled (``campaign retry`` brings it back);
+- an unsent post whose only change is its language (its campaign gained ``languages:``)
+  takes the new language and nothing else;
 - a post that is ``sending``, ``sent`` or ``unknown`` may exist on its platform: it is never
   changed, and when its plan changed it is reported as a conflict;
 - a post of the same campaign(s) that is no longer planned is cancelled with ``prune`` (when
@@ -86,8 +88,6 @@ def plan_digest(post: Post) -> str:
         *post.links,
         *(f"{m.sha256}\x1e{m.alt}" for m in post.media),
     ]
-    if post.language is not None:  # so the digests of posts without one stay as they were
-        parts.append(f"\x1elanguage={post.language}")
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -116,6 +116,8 @@ def sync_posts(
     late = now - grace
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    # Posts whose only change is their language (a campaign that gained ``languages:``).
+    relabelled: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     report: dict[str, list[str]] = {f.name: [] for f in fields(SyncReport)}
     for post_id, post in planned.items():
@@ -137,6 +139,8 @@ def sync_posts(
             events.append(history.change(post_id, current[0], states.SCHEDULED, now, reason=why))
         elif current[1] == digest:
             report["unchanged"].append(post_id)
+            if current[2] != post.language and current[0] not in states.MAYBE_PUBLISHED:
+                relabelled.append({"b_id": post_id, "language": post.language})
         elif current[0] in states.MAYBE_PUBLISHED:
             report["conflicts"].append(post_id)
         else:
@@ -151,10 +155,11 @@ def sync_posts(
         if len(events) >= WRITE_BATCH:
             history.record(connection, events)
             events.clear()
-    gone = [pid for pid, (state, _) in existing.items() if pid not in planned]
+    gone = [pid for pid in existing if pid not in planned]
     stale = [pid for pid in gone if existing[pid][0] in states.PLANNABLE]
     _flush(connection, _INSERT, added)
     _flush(connection, _UPDATE, changed)
+    _flush(connection, _UPDATE, relabelled)
     if prune:
         for chunk in _chunks(stale):
             connection.execute(
@@ -193,18 +198,20 @@ def _unique(posts: Sequence[Post]) -> dict[str, Post]:
     return planned
 
 
-def _existing(connection: Connection, campaigns: set[str]) -> dict[str, tuple[str, str]]:
-    """State and digest of every post of ``campaigns`` already in the ledger, by id."""
-    found: dict[str, tuple[str, str]] = {}
+def _existing(
+    connection: Connection, campaigns: set[str]
+) -> dict[str, tuple[str, str, str | None]]:
+    """State, digest and language of every post of ``campaigns`` already in the ledger, by
+    id."""
+    found: dict[str, tuple[str, str, str | None]] = {}
+    columns = (posts_table.c.state, posts_table.c.digest, posts_table.c.language)
     for chunk in _chunks(sorted(campaigns)):
-        query = select(posts_table.c.id, posts_table.c.state, posts_table.c.digest).where(
-            posts_table.c.campaign.in_(chunk)
-        )
-        found.update((pid, (state, digest)) for pid, state, digest in connection.execute(query))
+        query = select(posts_table.c.id, *columns).where(posts_table.c.campaign.in_(chunk))
+        found.update((row[0], (row[1], row[2], row[3])) for row in connection.execute(query))
     return found
 
 
-def _state(existing: dict[str, tuple[str, str]], post_id: str) -> str | None:
+def _state(existing: dict[str, tuple[str, str, str | None]], post_id: str) -> str | None:
     """The ledger's state of ``post_id``, ``None`` when it is not there."""
     found = existing.get(post_id)
     return found[0] if found else None
