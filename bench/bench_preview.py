@@ -37,7 +37,15 @@ def build_project(folder: Path, records: int, platform: str) -> Path:
     (folder / "schedules").mkdir()
     shutil.copytree(ROOT / "schedules" / "media", folder / "schedules" / "media")
     data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
-    event = data.pop("event")
+    # The example's English plan (its Greek variants left out), as measured before it had any.
+    main = data.pop("languages", ["en"])[0]
+    data["announcements"] = [
+        a for a in data["announcements"] if a.pop("languages", [main]) == [main]
+    ]
+    event = {
+        name: value[main] if isinstance(value, dict) and main in value else value
+        for name, value in data.pop("event").items()
+    }
     events = []
     for n in range(records):
         day = 1 + n % 28

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Engine, inspect, update
 
 from campaign.platforms.images import Image
 from campaign.render.post import Post, post_id
@@ -89,3 +89,9 @@ def as_worker(ledger: Ledger, name: str = "host:1:aaaa") -> WorkerLedger:
     worker = WorkerId.parse(name)
     assert worker is not None, f"{name!r} is not host:pid:token"
     return WorkerLedger(ledger, worker)
+
+
+def old_rows(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` of ``posts`` as an older ledger at ``engine`` takes them: only its columns."""
+    columns = {column["name"] for column in inspect(engine).get_columns("posts")}
+    return [{name: value for name, value in row.items() if name in columns} for row in rows]

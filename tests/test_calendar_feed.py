@@ -37,11 +37,11 @@ def test_one_event_per_post_with_a_thread_inside_one_event(tmp_path: Path) -> No
         found = events(feed_of(ledger))
     firsts = {post.root_id for post in posts}
     assert set(found) == firsts
-    assert len(found) == 20
+    assert len(found) == 24
     x_thanks = next(p for p in posts if p.platform == "twitter" and p.announcement == "thank_you")
     description = str(found[x_thanks.root_id]["DESCRIPTION"])
     assert description.count("\n---\n") == 2
-    assert str(found[x_thanks.root_id]["SUMMARY"]) == "X (Twitter) · thank_you · dark-web-2017"
+    assert str(found[x_thanks.root_id]["SUMMARY"]) == "X (Twitter) · thank_you · dark-web-2017 · en"
     assert [str(c) for c in found[x_thanks.root_id]["CATEGORIES"].cats] == ["twitter"]
 
 
@@ -92,8 +92,8 @@ def test_export_writes_the_calendar_file(tmp_path: Path) -> None:
         env={"CAMPAIGN_DATABASE_URL": url},
     )
     assert result.exit_code == 0, result.output
-    assert "Wrote 20 posts" in result.output
-    assert len(events(target.read_bytes())) == 20
+    assert "Wrote 24 posts" in result.output
+    assert len(events(target.read_bytes())) == 24
     result = CliRunner().invoke(
         app,
         ["export", "--ics", str(target), "--campaign", "nothing-like-it"],

@@ -30,7 +30,7 @@ CLICKED_AT = datetime(2017, 9, 26, 12, 0, tzinfo=UTC)
 @pytest.fixture
 def url(tmp_path: Path) -> str:
     """A ledger with the example campaign: the live posts sent (X's clicked 3 times by people
-    and once by a bot), the Bluesky reminder failed."""
+    and once by a bot), the English Bluesky reminder failed."""
     address = f"sqlite:///{tmp_path / 'ledger.db'}"
     with example_ledger(address) as ledger:
         for post in ledger.list():
@@ -43,7 +43,7 @@ def url(tmp_path: Path) -> str:
                     remote_url=f"https://{post.platform}.example/r",
                     sent_at=CLICKED_AT,
                 )
-            if post.announcement == "reminder" and post.platform == "bluesky":
+            if (post.announcement, post.platform, post.language) == ("reminder", "bluesky", "en"):
                 force_state(ledger, post.id, FAILED)
         live_x = next(
             p for p in ledger.list() if p.announcement == "live" and p.platform == "twitter"
@@ -86,7 +86,7 @@ def test_rows_per_platform_count_posts_outcomes_and_clicks(url: str) -> None:
     assert (rows["bluesky"].sent, rows["bluesky"].failed) == (1, 1)
     assert rows["linkedin"].engagement == dict.fromkeys(ENGAGEMENT)  # nothing reported: null
     total = report.total
-    assert (total.posts, total.sent, total.failed, total.clicks_humans) == (26, 4, 1, 3)
+    assert (total.posts, total.sent, total.failed, total.clicks_humans) == (30, 4, 1, 3)
 
 
 def test_json_and_csv_carry_the_same_fields(url: str) -> None:
@@ -98,7 +98,7 @@ def test_json_and_csv_carry_the_same_fields(url: str) -> None:
     assert code == 0, out
     table = list(csv.DictReader(io.StringIO(out)))
     assert list(table[0]) == list(rows[0])
-    assert len(table) == len(rows) == 26
+    assert len(table) == len(rows) == 30
     sent = [row for row in rows if row["sent"]]
     assert {row["remote_url"] for row in sent} >= {"https://twitter.example/r"}
     assert all(row["likes"] is None for row in rows)
@@ -115,7 +115,7 @@ def test_the_table_has_totals(url: str) -> None:
 def test_filters_and_their_mistakes(url: str) -> None:
     code, out = invoke(url, "--campaign", "darkweb-2017", "--event", "dark-web-2017", "--json")
     assert code == 0, out
-    assert json.loads(out)[0]["posts"] == 26
+    assert json.loads(out)[0]["posts"] == 30
     code, out = invoke(url, "--campaign", "darkweb-2071")
     assert code == 1
     assert "no campaign 'darkweb-2071'; it has: darkweb-2017" in out

@@ -139,6 +139,11 @@ def test_removed_announcement_is_cancelled_only_with_prune(db: str, tmp_path: Pa
     pruned = schedule_json(str(path), "--prune")
     assert len(pruned["cancelled"]) == 1
     assert sorted(states(db).values()) == ["cancelled", SCHEDULED]
+    write_project(tmp_path, TWO_ANNOUNCEMENTS)  # "early" is back
+    result = run("schedule", str(path))
+    assert "1 post(s) cancelled by an earlier --prune are back" in result.stdout
+    assert pruned["cancelled"][0] in result.stdout
+    assert sorted(states(db).values()) == [SCHEDULED, SCHEDULED]
 
 
 @pytest.mark.parametrize(

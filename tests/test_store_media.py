@@ -24,7 +24,7 @@ from campaign.store.engine import open_engine
 from campaign.store.media import media_table
 from campaign.store.sync import _new_row, plan_digest, posts_table
 from tests.fakes.x_fixtures import png_bytes
-from tests.ledger_helpers import NOW, as_worker, image, make_post
+from tests.ledger_helpers import NOW, as_worker, image, make_post, old_rows
 
 GRACE = timedelta(minutes=15)
 ROOT = Path(__file__).parents[1]
@@ -117,6 +117,7 @@ def old_ledger(url: str, posts: list[Post], states: dict[str, str]) -> None:
             {"path": m.source, "alt": m.alt, "mime_type": m.media_type} for m in post.media
         ]
         rows.append(row)
+    rows = old_rows(engine, rows)
     with engine.begin() as connection:
         connection.execute(insert(posts_table), rows)
     engine.dispose()

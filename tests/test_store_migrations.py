@@ -16,7 +16,7 @@ from campaign.store.history import history
 from campaign.store.schema import Base
 from campaign.store.states import CANCELLED, SCHEDULED
 from campaign.store.sync import _new_row, plan_digest, posts_table
-from tests.ledger_helpers import NOW, make_post
+from tests.ledger_helpers import NOW, make_post, old_rows
 
 TABLES = {
     "posts",
@@ -54,8 +54,9 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) 
     assert "short_links" not in inspect(engine).get_table_names()
     post = make_post()
     row = _new_row(post, plan_digest(post), SCHEDULED, NOW, timedelta(minutes=15))
-    with engine.begin() as connection:  # as that version wrote it
-        connection.execute(insert(posts_table), [row])
+    rows = old_rows(engine, [row])  # as that version wrote it
+    with engine.begin() as connection:
+        connection.execute(insert(posts_table), rows)
     engine.dispose()
     with Ledger.open(ledger_url) as ledger:
         assert migrate.current_revision(ledger.engine) == HEAD

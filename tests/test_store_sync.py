@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from campaign.errors import LedgerError
 from campaign.store import Ledger
+from campaign.store.history import history
 from campaign.store.states import CANCELLED, FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
 from tests.ledger_helpers import NOW, force_state, image, make_post, make_thread
 
@@ -160,6 +161,46 @@ class TestPrune:
         report = ledger.sync([make_post()], prune=True, now=NOW)
         assert report.cancelled == ()
         assert ledger.get(other.id).state == SCHEDULED
+
+    def test_an_announcement_back_in_the_file_is_scheduled_again_if_still_to_come(
+        self, ledger: Ledger
+    ) -> None:
+        """Pruned posts planned again come back (future ones only) and the report says so;
+        a post a person cancelled stays cancelled."""
+        soon, past = make_post("e1"), make_post("e2", at=NOW + timedelta(minutes=30))
+        by_hand = make_post("e3")
+        ledger.sync([soon, past, by_hand], now=NOW)
+        ledger.cancel(by_hand.id, now=NOW)
+        ledger.sync([by_hand], prune=True, now=NOW)
+        assert {ledger.get(p.id).state for p in (soon, past)} == {CANCELLED}
+        later = NOW + timedelta(minutes=45)  # past's time has gone by, soon's is to come
+        report = ledger.sync([soon, past, by_hand], now=later)
+        assert report.restored == (soon.id,)
+        assert set(report.unchanged) == {past.id, by_hand.id}
+        assert [ledger.get(p.id).state for p in (soon, past, by_hand)] == [
+            SCHEDULED,
+            CANCELLED,
+            CANCELLED,
+        ]
+        assert history(ledger.engine, soon.id)[-1].reason == (
+            "planned again after schedule --prune cancelled it"
+        )
+
+
+class TestLanguage:
+    def test_a_campaign_that_gains_languages_relabels_its_unsent_posts_only(
+        self, ledger: Ledger
+    ) -> None:
+        """No conflict for a sent post whose text is the same: its language is moot."""
+        waiting, sent = make_post("e1"), make_post("e2")
+        ledger.sync([waiting, sent], now=NOW)
+        force_state(ledger, sent.id, SENT, remote_id="r1")
+        english = [replace(post, language="en") for post in (waiting, sent)]
+        report = ledger.sync(english, now=NOW)
+        assert set(report.unchanged) == {waiting.id, sent.id}
+        assert report.conflicts == report.updated == ()
+        assert (ledger.get(waiting.id).language, ledger.get(sent.id).language) == ("en", None)
+        assert ledger.get(waiting.id).state == SCHEDULED
 
 
 class TestGraceRule:

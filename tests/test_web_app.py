@@ -56,7 +56,20 @@ class TestReading:
     def test_on_loopback_anyone_here_may_read(self, client: httpx.Client) -> None:
         answer = client.get("/month?date=2017-09-01")
         assert answer.status_code == 200
-        assert answer.text.count('class="entry') == 12
+        assert answer.text.count('class="entry') == 12  # four a day, then "2 more"
+
+    def test_the_language_filter_keeps_the_posts_in_that_language(
+        self, client: httpx.Client
+    ) -> None:
+        every = client.get("/month?date=2017-09-01")
+        assert '<select name="language">' in every.text
+        assert '<option value="el">el</option>' in every.text
+        greek = client.get("/month?date=2017-09-01&language=el")
+        assert greek.text.count('class="entry') == 2  # the Greek reminder, Mastodon and Bluesky
+        assert '<option value="el" selected>' in greek.text
+        agenda = client.get("/agenda?date=2017-08-27&language=el")
+        assert agenda.text.count('<article class="card') == 4
+        assert agenda.text.count('lang="el"') == 4
 
     def test_on_another_address_every_page_needs_a_sign_in(self, exposed: Served) -> None:
         with httpx.Client(base_url=exposed.url) as http:
@@ -204,7 +217,7 @@ class TestFeed:
         answer = client.get(f"/calendar.ics?token={FEED_TOKEN}")
         assert answer.status_code == 200
         assert answer.headers["content-type"].startswith("text/calendar")
-        assert answer.text.count("BEGIN:VEVENT") == 20
+        assert answer.text.count("BEGIN:VEVENT") == 24
 
     def test_without_a_configured_token_there_is_no_feed(self, tmp_path: Path) -> None:
         ledger = example_ledger(f"sqlite:///{tmp_path / 'ledger.db'}")

@@ -48,7 +48,7 @@ class TestCalendar:
                     )
                     parts = card.locator("section.part").count()
                     seen[(date, time, platform)] += parts
-        assert sum(expected.values()) == 26
+        assert sum(expected.values()) == 30
         assert seen == expected
 
     def test_the_month_view_places_posts_on_their_local_day(
@@ -68,12 +68,18 @@ class TestCalendar:
 
     def test_filters_narrow_the_view(self, page: Page, served: Served) -> None:
         page.goto(f"{served.url}/month?date=2017-09-01")
-        expect(page.locator(".entry")).to_have_count(12)
+        expect(page.locator(".entry")).to_have_count(12)  # four a day, then "2 more"
         page.get_by_label("Platform").select_option("mastodon")
         page.get_by_role("button", name="Show").click()
-        expect(page.locator(".entry")).to_have_count(3)
+        expect(page.locator(".entry")).to_have_count(4)
         for text in page.locator(".entry .platform").all_inner_texts():
             assert text == "mastodon"
+        page.get_by_label("Language").select_option("el")
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator(".entry")).to_have_count(1)  # the Greek reminder
+        page.get_by_label("Platform").select_option("")
+        page.get_by_role("button", name="Show").click()
+        expect(page.locator(".entry")).to_have_count(2)  # on Mastodon and Bluesky
         page.get_by_label("State").select_option(CANCELLED)
         page.get_by_role("button", name="Show").click()
         expect(page.locator(".entry")).to_have_count(0)

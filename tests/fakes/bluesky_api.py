@@ -335,6 +335,13 @@ class FakeBluesky(FakePlatform):
             return "Record/$type must be app.bsky.feed.post and Record/text a string"
         if not isinstance(record.get("createdAt"), str):
             return 'Record must have the property "createdAt"'
+        langs = record.get("langs", [])
+        if (
+            not isinstance(langs, list)
+            or len(langs) > 3
+            or not all(isinstance(lang, str) and lang for lang in langs)
+        ):
+            return "Record/langs must be a list of at most 3 language tags"
         if len(_GRAPHEME.findall(text)) > MAX_GRAPHEMES:
             return f"Record/text must not be longer than {MAX_GRAPHEMES} graphemes"
         size = len(text.encode())

@@ -268,7 +268,7 @@ class FakeMastodon(FakePlatform):
             "sensitive": form.get("sensitive") in ("1", "true", True),
             "spoiler_text": "",
             "visibility": visibility,
-            "language": "en",
+            "language": form.get("language") or None,  # the instance would guess
             "replies_count": 0,
             "reblogs_count": 0,
             "favourites_count": 0,

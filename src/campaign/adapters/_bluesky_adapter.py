@@ -87,6 +87,7 @@ class BlueskyAdapter(Adapter):
             facets=_facets(shown, detected) or None,
             embed=self._embed(post.media, post.card),
             reply=reply,
+            langs=[post.language] if post.language else None,
         )
         try:
             created = self._call(

@@ -93,6 +93,7 @@ class MastodonAdapter(Adapter):
                 media_ids=media_ids or None,
                 visibility=self._visibility,
                 idempotency_key=post.post_id,
+                language=post.language,
             )
         log.info("published %s on Mastodon as %s", post.post_id, status["id"])
         return _receipt(status)

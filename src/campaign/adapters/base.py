@@ -38,6 +38,8 @@ class Publishable(Protocol):
     def links(self) -> tuple[str, ...]: ...
     @property
     def scheduled_at(self) -> datetime: ...
+    @property
+    def language(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Outgoing:
     id; adapters use it as an idempotency key where the platform has one. ``scheduled_at``
     (UTC) is when the post was planned; Bluesky dates its deterministic record key with it.
     ``card`` is the link card read when the post was scheduled (see :meth:`Adapter.card_link`).
+    ``language`` is the post's BCP 47 language, for the platforms that take one (Mastodon,
+    Bluesky); ``None`` leaves it to the platform.
     """
 
     post_id: str
@@ -59,6 +63,7 @@ class Outgoing:
     links: tuple[str, ...] = ()
     scheduled_at: datetime | None = None
     card: LinkCard | None = None
+    language: str | None = None
 
     @classmethod
     def of(
@@ -74,6 +79,7 @@ class Outgoing:
             thread_root=thread_root,
             links=post.links,
             scheduled_at=post.scheduled_at,
+            language=post.language,
         )
 
 

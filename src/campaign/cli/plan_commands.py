@@ -37,13 +37,21 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     """Check campaign files, event records and templates: render every post, check lengths.
 
     Exit 0 when all is well, 1 when something must be fixed (each problem names the file,
-    line and field), 2 for a usage error.
+    line and field), 2 for a usage error. Warnings (an announcement whose `where:` matches no
+    event) are printed but do not fail.
     """
     from campaign.cli.ledger_facts import existing_ledger, limit_notes, server_specs
+    from campaign.errors import Problem
     from campaign.render.planner import campaign_files, plan_files
 
+    warnings: list[Problem] = []
     with user_errors(), existing_ledger() as ledger:
-        posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(ledger))
+        posts = plan_files(
+            paths, allow_outside=allow_outside, specs=server_specs(ledger), warnings=warnings
+        )
+    for warning in warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
+    with user_errors():
         show_summary(posts)
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})

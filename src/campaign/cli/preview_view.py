@@ -34,6 +34,8 @@ def _header(post: Post, now: datetime) -> Text:
     header.append(f" ({utc})", style="dim")
     header.append(f"  {platform_spec(post.platform).title}", style="bold cyan")
     header.append(f"  {visible(post.announcement)}", style="magenta")
+    if post.language:
+        header.append(f"  {visible(post.language)}", style="green")
     if post.thread_size > 1:
         header.append(f"  thread {post.thread}/{post.thread_size}", style="yellow")
     if post.is_past(now):

@@ -99,6 +99,12 @@ def render_sync(
     for name, ids in (("Added", report.added), ("Updated", report.updated)):
         _section(out, name, ids, lookup)
     _section(out, "Cancelled (no longer in the files)", report.cancelled, lookup)
+    if report.restored:
+        out.print(
+            f"[green]{len(report.restored)} post(s) cancelled by an earlier --prune are back in "
+            "the files and scheduled again.[/]"
+        )
+        _section(out, "Restored", report.restored, lookup)
     if report.orphaned:
         out.print(
             f"[yellow]{len(report.orphaned)} unsent post(s) of these campaigns are no longer in "

@@ -437,6 +437,7 @@ def outgoing_of(
         thread_root=thread_root,
         links=post.links,
         scheduled_at=post.scheduled_at,
+        language=post.language,
     )
 
 

@@ -1,8 +1,10 @@
 """Campaign files (``schedules/*.yaml``): which announcements go out when, and where.
 
-A campaign names its slug, default time zone, the project site, default platforms, its
-event (inline under ``event:`` or many under ``events: path``) and its announcements, each
-drawn from a template and placed with an ``at`` (see :mod:`campaign.records.timespec`).
+A campaign names its slug, default time zone, the project site, default platforms, maybe
+the languages it posts in, its event (inline under ``event:`` or many under ``events:
+path``) and its announcements, each drawn from a template and placed with an ``at`` (see
+:mod:`campaign.records.timespec`), maybe only in some languages or for some events
+(``where:``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from campaign.platforms.registry import canonical
 from campaign.records import timespec, yamlsrc
 from campaign.records.events import SLUG, EventRecord, load_records, parse_record
 from campaign.records.files import UnreadableFile
+from campaign.records.languages import check_tags
 from campaign.records.problems import from_validation
 from campaign.records.rules import RulesSpec
 from campaign.records.zones import zone_name
@@ -94,15 +97,36 @@ class AnnouncementSpec(BaseModel):
     at: str
     key: str | None = Field(default=None, pattern=SLUG)
     platforms: list[str] | None = None
+    languages: list[str] | None = Field(default=None, min_length=1)
+    where: dict[str, Any] = Field(default_factory=dict)
     media: list[MediaSpec] = Field(default_factory=list)
 
     _at = field_validator("at")(timespec.check)
     _platforms = field_validator("platforms")(_platform_names)
+    _languages = field_validator("languages")(check_tags)
 
     @property
     def name(self) -> str:
         """The announcement's key: ``key`` if given, else the template's name."""
         return self.key or self.template.rsplit("/", 1)[-1].removesuffix(".j2")
+
+    def applies_to(self, event: EventRecord) -> bool:
+        """Whether ``where:`` lets this announcement go out for ``event``.
+
+        Each field named must equal the event's (a list means any of its values); a field the
+        event lacks never matches. Values compare as written, or as text (a CSV's ``70``).
+        """
+        if not self.where:
+            return True
+        fields = event.model_dump()
+        for name, wanted in self.where.items():
+            if name not in fields:
+                return False
+            options = wanted if isinstance(wanted, list) else [wanted]
+            value = fields[name]
+            if not any(value == option or str(value) == str(option) for option in options):
+                return False
+        return True
 
 
 class CampaignSpec(BaseModel):
@@ -114,6 +138,7 @@ class CampaignSpec(BaseModel):
     timezone: str
     site: str = Field(pattern=r"^https?://\S+$")
     platforms: list[str] = Field(min_length=1)
+    languages: list[str] | None = Field(default=None, min_length=1)
     announcements: list[AnnouncementSpec]
     event: dict[str, Any] | None = None
     events: str | None = None
@@ -124,6 +149,7 @@ class CampaignSpec(BaseModel):
 
     _zone = field_validator("timezone")(zone_name)
     _platforms = field_validator("platforms")(_platform_names)
+    _languages = field_validator("languages")(check_tags)
 
     @field_validator("announcements")
     @classmethod
@@ -142,6 +168,11 @@ class CampaignSpec(BaseModel):
                 "exactly one of the two"
             )
         return self
+
+    @property
+    def all_languages(self) -> tuple[str, ...]:
+        """The campaign's languages, the main one first; empty when it names none."""
+        return tuple(self.languages or ())
 
 
 @dataclass(frozen=True)
@@ -180,13 +211,15 @@ def load_campaign(path: Path) -> Campaign:
     except ValidationError as exc:
         raise InvalidCampaign(from_validation(exc, data, path, CampaignSpec)) from None
     _check_unique_keys(spec, data, path)
+    _check_announcement_languages(spec, data, path)
     base = path.parent
+    languages = spec.all_languages
     if spec.event is not None:
-        records: list[EventRecord] = [parse_record(data["event"], path, ("event",))]
+        records: list[EventRecord] = [parse_record(data["event"], path, ("event",), languages)]
     else:
         assert spec.events is not None
         try:
-            records = load_records(base / spec.events)
+            records = load_records(base / spec.events, languages)
         except UnreadableFile as exc:
             raise InvalidCampaign.one(
                 path, yamlsrc.line_of(data, ("events",)), "events", exc.message, exc.hint
@@ -209,15 +242,40 @@ def load_campaign(path: Path) -> Campaign:
 
 
 def _check_unique_keys(spec: CampaignSpec, data: Any, path: Path) -> None:
-    seen: dict[str, int] = {}
+    """Refuse two announcements with one key, unless they are variants of one announcement
+    in different languages (each lists its ``languages:``, and no language twice)."""
+    seen: dict[str, list[int]] = {}
     for index, announcement in enumerate(spec.announcements):
-        if announcement.name in seen:
+        for other in seen.get(announcement.name, ()):
+            if not _language_variants(announcement, spec.announcements[other]):
+                raise InvalidCampaign.one(
+                    path,
+                    yamlsrc.line_of(data, ("announcements", index)),
+                    f"announcements[{index}]",
+                    f"announcement key {announcement.name!r} is already used by "
+                    f"announcements[{other}]",
+                    "give one of them a distinct `key:`, or give each its own `languages:`",
+                )
+        seen.setdefault(announcement.name, []).append(index)
+
+
+def _language_variants(one: AnnouncementSpec, other: AnnouncementSpec) -> bool:
+    """Whether two announcements post in languages they each list, none in both."""
+    return bool(one.languages and other.languages) and not set(one.languages or ()) & set(
+        other.languages or ()
+    )
+
+
+def _check_announcement_languages(spec: CampaignSpec, data: Any, path: Path) -> None:
+    """Refuse an announcement's ``languages:`` naming one the campaign does not list."""
+    for index, announcement in enumerate(spec.announcements):
+        extra = [tag for tag in announcement.languages or () if tag not in spec.all_languages]
+        if extra:
+            listed = ", ".join(spec.all_languages) or "none"
             raise InvalidCampaign.one(
                 path,
-                yamlsrc.line_of(data, ("announcements", index)),
-                f"announcements[{index}]",
-                f"announcement key {announcement.name!r} is already used by "
-                f"announcements[{seen[announcement.name]}]",
-                "give one of them a distinct `key:`",
+                yamlsrc.line_of(data, ("announcements", index, "languages")),
+                f"announcements[{index}].languages",
+                f"{extra[0]!r} is not one of the campaign's `languages:` ({listed})",
+                f"add {extra[0]!r} to the campaign's `languages:`, or leave it out here",
             )
-        seen[announcement.name] = index

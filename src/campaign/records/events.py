@@ -1,9 +1,13 @@
 """Event records: what a project knows about a workshop, conference or webinar.
 
 A record has the fields every template can count on (``id``, ``title``, ``starts``,
-``ends``, ``timezone``, ``venue``, ``city``, ``organiser``, ``url``, ``hashtags``,
-``handles``) and keeps any further field (``speakers``, ``participants``, …) for templates.
-Records come inline in a campaign file or from a YAML, JSON or CSV file of many records.
+``ends``, ``timezone``, ``organiser``, ``url``, and ``venue`` and ``city`` unless the event
+is ``online``), optional ones (``online``, ``hashtags``, ``handles``) and keeps any further
+field (``kind``, ``speakers``, ``participants``, …) for templates. Records come inline in a
+campaign file or from a YAML, JSON or CSV file of many records. In a campaign with
+``languages:``, a field may hold one value per language (:mod:`campaign.records.languages`):
+the record is then validated once per language, and :meth:`EventRecord.in_language` gives
+each.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from campaign.errors import InvalidCampaign, Problem
 from campaign.records import yamlsrc
 from campaign.records.files import read_source
-from campaign.records.problems import collect, from_validation
+from campaign.records.languages import localize
+from campaign.records.problems import collect, dedupe, from_validation
 from campaign.records.text import may_hold_forbidden
 from campaign.records.zones import zone_name
 
@@ -94,15 +100,28 @@ class EventRecord(BaseModel):
     starts: LocalDateTime
     ends: LocalDateTime
     timezone: str
-    venue: str
-    city: str
+    venue: str | None = Field(default=None, min_length=1)
+    city: str | None = Field(default=None, min_length=1)
     organiser: str
     url: str = Field(pattern=r"^https?://\S+$")
+    online: bool = False
     hashtags: TagList = Field(default_factory=list)
     handles: dict[str, str] = Field(default_factory=dict)
 
     _zone_name = field_validator("timezone")(zone_name)
     _origin: Origin | None = PrivateAttr(default=None)  # set for CSV rows
+    # The record in each of the campaign's languages (empty without ``languages:``).
+    _languages: dict[str, EventRecord] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _place_unless_online(self) -> EventRecord:
+        for name in ("venue", "city"):
+            if not self.online and getattr(self, name) is None:
+                raise ValueError(
+                    f"`{name}:` is missing; give the event's {name}, or set `online: true` "
+                    "for an event held online"
+                )
+        return self
 
     @field_validator("hashtags")
     @classmethod
@@ -121,6 +140,12 @@ class EventRecord(BaseModel):
     def zone(self) -> ZoneInfo:
         """The event's time zone."""
         return ZoneInfo(self.timezone)
+
+    def in_language(self, language: str | None) -> EventRecord:
+        """This record in ``language`` (one of the campaign's), or as it is for ``None``."""
+        if language is None:
+            return self
+        return self._languages[language]
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -150,29 +175,99 @@ class EventRecord(BaseModel):
         return None
 
 
-def parse_record(data: Any, file: Path | str, prefix: tuple[str | int, ...] = ()) -> EventRecord:
-    """Validate one record loaded from ``file``; raises :class:`InvalidCampaign`."""
+def parse_record(
+    data: Any,
+    file: Path | str,
+    prefix: tuple[str | int, ...] = (),
+    languages: tuple[str, ...] = (),
+) -> EventRecord:
+    """Validate one record loaded from ``file`` (once per language of ``languages``).
+
+    Raises :class:`InvalidCampaign` naming every bad field, and every field given per
+    language that lacks one of ``languages``.
+    """
     if not isinstance(data, dict):
         line = getattr(data, "line", None)
         raise InvalidCampaign.one(
             file, line, yamlsrc.field_path(prefix), "an event record must be a mapping of fields"
         )
-    try:
-        return EventRecord.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidCampaign(from_validation(exc, data, file, EventRecord, prefix)) from None
+    return _validated(data, data, file, languages, prefix=prefix)
 
 
-def load_records(path: Path) -> list[EventRecord]:
+def _validated(
+    fields: dict[str, Any],
+    data: Any,
+    file: Path | str,
+    languages: tuple[str, ...],
+    *,
+    prefix: tuple[str | int, ...] = (),
+    line: int | None = None,
+) -> EventRecord:
+    """``fields`` as a record (in each of ``languages``); ``data`` and ``prefix`` or ``line``
+    place problems in ``file``. Raises :class:`InvalidCampaign` with every problem."""
+    if not languages:
+        try:
+            return EventRecord.model_validate(fields)
+        except ValidationError as exc:
+            raise InvalidCampaign(
+                from_validation(exc, data, file, EventRecord, prefix, line=line)
+            ) from None
+    problems: list[Problem] = []
+    records: dict[str, EventRecord] = {}
+    for language in languages:
+        localized, missing = localize(fields, language, languages)
+        for path in missing:
+            problems.append(_missing_translation(fields, data, file, prefix, line, path, language))
+        if missing:
+            continue
+        try:
+            records[language] = EventRecord.model_validate(localized)
+        except ValidationError as exc:
+            problems.extend(from_validation(exc, data, file, EventRecord, prefix, line=line))
+    if problems:
+        raise InvalidCampaign(dedupe(problems))
+    main = records[languages[0]]
+    main._languages.update(records)
+    return main
+
+
+def _missing_translation(
+    fields: dict[str, Any],
+    data: Any,
+    file: Path | str,
+    prefix: tuple[str | int, ...],
+    line: int | None,
+    path: tuple[str, ...],
+    language: str,
+) -> Problem:
+    """The problem of the field at ``path`` having no value in ``language``."""
+    name = ".".join(path)
+    if line is None:  # YAML or JSON: the line of the field
+        line = yamlsrc.line_of(data, (*prefix, *path))
+        field, fix = yamlsrc.field_path((*prefix, *path)), f"add `{language}: …` under `{name}:`"
+    else:  # a CSV row: the column to fill
+        field, fix = f"{name}.{language}", f"fill in the column `{name}.{language}`"
+    event = fields.get("id", "?")
+    return Problem(
+        file,
+        line,
+        field,
+        f"event {event!r} has no {language!r} translation of `{name}`",
+        f"{fix}, or give `{name}` one value for every language",
+    )
+
+
+def load_records(path: Path, languages: tuple[str, ...] = ()) -> list[EventRecord]:
     """Every record in a YAML, JSON or CSV file of events.
 
     YAML and JSON hold a list of records (or a mapping with an ``events:`` list); CSV has one
     record per row, a header naming the fields, lists separated by spaces, commas or
-    semicolons, and dotted headers for mappings (``handles.twitter``). Raises
+    semicolons, and dotted headers for mappings (``handles.twitter``, ``title.nl``). Each
+    record is validated in each of ``languages`` (see :func:`parse_record`). Raises
     :class:`InvalidCampaign` with every bad record's line.
     """
     if path.suffix.lower() == ".csv":
-        return _load_csv(path)
+        return _load_csv(path, languages)
     data = yamlsrc.load(path, "event file")
     if isinstance(data, dict) and "events" in data:
         data = data["events"]
@@ -180,18 +275,18 @@ def load_records(path: Path) -> list[EventRecord]:
         raise InvalidCampaign.one(
             path, getattr(data, "line", 1), "", "expected a list of event records"
         )
-    return collect(enumerate(data), lambda pair: parse_record(pair[1], path, (pair[0],)))
+    return collect(enumerate(data), lambda pair: parse_record(pair[1], path, (pair[0],), languages))
 
 
 _Row = tuple[int, dict[str, str], frozenset[str]]
 
 
-def _load_csv(path: Path) -> list[EventRecord]:
+def _load_csv(path: Path, languages: tuple[str, ...]) -> list[EventRecord]:
     text = read_source(path, "event file")
     header, rows = _csv_rows(text, path)
     if may_hold_forbidden(text):
         _refuse_forbidden(header, rows, path)
-    return collect(rows, lambda row: _parse_csv_row(*row, path))
+    return collect(rows, lambda row: _parse_csv_row(*row, path, languages))
 
 
 def _refuse_forbidden(header: dict[str, str], rows: list[_Row], path: Path) -> None:
@@ -247,13 +342,12 @@ def _csv_rows(text: str, path: Path) -> tuple[dict[str, str], list[_Row]]:
 
 
 def _parse_csv_row(
-    line: int, row: dict[str, str], blank: frozenset[str], path: Path
+    line: int, row: dict[str, str], blank: frozenset[str], path: Path, languages: tuple[str, ...]
 ) -> EventRecord:
-    try:
-        record = EventRecord.model_validate(_nest(row))
-    except ValidationError as exc:
-        raise InvalidCampaign(from_validation(exc, row, path, EventRecord, line=line)) from None
-    record._origin = Origin(path, line, blank)
+    record = _validated(_nest(row), row, path, languages, line=line)
+    origin = Origin(path, line, blank)
+    for each in (record, *record._languages.values()):
+        each._origin = origin
     return record
 
 

@@ -3,9 +3,10 @@
 Templates are written by staff, not trusted code: they run in Jinja2's sandbox, undefined
 variables are errors (a typo never posts an empty string), and only these helpers exist:
 
-- ``{{ event.starts | date }}`` → ``26 September 2017`` (any strftime format as argument:
-  ``date("%A %-d %B")``), ``{{ event.starts | time }}`` → ``09:00``; dates are shown in the
-  event's own zone;
+- ``{{ event.starts | date }}`` → ``26 September 2017`` in the post's language
+  (``short``/``medium``/``long``/``full``, a Babel pattern or a strftime format as argument:
+  ``date("EEEE d MMMM")``), ``{{ event.starts | time }}`` → ``09:00``; dates are shown in
+  the event's own zone (:mod:`campaign.render.dates`);
 - ``{{ event.hashtags | hashtags }}`` → ``#DarkWeb #Media4Sec``;
 - ``{{ handle() }}`` → the event's handle on the platform being rendered
   (``handles: {twitter: "@MEDIA4SEC"}``);
@@ -20,7 +21,6 @@ too large are refused before they run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import datetime, tzinfo
 from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -32,36 +32,10 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from campaign.render import limits
+from campaign.render.dates import DateFilters
 from campaign.render.guards import check_string_method, guard_filters
 from campaign.render.limits import Budget, check_size
 from campaign.render.loader import FolderLoader
-
-
-class _DateFilters:
-    """The ``date`` and ``time`` filters of one environment, remembering what they printed.
-
-    A plan prints the same few event dates in post after post, and ``strftime`` is the slow
-    part. The memo lives as long as its environment, one plan.
-    """
-
-    def __init__(self) -> None:
-        self._printed: dict[tuple[str, datetime, tzinfo | None, int], str] = {}
-
-    def date(self, value: datetime, fmt: str = "%-d %B %Y") -> str:
-        """Format a date-time for people (default ``26 September 2017``)."""
-        if not isinstance(value, datetime):
-            raise TypeError(f"date needs a date-time such as event.starts, not {value!r}")
-        # Equal instants in two zones, or the two readings of an hour a clock goes back over,
-        # print differently: the zone and fold are part of the key.
-        key = (fmt, value, value.tzinfo, value.fold)
-        text = self._printed.get(key)
-        if text is None:
-            text = self._printed[key] = value.strftime(fmt)
-        return text
-
-    def time(self, value: datetime, fmt: str = "%H:%M") -> str:
-        """Format the time of day of a date-time (default ``09:30``)."""
-        return self.date(value, fmt)
 
 
 def _hashtags(tags: Iterable[str]) -> str:
@@ -207,7 +181,7 @@ def make_environment(templates_dir: Path, budget: Budget | None = None) -> Campa
     # lorem ipsum is no help in a post, and its size is not checked.
     del env.globals["lipsum"]
     guard_filters(env.filters)
-    dates = _DateFilters()
+    dates = DateFilters()
     env.filters.update(date=dates.date, time=dates.time, hashtags=_hashtags)
     return env
 
@@ -275,32 +249,40 @@ class Compiled(NamedTuple):
 
 
 class TemplateSet:
-    """The compiled templates of one templates folder, with per-platform overrides.
+    """The compiled templates of one templates folder, with per-language and per-platform
+    overrides.
 
-    ``templates/<platform>/<name>.j2`` wins over ``templates/<name>.j2``. Compiled templates
-    are cached, so planning thousands of posts compiles each template once.
+    ``templates/<language>/<platform>/<name>.j2`` wins over ``templates/<language>/<name>.j2``
+    (for a post in a language), which wins over ``templates/<platform>/<name>.j2``, which wins
+    over ``templates/<name>.j2``. Compiled templates are cached, so planning thousands of
+    posts compiles each template once.
     """
 
     def __init__(self, templates_dir: Path, budget: Budget | None = None) -> None:
         self.dir = templates_dir
         self.env = make_environment(templates_dir, budget)
-        self._cache: dict[tuple[str, str], Compiled] = {}
+        self._cache: dict[tuple[str, str, str | None], Compiled] = {}
 
-    def candidates(self, name: str, platform: str) -> list[str]:
-        """The template names tried, in order, for ``name`` on ``platform``."""
+    def candidates(self, name: str, platform: str, language: str | None = None) -> list[str]:
+        """The template names tried, in order, for ``name`` on ``platform`` in ``language``."""
         file = name if name.endswith(".j2") else f"{name}.j2"
-        return [f"{platform}/{file}", file]
+        found = [f"{platform}/{file}", file]
+        if language is not None:
+            found[:0] = [f"{language}/{platform}/{file}", f"{language}/{file}"]
+        return found
 
-    def get(self, name: str, platform: str) -> Compiled:
-        """The template for ``name`` on ``platform``; raises jinja2's TemplateNotFound."""
-        compiled = self._cache.get((name, platform))
+    def get(self, name: str, platform: str, language: str | None = None) -> Compiled:
+        """The template for ``name`` on ``platform`` in ``language``; raises jinja2's
+        TemplateNotFound."""
+        key = (name, platform, language)
+        compiled = self._cache.get(key)
         if compiled is None:
-            template = self.env.select_template(self.candidates(name, platform))
+            template = self.env.select_template(self.candidates(name, platform, language))
             compiled = Compiled(template, dict(template.globals))
-            self._cache[(name, platform)] = compiled
+            self._cache[key] = compiled
         return compiled
 
     def available(self) -> list[str]:
-        """Names of the templates in the folder (without ``.j2``), for error hints."""
+        """Names of the templates in the folder (without ``.j2``, any sub-folder), for hints."""
         names = self.env.list_templates(extensions=["j2"])
         return sorted({name.rsplit("/", 1)[-1].removesuffix(".j2") for name in names})

@@ -53,6 +53,7 @@ def plan_files(
     *,
     allow_outside: bool = False,
     specs: Mapping[str, PlatformSpec] | None = None,
+    warnings: list[Problem] | None = None,
 ) -> list[Post]:
     """Every post of every campaign file in ``paths``, rendered and checked, in time order.
 
@@ -61,7 +62,8 @@ def plan_files(
     by name with those of the account's own server (a Mastodon server's limits, read by
     ``campaign accounts check``); the others use their defaults. Raises :class:`InvalidCampaign`
     with every problem found in any file; then no post is returned at all, so callers can
-    never act on half a plan.
+    never act on half a plan. What is worth a look but plans fine (an announcement whose
+    ``where:`` matches no event) is added to ``warnings`` when it is given.
     """
     files = campaign_files(paths)
     if not files:
@@ -77,7 +79,11 @@ def plan_files(
         plans = collect(
             files,
             lambda path: plan_campaign(
-                load_campaign(path), allow_outside=allow_outside, budget=budget, specs=specs
+                load_campaign(path),
+                allow_outside=allow_outside,
+                budget=budget,
+                specs=specs,
+                warnings=warnings,
             ),
         )
         posts = [post for plan in plans for post in plan]
@@ -109,16 +115,21 @@ def plan_campaign(
     allow_outside: bool = False,
     budget: Budget | None = None,
     specs: Mapping[str, PlatformSpec] | None = None,
+    warnings: list[Problem] | None = None,
 ) -> list[Post]:
     """Every post of one loaded campaign; raises :class:`InvalidCampaign` listing problems.
 
-    ``allow_outside``, ``budget`` and ``specs`` are as for :func:`plan_files`.
+    ``allow_outside``, ``budget``, ``specs`` and ``warnings`` are as for :func:`plan_files`.
     """
     planner = _CampaignPlanner(campaign, allow_outside, budget, specs or {})
     posts: list[Post] = []
     problems: list[Problem] = []
+    unmatched = {where.index: where for where in planner.announcements if where.announcement.where}
     for record in campaign.records:
         for where in planner.announcements:
+            if where.announcement.where and not where.announcement.applies_to(record):
+                continue
+            unmatched.pop(where.index, None)
             try:
                 posts.extend(planner.posts_for(record, where))
             except InvalidCampaign as exc:
@@ -126,7 +137,18 @@ def plan_campaign(
     if problems:
         raise InvalidCampaign(dedupe(problems))
     check_rules(campaign, posts)
+    if warnings is not None:
+        warnings.extend(_matches_nothing(where) for where in unmatched.values())
     return posts
+
+
+def _matches_nothing(where: _Context) -> Problem:
+    """The warning for an announcement whose ``where:`` matches none of the events."""
+    return where.problem(
+        f"announcement {where.key!r} matches no event, so it makes no posts",
+        "check the field names and values under `where:` against the events",
+        ("where",),
+    ).problems[0]
 
 
 @dataclass(frozen=True)
@@ -193,26 +215,33 @@ class _CampaignPlanner:
         self._media: dict[int, tuple[Image, ...]] = {}
         self._images_checked: set[tuple[int, str]] = set()
         self._taggers: dict[tuple[int, str], LinkTagger] = {}
-        self._last_event: tuple[EventRecord, tuple[datetime, datetime, dict[str, Any]]] | None = (
-            None
-        )
+        # The event being planned, and its times and view in each language, by language.
+        self._event_of: EventRecord | None = None
+        self._event_views: dict[str | None, tuple[datetime, datetime, dict[str, Any]]] = {}
         # Events often share dates and times: each is resolved in its zone once.
         self._wall_clock: dict[tuple[datetime, str], datetime] = {}
         self._times: dict[tuple[str, datetime, datetime], tuple[timespec.Resolved, datetime]] = {}
 
     def posts_for(self, record: EventRecord, where: _Context) -> Iterator[Post]:
-        """The posts of one announcement for one event, one per platform and thread part."""
+        """The posts of one announcement for one event, one per language, platform and
+        thread part."""
         announcement = where.announcement
-        starts, ends, event_view = self._event(record)
-        when, local = self._when(announcement.at, starts, ends)
         media = self._media_for(where)
-        for name in announcement.platforms or self.campaign.spec.platforms:
-            spec = platform_spec(name)
-            spec = self.specs.get(spec.name, spec)
-            if media:
-                self._check_images(where, spec, media)
-            parts = self._render(where, record, spec, event_view, local)
-            yield from self._posts(where, record, spec, parts, when, media)
+        for language in self._languages(where):
+            localized = record if language is None else record.in_language(language)
+            starts, ends, event_view = self._event(record, language)
+            when, local = self._when(announcement.at, starts, ends)
+            for name in announcement.platforms or self.campaign.spec.platforms:
+                spec = platform_spec(name)
+                spec = self.specs.get(spec.name, spec)
+                if media:
+                    self._check_images(where, spec, media)
+                parts = self._render(where, localized, spec, event_view, local, language)
+                yield from self._posts(where, localized, spec, parts, when, media, language)
+
+    def _languages(self, where: _Context) -> Sequence[str | None]:
+        """The languages an announcement posts in; ``[None]`` for a campaign without any."""
+        return where.announcement.languages or self.campaign.spec.all_languages or [None]
 
     def _when(
         self, at: str, starts: datetime, ends: datetime
@@ -232,6 +261,7 @@ class _CampaignPlanner:
         spec: PlatformSpec,
         event_view: dict[str, Any],
         local: datetime,
+        language: str | None,
     ) -> list[str]:
         announcement = where.announcement
         context = {
@@ -240,10 +270,16 @@ class _CampaignPlanner:
             "platform": spec.name,
             "announcement": where.key,
             "when": local,
+            "language": language,
         }
         try:
             parts = self.renderer.render(
-                announcement.template, spec.name, context, record, self._tagger(where, spec).tag_url
+                announcement.template,
+                spec.name,
+                context,
+                record,
+                self._tagger(where, spec).tag_url,
+                language,
             )
         except RenderFailure as failure:
             raise InvalidCampaign([failure.located(where.problem)]) from None
@@ -271,24 +307,31 @@ class _CampaignPlanner:
         parts: list[str],
         when: timespec.Resolved,
         media: tuple[Image, ...],
+        language: str | None,
     ) -> Iterator[Post]:
         slug = self.campaign.spec.campaign
         zone = self.campaign.spec.timezone
         key = where.key
         name, limit, count = spec.name, spec.limit, spec.count
         tagger = self._tagger(where, spec)
+        # The campaign's main language keeps the ids its posts had before it had languages.
+        main = self.campaign.spec.all_languages[:1]
+        id_language = None if language is None or (language,) == main else language
         for position, raw in enumerate(parts, start=1):
-            ident = post_id(slug, record.id, key, name, position)
+            ident = post_id(slug, record.id, key, name, position, id_language)
             text, tracked, urls = tagger.tag(raw, ident)
             length = count(text, urls)
             if length > limit:
                 part = f" (part {position} of {len(parts)})" if len(parts) > 1 else ""
+                part += f" in {language!r}" if language else ""
                 template = where.announcement.template
+                folder = f"{language}/{spec.name}" if language else spec.name
                 raise where.problem(
                     f"the {spec.name} post for event {record.id!r}{part} is {length} "
                     f"{spec.unit}, {length - limit} over {_whose_limit(spec)}",
-                    f"shorten the template {self.renderer.file_of(template, spec.name)} or add a"
-                    f" shorter one as templates/{spec.name}/{template.removesuffix('.j2')}.j2",
+                    f"shorten the template {self.renderer.file_of(template, spec.name, language)}"
+                    f" or add a shorter one as templates/{folder}/"
+                    f"{template.removesuffix('.j2')}.j2",
                     ("template",),
                 )
             yield Post.planned(
@@ -309,18 +352,29 @@ class _CampaignPlanner:
                 source=where.source,
                 time_note=when.note,
                 event_title=record.title,
+                language=language,
+                id_language=id_language,
                 extra={"tracked_links": tracked},
                 limit_from=spec.limits_from,
             )
 
-    def _event(self, record: EventRecord) -> tuple[datetime, datetime, dict[str, Any]]:
-        """The event's start and end in UTC and its template view, computed once per event."""
-        if self._last_event is None or self._last_event[0] is not record:
-            zone = record.zone
-            starts = self._utc(record.starts, zone)
-            ends = self._utc(record.ends, zone)
-            self._last_event = (record, (starts, ends, _event_view(record, zone, starts, ends)))
-        return self._last_event[1]
+    def _event(
+        self, record: EventRecord, language: str | None
+    ) -> tuple[datetime, datetime, dict[str, Any]]:
+        """The event's start and end in UTC and its template view in ``language``, computed
+        once per event and language."""
+        if self._event_of is not record:
+            self._event_of = record
+            self._event_views.clear()
+        known = self._event_views.get(language)
+        if known is None:
+            localized = record.in_language(language)
+            zone = localized.zone
+            starts = self._utc(localized.starts, zone)
+            ends = self._utc(localized.ends, zone)
+            view = _event_view(localized, zone, starts, ends)
+            known = self._event_views[language] = (starts, ends, view)
+        return known
 
     def _utc(self, naive: datetime, zone: ZoneInfo) -> datetime:
         """The UTC instant of the local time ``naive`` in ``zone`` (see timespec.wall_clock)."""
@@ -380,8 +434,15 @@ def _source(campaign: Campaign, index: int) -> str:
 def _event_view(
     record: EventRecord, zone: ZoneInfo, starts: datetime, ends: datetime
 ) -> dict[str, Any]:
-    """The record as templates see it: every field, with times in the event's ``zone``."""
+    """The record as templates see it: every field, with times in the event's ``zone``.
+
+    A place an online event leaves out is not in the view, so a template that prints it
+    fails as for any missing field, and ``event.venue is defined`` tells.
+    """
     view = record.model_dump()
+    for name in ("venue", "city"):
+        if view[name] is None:
+            del view[name]
     view["starts"] = starts.astimezone(zone)
     view["ends"] = ends.astimezone(zone)
     return view

@@ -13,13 +13,23 @@ from campaign.platforms.images import Image
 from campaign.platforms.registry import platform as platform_spec
 
 
-def post_id(campaign: str, event: str, announcement: str, platform: str, thread: int) -> str:
+def post_id(
+    campaign: str,
+    event: str,
+    announcement: str,
+    platform: str,
+    thread: int,
+    language: str | None = None,
+) -> str:
     """The stable id of one post: the same plan always yields the same ids.
 
-    Readable enough to recognise in logs (platform and a digest of the rest), short enough to
-    type in ``campaign cancel ID``.
+    Short enough to type in ``campaign cancel ID``. ``language`` is given for a post in
+    another language than its campaign's main one (the first of its ``languages:``), so the
+    posts of a campaign keep their ids when it gains a language.
     """
     key = f"{campaign}\x1f{event}\x1f{announcement}\x1f{platform}\x1f{thread}"
+    if language is not None:
+        key += f"\x1f{language}"
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
@@ -32,6 +42,9 @@ class Post:
     change) was resolved, and is empty otherwise. ``source`` is ``file:line`` of the
     announcement that made the post. ``limit_from`` says whose ``limit`` it is where a
     server sets its own (see :attr:`campaign.platforms.base.PlatformSpec.limits_from`).
+    ``language`` is the post's BCP 47 language (``None`` when the campaign names no
+    ``languages:``); ``id_language`` is the same when it is part of the post's id (see
+    :func:`post_id`), else ``None``.
     """
 
     id: str
@@ -51,6 +64,8 @@ class Post:
     source: str = ""
     time_note: str = ""
     event_title: str = ""
+    language: str | None = None
+    id_language: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     limit_from: str = ""
 
@@ -75,6 +90,8 @@ class Post:
         source: str,
         time_note: str,
         event_title: str,
+        language: str | None,
+        id_language: str | None,
         extra: dict[str, Any],
         limit_from: str = "",
     ) -> Post:
@@ -102,6 +119,8 @@ class Post:
             source=source,
             time_note=time_note,
             event_title=event_title,
+            language=language,
+            id_language=id_language,
             extra=extra,
             limit_from=limit_from,
         )
@@ -117,12 +136,18 @@ class Post:
         """The id of the thread part this one replies to, or ``None`` for a first part."""
         if self.thread == 1:
             return None
-        return post_id(self.campaign, self.event, self.announcement, self.platform, self.thread - 1)
+        return self._part_id(self.thread - 1)
 
     @property
     def root_id(self) -> str:
         """The id of this thread's first part (its own id for a single post)."""
-        return post_id(self.campaign, self.event, self.announcement, self.platform, 1)
+        return self._part_id(1)
+
+    def _part_id(self, thread: int) -> str:
+        """The id of part ``thread`` of this post's thread."""
+        return post_id(
+            self.campaign, self.event, self.announcement, self.platform, thread, self.id_language
+        )
 
     @property
     def over_limit(self) -> int:
@@ -164,4 +189,5 @@ class Post:
             "media": [{"path": m.source, "alt": m.alt} for m in self.media],
             "source": self.source,
             "time_note": self.time_note,
+            "language": self.language,
         }

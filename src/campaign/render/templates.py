@@ -25,7 +25,7 @@ from campaign.render.loader import TemplateRefused
 THREAD_BREAK = re.compile(r"^[ \t]*---[ \t]*$", re.MULTILINE)
 _VARIABLES_HINT = (
     "check the spelling; templates can use event.<field> (any field of the event record), "
-    "campaign.slug, campaign.site, vars.<name>, platform, announcement, when; "
+    "campaign.slug, campaign.site, vars.<name>, platform, announcement, language, when; "
     'for a field only some events have, write {{ event.<field> | default("") }}'
 )
 _UNDEFINED_NAME = re.compile(r"has no attribute '([^']+)'")
@@ -58,10 +58,10 @@ class Renderer:
     def __init__(self, templates_dir: Path, budget: Budget | None = None) -> None:
         self.templates = TemplateSet(templates_dir, budget)
 
-    def file_of(self, name: str, platform: str) -> str:
-        """The template file that ``name`` resolves to on ``platform`` (for messages)."""
+    def file_of(self, name: str, platform: str, language: str | None = None) -> str:
+        """The template file that ``name`` resolves to on ``platform`` in ``language``."""
         try:
-            return self.templates.get(name, platform).template.filename or name
+            return self.templates.get(name, platform, language).template.filename or name
         except (TemplateNotFound, TemplateRefused):
             return name
 
@@ -72,8 +72,10 @@ class Renderer:
         context: dict[str, Any],
         record: EventRecord,
         track: Callable[[str], str],
+        language: str | None = None,
     ) -> list[str]:
-        """The texts of the posts that template ``name`` makes on ``platform``.
+        """The texts of the posts that template ``name`` makes on ``platform`` in
+        ``language`` (``None`` for a campaign without languages).
 
         ``context`` holds the template's variables other than the helpers.
         Raises :class:`RenderFailure` for a missing or refused template, a syntax error, an
@@ -81,10 +83,11 @@ class Renderer:
         or any other failure inside the template.
         """
         try:
-            compiled = self.templates.get(name, platform)
+            compiled = self.templates.get(name, platform, language)
         except (TemplatesNotFound, TemplateNotFound):
             tried = " or ".join(
-                f"{self.templates.dir}/{c}" for c in self.templates.candidates(name, platform)
+                f"{self.templates.dir}/{c}"
+                for c in self.templates.candidates(name, platform, language)
             )
             known = ", ".join(self.templates.available()) or "none"
             raise RenderFailure(

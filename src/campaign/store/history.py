@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from campaign.store.schema import PostEventRow
 
@@ -55,6 +55,18 @@ def record(connection: Connection, changes: Sequence[dict[str, Any]]) -> None:
     """Write ``changes`` (rows made by :func:`change`) inside the caller's transaction."""
     if changes:
         connection.execute(_RECORD, list(changes))
+
+
+def last_reasons(connection: Connection, post_ids: Sequence[str]) -> dict[str, str]:
+    """Why each of ``post_ids`` (with a history) last changed state, by post id."""
+    latest = (
+        select(func.max(_events.c.id))
+        .where(_events.c.post_id.in_(post_ids))
+        .group_by(_events.c.post_id)
+        .scalar_subquery()
+    )
+    query = select(_events.c.post_id, _events.c.reason).where(_events.c.id.in_(latest))
+    return {row.post_id: row.reason for row in connection.execute(query)}
 
 
 def history(engine: Engine, post_id: str) -> list[Change]:

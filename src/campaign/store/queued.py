@@ -34,6 +34,7 @@ class QueuedPost:
     ``attempts`` counts the failed tries that used up the retry budget (rate limits do not);
     ``tries`` how many times the daemon took the post to publish it (0 unless read by
     :meth:`~campaign.store.ledger.Ledger.list`).
+    ``language`` is the post's BCP 47 language (``None`` for a campaign without languages).
     """
 
     id: str
@@ -60,6 +61,7 @@ class QueuedPost:
     sent_at: datetime | None
     source: str = ""
     tries: int = 0
+    language: str | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> QueuedPost:
@@ -89,6 +91,7 @@ class QueuedPost:
             sent_at=row["sent_at"],
             source=row["source"],
             tries=row.get("tries", 0),
+            language=row.get("language"),
         )
 
     @property
@@ -122,6 +125,7 @@ class QueuedPost:
             "remote_url": self.remote_url,
             "last_error": self.last_error,
             "source": self.source,
+            "language": self.language,
             "updated_at": self.updated_at.isoformat(),
             "sent_at": _iso(self.sent_at),
         }

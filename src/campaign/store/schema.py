@@ -68,6 +68,7 @@ class PostRow(Base):
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(35), nullable=True)  # BCP 47
     text: Mapped[str] = mapped_column(Text)
     media: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     links: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -8,10 +8,14 @@ Rules, applied in one transaction (all or nothing), by post id:
   place when it is ``scheduled``, ``failed`` or ``missed``, and is then scheduled again (or
   missed, by the same grace rule); a changed ``cancelled`` post is updated but stays
   cancelled (``campaign retry`` brings it back);
+- an unsent post whose only change is its language (its campaign gained ``languages:``)
+  takes the new language and nothing else;
 - a post that is ``sending``, ``sent`` or ``unknown`` may exist on its platform: it is never
   changed, and when its plan changed it is reported as a conflict;
 - a post of the same campaign(s) that is no longer planned is cancelled with ``prune`` (when
-  still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned.
+  still ``scheduled``, ``failed`` or ``missed``) and otherwise reported as orphaned;
+- a post that ``prune`` cancelled and that is planned again (its announcement is back in
+  the file) is restored: scheduled again when its time is still to come.
 
 Changes are found by comparing one digest per post, and written with bulk statements. The
 bytes of the posts' images are stored in the same transaction (:mod:`campaign.store.media`),
@@ -40,6 +44,7 @@ CHUNK = 500
 WRITE_BATCH = 5_000
 _INSERT = insert(posts_table)
 _UPDATE = update(posts_table).where(posts_table.c.id == bindparam("b_id"))
+PRUNED = "no longer planned (schedule --prune)"
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,8 @@ class SyncReport:
     ``added`` and ``updated`` hold posts now scheduled (``updated`` also holds changed posts
     that stay cancelled), ``missed`` those added or updated as missed because their time had
     passed, ``conflicts`` the posts that may already be published but whose plan changed,
-    ``orphaned`` the unsent posts no longer planned that ``prune`` would cancel.
+    ``orphaned`` the unsent posts no longer planned that ``prune`` would cancel, ``restored``
+    the posts ``prune`` had cancelled that are planned again and now scheduled.
     """
 
     added: tuple[str, ...] = ()
@@ -59,6 +65,7 @@ class SyncReport:
     missed: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     orphaned: tuple[str, ...] = ()
+    restored: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, list[str]]:
         """The report as ``campaign schedule --json`` prints it."""
@@ -102,9 +109,15 @@ def sync_posts(
         connection.exec_driver_sql("LOCK TABLE posts IN SHARE ROW EXCLUSIVE MODE")
     store_images(connection, planned.values(), now)
     existing = _existing(connection, {post.campaign for post in planned.values()})
+    pruned = _pruned(
+        connection,
+        [pid for pid, post in planned.items() if _state(existing, pid) == states.CANCELLED],
+    )
     late = now - grace
     added: list[dict[str, Any]] = []
     changed: list[dict[str, Any]] = []
+    # Posts whose only change is their language (a campaign that gained ``languages:``).
+    relabelled: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     report: dict[str, list[str]] = {f.name: [] for f in fields(SyncReport)}
     for post_id, post in planned.items():
@@ -118,8 +131,16 @@ def sync_posts(
             report["missed" if state == states.MISSED else "added"].append(post_id)
             states.log_change(post_id, None, state, "planned")
             events.append(history.change(post_id, None, state, now, reason="planned"))
+        elif post_id in pruned and post.scheduled_at > now:
+            changed.append(_changed_row(post, digest, states.SCHEDULED, now, grace))
+            report["restored"].append(post_id)
+            states.log_change(post_id, current[0], states.SCHEDULED, "planned again")
+            why = "planned again after schedule --prune cancelled it"
+            events.append(history.change(post_id, current[0], states.SCHEDULED, now, reason=why))
         elif current[1] == digest:
             report["unchanged"].append(post_id)
+            if current[2] != post.language and current[0] not in states.MAYBE_PUBLISHED:
+                relabelled.append({"b_id": post_id, "language": post.language})
         elif current[0] in states.MAYBE_PUBLISHED:
             report["conflicts"].append(post_id)
         else:
@@ -134,10 +155,11 @@ def sync_posts(
         if len(events) >= WRITE_BATCH:
             history.record(connection, events)
             events.clear()
-    gone = [pid for pid, (state, _) in existing.items() if pid not in planned]
+    gone = [pid for pid in existing if pid not in planned]
     stale = [pid for pid in gone if existing[pid][0] in states.PLANNABLE]
     _flush(connection, _INSERT, added)
     _flush(connection, _UPDATE, changed)
+    _flush(connection, _UPDATE, relabelled)
     if prune:
         for chunk in _chunks(stale):
             connection.execute(
@@ -147,8 +169,9 @@ def sync_posts(
             )
         for pid in stale:
             states.log_change(pid, existing[pid][0], states.CANCELLED, "no longer planned")
-            why = "no longer planned (schedule --prune)"
-            events.append(history.change(pid, existing[pid][0], states.CANCELLED, now, reason=why))
+            events.append(
+                history.change(pid, existing[pid][0], states.CANCELLED, now, reason=PRUNED)
+            )
         report["cancelled"] = stale
     else:
         report["orphaned"] = stale
@@ -175,14 +198,35 @@ def _unique(posts: Sequence[Post]) -> dict[str, Post]:
     return planned
 
 
-def _existing(connection: Connection, campaigns: set[str]) -> dict[str, tuple[str, str]]:
-    """State and digest of every post of ``campaigns`` already in the ledger, by id."""
-    found: dict[str, tuple[str, str]] = {}
+def _existing(
+    connection: Connection, campaigns: set[str]
+) -> dict[str, tuple[str, str, str | None]]:
+    """State, digest and language of every post of ``campaigns`` already in the ledger, by
+    id."""
+    found: dict[str, tuple[str, str, str | None]] = {}
+    columns = (posts_table.c.state, posts_table.c.digest, posts_table.c.language)
     for chunk in _chunks(sorted(campaigns)):
-        query = select(posts_table.c.id, posts_table.c.state, posts_table.c.digest).where(
-            posts_table.c.campaign.in_(chunk)
+        query = select(posts_table.c.id, *columns).where(posts_table.c.campaign.in_(chunk))
+        found.update((row[0], (row[1], row[2], row[3])) for row in connection.execute(query))
+    return found
+
+
+def _state(existing: dict[str, tuple[str, str, str | None]], post_id: str) -> str | None:
+    """The ledger's state of ``post_id``, ``None`` when it is not there."""
+    found = existing.get(post_id)
+    return found[0] if found else None
+
+
+def _pruned(connection: Connection, post_ids: Sequence[str]) -> set[str]:
+    """Those of the cancelled ``post_ids`` that ``schedule --prune`` cancelled (by their
+    history's last change)."""
+    found: set[str] = set()
+    for chunk in _chunks(post_ids):
+        found.update(
+            pid
+            for pid, reason in history.last_reasons(connection, chunk).items()
+            if reason == PRUNED
         )
-        found.update((pid, (state, digest)) for pid, state, digest in connection.execute(query))
     return found
 
 
@@ -200,6 +244,7 @@ def _plan_values(
         "scheduled_at": post.scheduled_at,
         "not_before": None,
         "timezone": post.timezone,
+        "language": post.language,
         "text": post.text,
         "media": media_entries(post),
         "links": list(post.links),

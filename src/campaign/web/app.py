@@ -290,6 +290,7 @@ def _fields(entry: Entry) -> dict[str, str]:
         "campaign": entry.campaign,
         "event": entry.event,
         "platform": entry.platform,
+        "language": entry.language,
         "state": entry.state,
     }
 
@@ -300,7 +301,7 @@ def _choices(
     """The values each filter menu offers (always including the one chosen)."""
     known = data.known_values(web.ledger.engine, start, end)
     known["platform"] = [*known["platform"], *platforms()]
-    for name in ("campaign", "event", "platform"):
+    for name in ("campaign", "event", "platform", "language"):
         known[name] = sorted({*known[name], *(getattr(e, name) for e in planned)} - {""})
         if chosen := getattr(filters, name):
             known[name] = sorted({*known[name], chosen})

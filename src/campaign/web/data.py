@@ -21,7 +21,9 @@ from campaign.web.model import Entry, from_ledger
 _posts = cast(Table, PostRow.__table__)
 _links = cast(Table, ShortLinkRow.__table__)
 _clicks = cast(Table, ClickRow.__table__)
-FILTERS = ("campaign", "event", "platform", "state")
+FILTERS = ("campaign", "event", "platform", "language", "state")
+# The filters that are one column of a thread's first part (the state speaks for the thread).
+_COLUMNS = ("campaign", "event", "platform", "language")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class Filters:
     campaign: str = ""
     event: str = ""
     platform: str = ""
+    language: str = ""
     state: str = ""
 
     def keeps(self, values: dict[str, str]) -> bool:
@@ -49,7 +52,7 @@ def ledger_posts(engine: Engine, filters: Filters) -> list[QueuedPost]:
     """
     query = select(_posts).order_by(_posts.c.scheduled_at, _posts.c.thread)
     firsts = select(_posts.c.root_id).where(_posts.c.thread == 1)
-    for name in ("campaign", "event", "platform"):
+    for name in _COLUMNS:
         if value := getattr(filters, name):
             firsts = firsts.where(_posts.c[name] == value)
     query = query.where(_posts.c.root_id.in_(firsts))
@@ -116,22 +119,25 @@ def thread(engine: Engine, root_id: str) -> list[QueuedPost]:
 
 
 def _filtered(query: Select[Any], filters: Filters) -> Select[Any]:
-    for name in ("campaign", "event", "platform", "state"):
+    for name in (*_COLUMNS, "state"):
         if value := getattr(filters, name):
             query = query.where(_posts.c[name] == value)
     return query
 
 
 def known_values(engine: Engine, start: datetime, end: datetime) -> dict[str, list[str]]:
-    """The campaigns and platforms the ledger holds, and the events with posts from ``start``
-    to ``end``, for the filter menus (a menu of every event ever would not fit a screen)."""
+    """The campaigns, platforms and languages the ledger holds, and the events with posts
+    from ``start`` to ``end``, for the filter menus (a menu of every event ever would not fit
+    a screen)."""
     events = select(_posts.c.event).distinct()
     events = events.where(_posts.c.scheduled_at >= start, _posts.c.scheduled_at < end)
+    languages = select(_posts.c.language).distinct().where(_posts.c.language.is_not(None))
     with engine.connect() as connection:
         return {
             "campaign": sorted(connection.execute(select(_posts.c.campaign).distinct()).scalars()),
             "event": sorted(connection.execute(events).scalars()),
             "platform": sorted(connection.execute(select(_posts.c.platform).distinct()).scalars()),
+            "language": sorted(connection.execute(languages).scalars()),
         }
 
 

@@ -67,6 +67,7 @@ class Entry:
     timezone: str
     parts: tuple[Part, ...]
     updated_at: datetime | None = None
+    language: str = ""  # BCP 47; empty for a campaign without languages
 
     @cached_property
     def state(self) -> str:
@@ -81,8 +82,10 @@ class Entry:
 
     @property
     def title(self) -> str:
-        """``platform · announcement · event``, as calendars show it."""
-        return f"{platform(self.platform).title} · {self.announcement} · {self.event}"
+        """``platform · announcement · event`` (``· language`` when it has one), as calendars
+        show it."""
+        title = f"{platform(self.platform).title} · {self.announcement} · {self.event}"
+        return f"{title} · {self.language}" if self.language else title
 
     def local(self, zone: ZoneInfo) -> datetime:
         """The entry's time in ``zone``."""
@@ -123,6 +126,7 @@ def _gathered(
                 timezone=first.timezone,
                 parts=tuple(part_of(p) for p in parts),
                 updated_at=updated(parts),
+                language=first.language or "",
             )
         )
     return sorted(entries, key=_order)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_instances"
-down_revision = "0006_history"
+down_revision = "0007_language"
 branch_labels = None
 depends_on = None
 
