@@ -55,6 +55,18 @@ def test_compact_shows_one_line_per_post_within_the_screen(campaign: Path) -> No
     assert "Join Dark Web workshop on 25 September:" in wide
 
 
+def test_compact_has_a_language_column_when_posts_have_languages(campaign: Path) -> None:
+    """The example posts some announcements in Greek too: each line says its language; a
+    campaign without languages has no such column."""
+    example = Path(__file__).parent.parent / "schedules" / "darkweb-2017.yaml"
+    wide = preview(str(example), "--compact", "-p", "mastodon", columns=160).stdout
+    lines = [line.split() for line in wide.splitlines() if " mastodon " in line]
+    assert "Lang" in wide.split("\n", 2)[1]
+    assert {line[4] for line in lines} == {"en", "el"}
+    without = preview(str(campaign), "--compact", columns=160).stdout
+    assert "Lang" not in without
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -141,11 +141,12 @@ def _summary(console: Console, posts: Sequence[Post], now: datetime) -> None:
     )
 
 
-# One line per post in `preview --compact`. When posts carry a language, its column is
-# (Column("Lang"), lambda post: post.language) here.
+# One line per post in `preview --compact`; the language column only when a post has one.
+LANGUAGE: tuple[Column, Callable[[Post], str]] = (Column("Lang"), lambda post: post.language or "")
 COMPACT: tuple[tuple[Column, Callable[[Post], str]], ...] = (
     (Column("Local time"), lambda post: f"{post.local_time:%a %Y-%m-%d %H:%M}"),
     (Column("Platform"), lambda post: post.platform),
+    LANGUAGE,
     (Column("Announcement", Fit.CUT), lambda post: post.announcement),
     (Column("Event", Fit.CUT), lambda post: post.event),
     (Column("Length", right=True), lambda post: f"{post.length}/{post.limit}"),
@@ -155,9 +156,14 @@ COMPACT: tuple[tuple[Column, Callable[[Post], str]], ...] = (
 
 def render_compact(console: Console, posts: Sequence[Post], now: datetime | None = None) -> None:
     """Print ``posts`` as a table, one line each, then the summary line."""
-    rows = [[Text(visible(cell(post)), style=_over(post)) for _, cell in COMPACT] for post in posts]
+    shown = (
+        COMPACT
+        if any(post.language for post in posts)
+        else tuple(cell for cell in COMPACT if cell is not LANGUAGE)
+    )
+    rows = [[Text(visible(cell(post)), style=_over(post)) for _, cell in shown] for post in posts]
     if rows:
-        table = fitted_table([column for column, _ in COMPACT], rows, console.width)
+        table = fitted_table([column for column, _ in shown], rows, console.width)
         console.print(table, crop=False)
     _summary(console, posts, now or datetime.now(UTC))
 
