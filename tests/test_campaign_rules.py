@@ -170,3 +170,24 @@ def test_a_regex_too_slow_to_search_is_refused(
     [problem] = _problems(path)
     assert "require.funding_statement.regex: the regular expression took over" in problem
     assert "simplify it" in problem
+
+
+def test_each_language_keeps_the_rule_on_its_own(tmp_path: Path) -> None:
+    """A campaign in two languages: the English post keeping the rule does not cover the
+    Dutch one; the error names the language and the Dutch variant's own line."""
+    data = campaign_data(
+        require={"funding_statement": "grant agreement No 700281"},
+        platforms=["mastodon"],
+        languages=["en", "nl"],
+        announcements=[
+            {"template": "hello", "at": "-1d 10:00", "languages": ["en"]},
+            {"template": "hello", "at": "-1d 10:00", "languages": ["nl"]},
+        ],
+    )
+    path = write_project(tmp_path, data, {**WITH_FUNDING, "nl/hello.j2": "Hallo"})
+    problems = _problems(path)
+    assert len(problems) == 1
+    assert (
+        "announcements[1]: rule require.funding_statement: the mastodon post in 'nl'"
+        in (problems[0])
+    )

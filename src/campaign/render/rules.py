@@ -53,12 +53,13 @@ def check_rules(campaign: Campaign, posts: Sequence[Post]) -> None:
     rules = _rules(campaign)
     if not rules:
         return
-    failing: dict[tuple[int, str, str], list[str]] = {}
+    failing: dict[tuple[int, str, str, str | None], list[str]] = {}
     for thread in _threads(campaign, posts):
         for rule in rules:
             if not rule.kept(thread):
-                events = failing.setdefault((thread.index, thread.some.platform, rule.name), [])
-                events.append(thread.some.event)
+                some = thread.some
+                key = (thread.index, some.platform, rule.name, some.language)
+                failing.setdefault(key, []).append(some.event)
     if failing:
         by_name = {rule.name: rule for rule in rules}
         raise InvalidCampaign(
@@ -131,29 +132,49 @@ def _found(campaign: Campaign, pattern: regex.Pattern[str], text: str) -> bool:
 
 
 def _threads(campaign: Campaign, posts: Sequence[Post]) -> list[_Thread]:
-    """``posts`` grouped into threads (a single post is a thread of one)."""
-    index_of = {a.name: index for index, a in enumerate(campaign.spec.announcements)}
-    parts: dict[tuple[str, str, str], list[Post]] = {}
+    """``posts`` grouped into threads (a single post is a thread of one); each language's
+    post is a thread of its own, made by the announcement that lists its language."""
+    parts: dict[tuple[str, str, str, str | None], list[Post]] = {}
     for post in posts:
-        parts.setdefault((post.event, post.announcement, post.platform), []).append(post)
-    return [_Thread(index_of[group[0].announcement], tuple(group)) for group in parts.values()]
+        key = (post.event, post.announcement, post.platform, post.language)
+        parts.setdefault(key, []).append(post)
+    return [_Thread(_index(campaign, group[0]), tuple(group)) for group in parts.values()]
+
+
+def _index(campaign: Campaign, post: Post) -> int:
+    """The index of the announcement that made ``post`` (several may share a name, each in
+    languages of its own)."""
+    return next(
+        index
+        for index, announcement in enumerate(campaign.spec.announcements)
+        if announcement.name == post.announcement
+        and (not announcement.languages or post.language in announcement.languages)
+    )
 
 
 def _problem(
-    campaign: Campaign, index: int, platform: str, name: str, events: list[str], rule: _Rule
+    campaign: Campaign,
+    index: int,
+    platform: str,
+    name: str,
+    language: str | None,
+    events: list[str],
+    rule: _Rule,
 ) -> Problem:
-    """The problem of one announcement on one platform breaking ``rule`` for ``events``."""
+    """The problem of one announcement on one platform (in one language) breaking ``rule``
+    for ``events``."""
     announcement = campaign.spec.announcements[index]
     shown = ", ".join(repr(event) for event in events[:_SHOWN_EVENTS])
     more = len(events) - _SHOWN_EVENTS
     if more > 0:
         shown += f" and {more} more"
     noun = "event" if len(events) == 1 else "events"
+    in_language = f" in {language!r}" if language else ""
     return Problem(
         file=campaign.path,
         line=campaign.line("announcements", index),
         field=f"announcements[{index}]",
-        message=f"rule require.{name}: the {platform} post of announcement "
+        message=f"rule require.{name}: the {platform} post{in_language} of announcement "
         f"{announcement.name!r} for {noun} {shown} {rule.breach}",
         hint=f"{rule.hint} (template {announcement.template})",
     )
