@@ -5,9 +5,11 @@ more than the database itself on the daemon's hot path, so the few statements ru
 (read a post, claim it, record its outcome) are written here once per dialect and executed
 on the driver's own connection: ``sqlite3`` and psycopg, both of which prepare a statement
 they see again. On SQLite each transaction takes a connection from the engine's pool (about
-10 µs); on PostgreSQL each thread of a daemon keeps one for these, since the pool's check
-that a connection is alive costs a round trip to the server per checkout (they are handed
-back when the engine is disposed, i.e. when the ledger is closed, or after an error).
+10 µs); on PostgreSQL each thread of a daemon keeps one for these, in autocommit mode, since
+the pool's check that a connection is alive costs a round trip per checkout, and so would
+the driver's own ``BEGIN``: a claim, or an outcome alone, is one statement there, one round
+trip. Kept connections are closed when the engine is disposed (the ledger closed) or after
+an error.
 
 The SQL must agree with how SQLAlchemy stores values in the ledger (see
 :mod:`campaign.store.schema`): on SQLite a time is the text ``YYYY-MM-DD HH:MM:SS.ffffff`` in
@@ -141,7 +143,7 @@ class _Dialect:
     """The SQL texts of one dialect and how its values are converted."""
 
     name: str
-    begin: str | None  # what starts a write transaction (None: the driver starts one)
+    begin: str  # what starts a transaction
     get: str
     claim: tuple[str, ...]  # the first returns the claimed row, or none
     finish: Mapping[str, tuple[str, ...]]  # the first's rowcount (or count) says if held
@@ -164,7 +166,7 @@ _SQLITE = _Dialect(
 )
 _POSTGRESQL = _Dialect(
     name="postgresql",
-    begin=None,
+    begin="BEGIN",
     get=_pyformat(_GET),
     claim=(_pyformat(_PG_CLAIM),),
     finish={state: (_pyformat(_pg_finish(state)),) for state in OUTCOME_SETS},
@@ -215,7 +217,7 @@ class HotPath:
 
     def get(self, post_id: str) -> QueuedPost | None:
         """The post with id ``post_id``, or ``None`` (a plain read, no write lock)."""
-        with self._cursor(write=False) as cursor:
+        with self._cursor(transaction=False) as cursor:
             cursor.execute(self._sql.get, {"post_id": post_id})
             row = cursor.fetchone()
         return self._post(row) if row else None
@@ -223,7 +225,8 @@ class HotPath:
     def claim(self, post_id: str, worker: str, now: datetime) -> Taken | None:
         """Move ``post_id`` from ``scheduled`` to ``sending`` for ``worker`` if it is due at
         ``now`` (one transaction, committed on return); ``None`` if it was not claimed."""
-        with self._cursor(write=True) as cursor:
+        # PostgreSQL's claim is one statement: a transaction of its own.
+        with self._cursor(transaction=len(self._sql.claim) > 1) as cursor:
             return self._claim(cursor, post_id, worker, now)
 
     def finish(
@@ -252,7 +255,7 @@ class HotPath:
             "counts": outcome.counts,
         }
         first, *rest = self._sql.finish[outcome.state]
-        with self._cursor(write=True) as cursor:
+        with self._cursor(transaction=bool(rest) or then_claim is not None) as cursor:
             cursor.execute(first, params)
             pg = self._sql.name == "postgresql"
             if (cursor.fetchone()[0] if pg else cursor.rowcount) != 1:
@@ -319,25 +322,25 @@ class HotPath:
     # --- connections ---------------------------------------------------------------------
 
     @contextmanager
-    def _cursor(self, *, write: bool) -> Iterator[Any]:
-        """A cursor on this thread's connection, in a transaction committed when the block
-        ends (rolled back, and the error wrapped as the Core's, when it fails)."""
-        sql = self._sql
-        turn = SQLITE_TURN if write and sql.begin else nullcontext()
-        with turn:
+    def _cursor(self, *, transaction: bool) -> Iterator[Any]:
+        """A cursor on a connection in autocommit mode: with ``transaction``, inside one
+        transaction committed when the block ends (on SQLite taking the process's turn), else
+        each statement commits on its own. On failure the transaction is rolled back and
+        the error raised as the Core's."""
+        sqlite = self._sql.name == "sqlite"
+        with SQLITE_TURN if transaction and sqlite else nullcontext():
             connection = self._connection()
             cursor = connection.cursor()
             try:
-                if write and sql.begin:
-                    cursor.execute(sql.begin)
+                if transaction:
+                    cursor.execute(self._sql.begin)
                 yield cursor
-                if write or sql.name == "postgresql":  # SQLite reads hold no transaction
-                    connection.commit()
-            except self._error as exc:
+                if transaction:
+                    cursor.execute("COMMIT")
+            except BaseException as exc:
                 self._abandon(connection)
-                raise DBAPIError.instance(None, None, exc, self._error) from exc
-            except BaseException:
-                self._abandon(connection)
+                if isinstance(exc, self._error):
+                    raise DBAPIError.instance(None, None, exc, self._error) from exc
                 raise
             finally:
                 cursor.close()
@@ -345,11 +348,15 @@ class HotPath:
                 connection.close()  # back to the pool
 
     def _connection(self) -> PoolProxiedConnection:
+        """This thread's connection (PostgreSQL), or one from the pool (SQLite, whose
+        connections the engine already puts in autocommit mode)."""
         key = threading.get_ident()
         connection = self._held.get(key)
         if connection is None:
             try:
                 connection = self._engine.raw_connection()
+                if self._keep:
+                    connection.driver_connection.autocommit = True  # type: ignore[union-attr]
             except self._error as exc:
                 raise DBAPIError.instance(None, None, exc, self._error) from exc
             if self._keep:
@@ -358,9 +365,13 @@ class HotPath:
         return connection
 
     def _abandon(self, connection: PoolProxiedConnection) -> None:
-        """Roll back after a failure and let go of the connection (a new one is taken next)."""
-        with self._lock:
-            self._held.pop(threading.get_ident(), None)
+        """Let go of a connection after a failure: a kept one is closed (a new one is taken
+        next), one from the pool goes back to it rolled back."""
+        if self._keep:
+            with self._lock:
+                self._held.pop(threading.get_ident(), None)
+            connection.invalidate()
+            return
         try:
             connection.rollback()
             connection.close()
