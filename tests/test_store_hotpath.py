@@ -103,6 +103,8 @@ def test_an_outcome_claims_the_next_post_in_its_transaction(ledger: Ledger) -> N
     hot = HotPath(ledger.engine)
     assert hot.claim(first.id, ME, NOW) is not None
     sent = Outcome(SENT, "sent", remote_id="r1")
+    assert hot.finish(first.id, "host:2:bbbb", NOW, sent, then_claim=second.id) == (False, None)
+    assert ledger.get(second.id).state == SCHEDULED, "nothing claimed without the outcome"
     recorded, taken = hot.finish(first.id, ME, NOW, sent, then_claim=second.id)
     assert recorded
     assert taken is not None

@@ -73,19 +73,27 @@ _CLAIMED_EVENT = (
     f"VALUES (:post_id, :now, '{SCHEDULED}', '{SENDING}', :worker, 'claimed', NULL)"
 )
 _POSTS_COLUMNS = ", ".join(f"posts.{name}" for name in _COLUMNS.split(", "))
-# PostgreSQL: the claim, its attempt and its history row in one statement (one round trip).
-_PG_CLAIM = (
-    "WITH free AS (SELECT id FROM posts WHERE id = :post_id AND "
-    f"{_DUE} FOR UPDATE SKIP LOCKED), "
-    f"claimed AS (UPDATE posts SET state = '{SENDING}', claimed_by = :worker, "
-    "claimed_at = :now, updated_at = :now FROM free WHERE posts.id = free.id AND "
-    f"posts.state = '{SCHEDULED}' RETURNING {_POSTS_COLUMNS}), "
-    "attempt AS (INSERT INTO attempts (post_id, worker, started_at) "
-    "SELECT id, :worker, :now FROM claimed), "
-    "history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, reason, "
-    f"error) SELECT id, :now, '{SCHEDULED}', '{SENDING}', :worker, 'claimed', NULL FROM claimed) "
-    "SELECT * FROM claimed"
-)
+
+
+def _pg_claiming(post_id: str, guard: str = "") -> str:
+    """PostgreSQL: the claim of ``:<post_id>`` (if ``guard`` holds), its attempt and its
+    history row, as CTEs ending in ``claimed`` (the row as the claim left it)."""
+    return (
+        f"free AS (SELECT id FROM posts WHERE id = :{post_id} AND {_DUE}{guard} "
+        "FOR UPDATE SKIP LOCKED), "
+        f"claimed AS (UPDATE posts SET state = '{SENDING}', claimed_by = :worker, "
+        "claimed_at = :now, updated_at = :now FROM free WHERE posts.id = free.id AND "
+        f"posts.state = '{SCHEDULED}' RETURNING {_POSTS_COLUMNS}), "
+        "attempt AS (INSERT INTO attempts (post_id, worker, started_at) "
+        "SELECT id, :worker, :now FROM claimed), "
+        "claim_history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, "
+        f"reason, error) SELECT id, :now, '{SCHEDULED}', '{SENDING}', :worker, 'claimed', NULL "
+        "FROM claimed)"
+    )
+
+
+# PostgreSQL: the claim with its rows in one statement (one round trip, no BEGIN needed).
+_PG_CLAIM = f"WITH {_pg_claiming('post_id')} SELECT * FROM claimed"
 
 # What each outcome sets on the post (besides releasing the claim).
 OUTCOME_SETS = {
@@ -120,16 +128,34 @@ _FINISHED_EVENT = (
 )
 
 
-def _pg_finish(state: str) -> str:
-    """PostgreSQL: the outcome, closing the attempt and the history row in one statement."""
+def _pg_finishing(state: str) -> str:
+    """PostgreSQL: the outcome, closing the attempt and the history row, as CTEs ending in
+    ``done`` (the post's id if this worker held it)."""
     return (
-        f"WITH done AS (UPDATE posts SET {OUTCOME_SETS[state]}, claimed_by = NULL, "
+        f"done AS (UPDATE posts SET {OUTCOME_SETS[state]}, claimed_by = NULL, "
         f"claimed_at = NULL, updated_at = :now WHERE {_HELD} RETURNING id), "
         "closed AS (UPDATE attempts SET finished_at = :now, outcome = :outcome, error = :error "
         "WHERE post_id IN (SELECT id FROM done) AND finished_at IS NULL), "
         "history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, "
         f"reason, error) SELECT id, :now, '{SENDING}', :state, :worker, :outcome, :error "
-        "FROM done) SELECT count(*) FROM done"
+        "FROM done)"
+    )
+
+
+def _pg_finish(state: str) -> str:
+    """PostgreSQL: the outcome in one statement; one row: 1 if recorded, else 0."""
+    return f"WITH {_pg_finishing(state)} SELECT count(*) FROM done"
+
+
+def _pg_finish_then_claim(state: str) -> str:
+    """PostgreSQL: the outcome and, if it was recorded, the claim of ``:next_id``, in one
+    statement; one row: 1 if recorded (else 0), then the claimed post's columns (NULL if
+    none was claimed)."""
+    claiming = _pg_claiming("next_id", " AND EXISTS (SELECT 1 FROM done)")
+    return (
+        f"WITH {_pg_finishing(state)}, {claiming} "
+        "SELECT (SELECT count(*) FROM done), claimed.* FROM (SELECT 1) AS one "
+        "LEFT JOIN claimed ON true"
     )
 
 
@@ -147,6 +173,8 @@ class _Dialect:
     get: str
     claim: tuple[str, ...]  # the first returns the claimed row, or none
     finish: Mapping[str, tuple[str, ...]]  # the first's rowcount (or count) says if held
+    # PostgreSQL: an outcome and the next claim as one statement (see _pg_finish_then_claim)
+    finish_then_claim: Mapping[str, str]
 
     def images(self, count: int) -> str:
         """Select the bytes of ``count`` images by their SHA-256 (``:s0``, ``:s1``…)."""
@@ -163,6 +191,7 @@ _SQLITE = _Dialect(
     get=_GET,
     claim=(_CLAIM, _OPEN_ATTEMPT, _CLAIMED_EVENT),
     finish={state: (_finish(state), _CLOSE_ATTEMPT, _FINISHED_EVENT) for state in OUTCOME_SETS},
+    finish_then_claim={},
 )
 _POSTGRESQL = _Dialect(
     name="postgresql",
@@ -170,6 +199,7 @@ _POSTGRESQL = _Dialect(
     get=_pyformat(_GET),
     claim=(_pyformat(_PG_CLAIM),),
     finish={state: (_pyformat(_pg_finish(state)),) for state in OUTCOME_SETS},
+    finish_then_claim={s: _pyformat(_pg_finish_then_claim(s)) for s in OUTCOME_SETS},
 )
 
 
@@ -253,7 +283,16 @@ class HotPath:
             "not_before": self._time(outcome.not_before),
             "error": outcome.error,
             "counts": outcome.counts,
+            "next_id": then_claim,
         }
+        one_statement = self._sql.finish_then_claim.get(outcome.state)
+        if then_claim is not None and one_statement is not None:
+            with self._cursor(transaction=False) as cursor:
+                cursor.execute(one_statement, params)
+                held, *row = cursor.fetchone()
+                if held != 1:
+                    return False, None
+                return True, self._taken(cursor, row) if row[0] is not None else None
         first, *rest = self._sql.finish[outcome.state]
         with self._cursor(transaction=bool(rest) or then_claim is not None) as cursor:
             cursor.execute(first, params)
@@ -277,7 +316,11 @@ class HotPath:
             return None
         for sql in rest:
             cursor.execute(sql, params)
-        post = self._post(rows[0])
+        return self._taken(cursor, rows[0])
+
+    def _taken(self, cursor: Any, row: Sequence[Any]) -> Taken:
+        """A claimed post from its row, with its images' bytes (read with ``cursor``)."""
+        post = self._post(row)
         images: tuple[Image, ...] = ()
         missing: tuple[str, ...] = ()
         if post.media:
