@@ -64,3 +64,29 @@ def test_each_post_reaches_its_platform_with_its_language(
 
 def _tuple(langs: list[str] | None) -> tuple[str, ...] | None:
     return tuple(langs) if langs is not None else None
+
+
+def test_a_thread_in_a_second_language_goes_out_whole_as_replies(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    daemon_settings: Callable[..., DaemonSettings],
+    open_runtime: Callable[..., Runtime],
+) -> None:
+    """The Greek parts have the language in their ids; the daemon still finds the next part
+    and sends it as a reply to the first."""
+    data = campaign_data(platforms=["mastodon"], **TWO_LANGUAGES)
+    template = {"hello.j2": "{{ event.title }}\n---\n{{ event.starts | date }}"}
+    posts = plan_files([write_project(tmp_path, data, template)])
+    with FakeMastodon() as mastodon:
+        for name, value in mastodon_env(mastodon).items():
+            monkeypatch.setenv(name, value)
+        runtime = open_runtime(daemon_settings())
+        due = posts[0].scheduled_at
+        runtime.ledger.sync(posts, now=due - timedelta(days=1))
+        runtime.clock.offset = due - datetime.now(UTC)
+        run_once(runtime)
+        assert {post.state for post in runtime.ledger.list()} == {"sent"}
+        by_text = {status["text"]: status for status in mastodon.statuses}
+        first, second = by_text["Εργαστήριο Dark Web"], by_text["26 Σεπτεμβρίου 2017"]
+        assert second["in_reply_to_id"] == first["id"]
+        assert len(mastodon.statuses) == 4

@@ -94,6 +94,18 @@ class DryRunLedger(WorkerLedger):
         note = {"remote_id": remote_id, "remote_url": url, "sent_at": now}
         return self._note(post, SENT, "would be published", **note)
 
+    def sent_then_claim(
+        self,
+        post: QueuedPost,
+        now: datetime,
+        remote_id: str,
+        url: str | None,
+        next_id: str | None = None,
+        found: bool = False,
+    ) -> tuple[bool, ClaimedPost | None]:
+        recorded = self.mark_sent(post, now, remote_id, url, found)
+        return recorded, self.claim(next_id, now) if recorded and next_id else None
+
     def reschedule(
         self,
         post: QueuedPost,

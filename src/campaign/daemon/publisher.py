@@ -4,6 +4,10 @@ The rules that make a post go out exactly once and on time live here:
 
 - a post is claimed (``scheduled`` → ``sending``, atomically) before its platform is called,
   and only while holding its account's lane, so at most one post per account is in flight;
+  the thread holding the lane records a sent post and claims the account's next one (the next
+  part of its thread, else the first post waiting for the lane) in one transaction, then sends
+  that one too: one commit per post instead of two, and still one post per account in
+  ``sending``;
 - what goes out is what the claim returned (the row as the claim left it, its images' bytes
   from the ledger), never an earlier read: a post ``campaign schedule`` edited while it
   waited for its lane goes out as edited, or waits for its new time;
@@ -36,9 +40,10 @@ from campaign.daemon.config import DaemonSettings
 from campaign.daemon.connections import Connections
 from campaign.daemon.identity import WorkerId, is_gone, live_workers
 from campaign.daemon.logs import event
-from campaign.daemon.ratelimits import AccountGate
+from campaign.daemon.ratelimits import AccountGate, Lane
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
 from campaign.platforms.images import Image
+from campaign.render.post import post_id as part_id
 from campaign.store.cards import cards_for
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
@@ -46,6 +51,15 @@ from campaign.store.worker import Claim, ClaimedPost, WorkerLedger
 
 # Writes of an outcome tried once stopping was asked for, before giving up (and saying so).
 WRITE_TRIES_WHEN_STOPPING = 5
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    """A post ready to be claimed once its account's lane is free: what it replies to."""
+
+    post_id: str
+    reply_to: str | None
+    thread_root: str | None
 
 
 @dataclass
@@ -134,38 +148,51 @@ class Publisher:
     def _send(
         self, post_id: str, adapter: Adapter, reply_to: str | None, thread_root: str | None
     ) -> QueuedPost | datetime | None:
+        """Claim and publish ``post_id`` in its account's lane, then the posts claimed with
+        each outcome; the last post sent, a time when the account must wait, or ``None``."""
         account = adapter.account_key
         blocked = self.gate.blocked_until(account, self.clock.now())
         if blocked is not None:
             return blocked
-        with self.gate.lane(account):
+        lane = self.gate.lane(account)
+        with lane.turn(post_id, _Ticket(post_id, reply_to, thread_root)) as mine:
+            if not mine:
+                return None  # the thread that held the lane sent it (or found it taken)
             blocked = self.gate.blocked_until(account, self.clock.now())
             if blocked is not None:
                 return blocked
             if self.stopping.is_set():
                 return None
+            ticket = _Ticket(post_id, reply_to, thread_root)
             claimed = self.book.claim(post_id, self.clock.now())
-            if claimed is None:
-                return None
-            self._track(post_id, True)
-            try:
-                sent = self._publish_claimed(claimed, adapter, reply_to, thread_root)
-            finally:
-                self._track(post_id, False)
-            return claimed.post if sent else None
+            last_sent = None
+            while claimed is not None:
+                self._track(claimed.post.id, True)
+                try:
+                    sent, following = self._publish_claimed(claimed, adapter, ticket, lane)
+                finally:
+                    self._track(claimed.post.id, False)
+                if sent:
+                    last_sent = claimed.post
+                claimed, ticket = following or (None, ticket)
+            return last_sent
 
     def _publish_claimed(
-        self, claimed: ClaimedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
-    ) -> bool:
+        self, claimed: ClaimedPost, adapter: Adapter, ticket: _Ticket, lane: Lane
+    ) -> tuple[bool, tuple[ClaimedPost, _Ticket] | None]:
         """Call the platform for a post this worker holds in ``sending`` with exactly what the
-        claim returned, and record what happened; the caller holds the account's lane."""
+        claim returned, and record what happened; the caller holds the account's lane.
+
+        Returns whether it was sent, and the post claimed with its outcome (see
+        :meth:`_successor`) with what it replies to.
+        """
         post = claimed.post
         if claimed.missing:
             why = _missing_images(post, claimed.missing)
             now = self.clock.now()
             self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
-            return False
-        outgoing = outgoing_of(post, claimed.images, reply_to, thread_root)
+            return False, None
+        outgoing = outgoing_of(post, claimed.images, ticket.reply_to, ticket.thread_root)
         card = adapter.card_link(post.text) if not claimed.images else None
         try:
             if card is not None:  # the card read at `schedule`, if the page could be read
@@ -174,16 +201,42 @@ class Publisher:
         except RateLimited as exc:
             self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))
             self._settle(post, adapter, outgoing, exc)
-            return False
+            return False, None
         except Exception as exc:  # any other failure, even an adapter bug, is settled
             self._settle(post, adapter, outgoing, exc)
-            return False
+            return False, None
         now = self.clock.now()
-        return self._record(
-            post,
-            f"sent as {receipt.remote_id}",
-            lambda: self.book.mark_sent(post, now, receipt.remote_id, receipt.url),
-        )
+        following = self._successor(post, receipt.remote_id, ticket, lane)
+        next_id = following.post_id if following else None
+        taken: ClaimedPost | None = None
+
+        def record() -> bool:
+            nonlocal taken
+            recorded, taken = self.book.sent_then_claim(
+                post, now, receipt.remote_id, receipt.url, next_id
+            )
+            return recorded
+
+        sent = self._record(post, f"sent as {receipt.remote_id}", record)
+        return sent, (taken, following) if taken is not None and following else None
+
+    def _successor(
+        self, post: QueuedPost, remote_id: str, ticket: _Ticket, lane: Lane
+    ) -> _Ticket | None:
+        """The account's next post, to claim with ``post``'s outcome: the next part of its
+        thread (replying to it), else the first post waiting for the lane; ``None`` once
+        stopping. A part is due once the part before it is sent, so the grace window (checked
+        against its time or the previous part's, the later) cannot have passed for it."""
+        if self.stopping.is_set():
+            return None
+        if post.thread < post.thread_size:
+            plan = (post.campaign, post.event, post.announcement, post.platform)
+            root = remote_id if post.thread == 1 else ticket.thread_root
+            # A post in another language than its campaign's main one has it in its id.
+            language = post.language if post.id != part_id(*plan, post.thread) else None
+            return _Ticket(part_id(*plan, post.thread + 1, language), remote_id, root)
+        waiting: _Ticket | None = lane.take_next()
+        return waiting
 
     def _settle(
         self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception

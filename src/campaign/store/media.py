@@ -9,7 +9,7 @@ their alt text; the daemon reads the bytes back when it claims the post (:func:`
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -88,6 +88,14 @@ def images_of(
     if shas:
         for sha, media_type, data in connection.execute(_BYTES, {"b_shas": shas}):
             found[sha] = (media_type, data)
+    return matched_images(media, found)
+
+
+def matched_images(
+    media: Sequence[StoredImage], found: Mapping[str, tuple[str, bytes]]
+) -> tuple[tuple[Image, ...], tuple[str, ...]]:
+    """The images ``media`` names, given ``found`` (SHA-256 -> type and bytes, as read from
+    the ledger), and the paths of those not found."""
     images: list[Image] = []
     missing: list[str] = []
     for item in media:

@@ -10,8 +10,10 @@ read in the same transaction): what is claimed is what is sent, even when ``camp
 schedule`` edited the post a moment before. Each move writes or closes an ``attempts`` row
 and logs one line on logger ``campaign.daemon``.
 
-The statements a publishing daemon runs per post are built once, with bound parameters, and on
-SQLite the threads of one process take turns through a lock (see :meth:`_transaction`).
+The statements a publishing daemon runs per post (read, claim, outcome) are plain DB-API SQL
+in :mod:`campaign.store.hotpath`; an outcome may carry the claim of the account's next post in
+its transaction (:meth:`WorkerLedger.mark_sent`). On SQLite the threads of one process take
+turns through a lock (see :meth:`_transaction`).
 """
 
 from __future__ import annotations
@@ -20,25 +22,22 @@ import logging
 import os
 import secrets
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, Table, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.dml import Update
-from sqlalchemy.sql.elements import BindParameter
 
 from campaign.platforms.images import Image
 from campaign.render.post import post_id
 from campaign.store import history
 from campaign.store.engine import is_sqlite
-from campaign.store.media import images_of
+from campaign.store.hotpath import SQLITE_TURN, HotPath, Outcome, Taken
 from campaign.store.queued import QueuedPost
-from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow, UTCDateTime
+from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
 
 log = logging.getLogger("campaign.daemon")
@@ -46,11 +45,6 @@ log = logging.getLogger("campaign.daemon")
 _posts = cast(Table, PostRow.__table__)
 _attempts = cast(Table, AttemptRow.__table__)
 _beats = cast(Table, HeartbeatRow.__table__)
-
-# SQLite lets one writer in at a time and makes the others sleep and retry (1 ms, then
-# longer); every transaction of ours begins IMMEDIATE (see campaign.store.engine), so the
-# threads of this process queue here instead and each goes in the moment it is free.
-_SQLITE_TURN = threading.Lock()
 
 
 class HasEngine(Protocol):
@@ -131,7 +125,7 @@ def heartbeats(ledger: HasEngine) -> list[Heartbeat]:
 @contextmanager
 def _transaction(engine: Engine) -> Iterator[Connection]:
     """One transaction, committed when the block ends (rolled back on error)."""
-    turn = _SQLITE_TURN if is_sqlite(engine) else nullcontext()
+    turn = SQLITE_TURN if is_sqlite(engine) else nullcontext()
     with turn, engine.begin() as connection:
         yield connection
 
@@ -139,9 +133,6 @@ def _transaction(engine: Engine) -> Iterator[Connection]:
 def _log(level: int, event: str, post: QueuedPost, state: str, message: str, **extra: Any) -> None:
     fields = {"event": event, "post_id": post.id, "platform": post.platform, "state": state}
     log.log(level, message, extra={"fields": {**fields, **extra}})
-
-
-# --- the statements run for every post, built once ----------------------------------------
 
 
 def _ready(before: Any) -> ColumnElement[bool]:
@@ -153,56 +144,6 @@ def _ready(before: Any) -> ColumnElement[bool]:
     )
 
 
-_NOW = bindparam("b_now", type_=UTCDateTime())
-_GET = select(_posts).where(_posts.c.id == bindparam("b_post_id"))
-_CLAIM = (
-    update(_posts)
-    .where(_posts.c.id == bindparam("b_post_id"), _ready(_NOW))
-    .values(state=SENDING, claimed_by=bindparam("b_worker"), claimed_at=_NOW, updated_at=_NOW)
-    .returning(*_posts.c)
-)
-_OPEN_ATTEMPT = insert(_attempts).values(
-    post_id=bindparam("b_post_id"), worker=bindparam("b_worker"), started_at=_NOW
-)
-_CLOSE_ATTEMPT = (
-    update(_attempts)
-    .where(_attempts.c.post_id == bindparam("b_post_id"), _attempts.c.finished_at.is_(None))
-    .values(finished_at=_NOW, outcome=bindparam("b_outcome"), error=bindparam("b_error"))
-)
-
-
-def _finishing(**values: Any) -> Update:
-    """The update moving a post out of ``sending``, if the worker given still holds it."""
-    held = and_(
-        _posts.c.id == bindparam("b_post_id"),
-        _posts.c.state == SENDING,
-        _posts.c.claimed_by == bindparam("b_worker"),
-    )
-    return (
-        update(_posts)
-        .where(held)
-        .values(claimed_by=None, claimed_at=None, updated_at=_NOW, **values)
-    )
-
-
-_ERROR: BindParameter[str | None] = bindparam("b_error")
-_SENT = _finishing(
-    state=SENT,
-    remote_id=bindparam("b_remote_id"),
-    remote_url=bindparam("b_remote_url"),
-    sent_at=_NOW,
-    last_error=None,
-)
-_RESCHEDULED = _finishing(
-    state=SCHEDULED,
-    not_before=bindparam("b_not_before", type_=UTCDateTime()),
-    last_error=_ERROR,
-    attempts=_posts.c.attempts + bindparam("b_counts"),
-)
-_FAILED = _finishing(state=FAILED, last_error=_ERROR, attempts=_posts.c.attempts + 1)
-_UNKNOWN = _finishing(state=UNKNOWN, last_error=_ERROR)
-
-
 class WorkerLedger:
     """The ledger as one daemon, ``worker``, reads and moves it."""
 
@@ -210,14 +151,13 @@ class WorkerLedger:
         self.engine = ledger.engine
         self.worker = worker
         self.me = str(worker)
+        self._hot = HotPath(ledger.engine)
 
     # --- reads ---------------------------------------------------------------------------
 
     def get(self, post_id: str) -> QueuedPost | None:
         """The post with id ``post_id``, or ``None``."""
-        with _transaction(self.engine) as connection:
-            row = connection.execute(_GET, {"b_post_id": post_id}).mappings().first()
-        return QueuedPost.from_row(row) if row else None
+        return self._hot.get(post_id)
 
     def next_part(self, post: QueuedPost) -> QueuedPost | None:
         """The thread part that replies to ``post``, or ``None`` after the last part."""
@@ -278,22 +218,8 @@ class WorkerLedger:
         time) is still ahead is not claimed either. The content returned is the row as the
         update left it, never an earlier read.
         """
-        params = {"b_post_id": post_id, "b_worker": self.me, "b_now": now}
-        with _transaction(self.engine) as connection:
-            row = connection.execute(_CLAIM, params).mappings().first()
-            if row is None:
-                return None
-            post = QueuedPost.from_row(row)
-            images, missing = images_of(connection, post.media) if post.media else ((), ())
-            connection.execute(_OPEN_ATTEMPT, params)
-            moved = history.change(
-                post_id, SCHEDULED, SENDING, now, worker=self.me, reason="claimed"
-            )
-            history.record(connection, [moved])
-        _log(
-            logging.INFO, "claimed", post, SENDING, "publishing", worker=self.me, thread=post.thread
-        )
-        return ClaimedPost(post, images, missing)
+        taken = self._hot.claim(post_id, self.me, now)
+        return self._claimed(taken) if taken else None
 
     def take_over(self, stuck: Claim, now: datetime) -> bool:
         """Make this worker the holder of a post a dead worker left in ``sending``.
@@ -334,13 +260,27 @@ class WorkerLedger:
         found: bool = False,
     ) -> bool:
         """Record ``post`` as published as ``remote_id`` at ``url`` (``found``: by a look-back)."""
-        outcome = "found" if found else "sent"
-        remote = {"remote_id": remote_id, "remote_url": url}
-        if not self._finish(_SENT, post, now, outcome, SENT, **remote):
-            return False
-        how = "found on the platform by look-back" if found else "published"
-        _log(logging.INFO, "sent", post, SENT, how, remote_id=remote_id, url=url)
-        return True
+        return self.sent_then_claim(post, now, remote_id, url, found=found)[0]
+
+    def sent_then_claim(
+        self,
+        post: QueuedPost,
+        now: datetime,
+        remote_id: str,
+        url: str | None,
+        next_id: str | None = None,
+        found: bool = False,
+    ) -> tuple[bool, ClaimedPost | None]:
+        """Record ``post`` as sent (see :meth:`mark_sent`) and, in the same transaction, claim
+        ``next_id`` (see :meth:`claim`): the account's next post, whose claim then costs no
+        commit of its own. Returns whether ``post`` was recorded, and the next post if claimed.
+        """
+        outcome = Outcome(SENT, "found" if found else "sent", remote_id=remote_id, remote_url=url)
+        recorded, taken = self._finish(post, now, outcome, next_id)
+        if recorded:
+            how = "found on the platform by look-back" if found else "published"
+            _log(logging.INFO, "sent", post, SENT, how, remote_id=remote_id, url=url)
+        return recorded, self._claimed(taken) if taken else None
 
     def reschedule(
         self,
@@ -355,13 +295,13 @@ class WorkerLedger:
         ``counts`` adds one to the post's failed attempts (a retryable error); a rate limit is
         the account's, not the post's, and does not count.
         """
-        outcome = "retry" if counts else "rate_limited"
-        params = {"not_before": not_before, "error": error, "counts": int(counts)}
-        if not self._finish(_RESCHEDULED, post, now, outcome, SCHEDULED, **params):
+        word = "retry" if counts else "rate_limited"
+        outcome = Outcome(SCHEDULED, word, not_before=not_before, error=error, counts=int(counts))
+        if not self._finish(post, now, outcome)[0]:
             return False
         _log(
             logging.WARNING,
-            outcome,
+            word,
             post,
             SCHEDULED,
             f"{error}; next try at {not_before.isoformat(timespec='seconds')}",
@@ -372,14 +312,14 @@ class WorkerLedger:
 
     def mark_failed(self, post: QueuedPost, now: datetime, error: str) -> bool:
         """Record that ``post`` cannot be published (``error`` says what a person should do)."""
-        if not self._finish(_FAILED, post, now, "failed", FAILED, error=error):
+        if not self._finish(post, now, Outcome(FAILED, "failed", error=error))[0]:
             return False
         _log(logging.ERROR, "failed", post, FAILED, error, attempts=post.attempts + 1)
         return True
 
     def mark_unknown(self, post: QueuedPost, now: datetime, error: str) -> bool:
         """Record that ``post`` may or may not be on its platform: a person must look."""
-        if not self._finish(_UNKNOWN, post, now, "unknown", UNKNOWN, error=error):
+        if not self._finish(post, now, Outcome(UNKNOWN, "unknown", error=error))[0]:
             return False
         message = f"{error}; check the account, then run 'campaign resolve {post.id}'"
         _log(logging.ERROR, "unknown", post, UNKNOWN, message)
@@ -456,42 +396,30 @@ class WorkerLedger:
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _claimed(self, taken: Taken) -> ClaimedPost:
+        """What a claim returns, logged."""
+        post = taken.post
+        _log(
+            logging.INFO, "claimed", post, SENDING, "publishing", worker=self.me, thread=post.thread
+        )
+        return ClaimedPost(post, taken.images, taken.missing)
+
     def _finish(
-        self,
-        move: Update,
-        post: QueuedPost,
-        now: datetime,
-        outcome: str,
-        state: str,
-        **params: Any,
-    ) -> bool:
-        """Make ``move`` (one of the statements above) and close the post's open attempt.
+        self, post: QueuedPost, now: datetime, outcome: Outcome, next_id: str | None = None
+    ) -> tuple[bool, Taken | None]:
+        """Record ``outcome`` for ``post`` and close its open attempt (then claim ``next_id``).
 
         False, logged at ERROR, when this worker no longer holds ``post`` (another daemon
-        took it over): then nothing is recorded here.
+        took it over): then nothing is recorded here, and nothing claimed.
         """
-        values = {"b_post_id": post.id, "b_worker": self.me, "b_now": now, "b_outcome": outcome}
-        values.update({f"b_{name}": value for name, value in params.items()})
-        values.setdefault("b_error", None)
-        with _transaction(self.engine) as connection:
-            if connection.execute(move, values).rowcount == 1:
-                connection.execute(_CLOSE_ATTEMPT, values)
-                moved = history.change(
-                    post.id,
-                    SENDING,
-                    state,
-                    now,
-                    worker=self.me,
-                    reason=outcome,
-                    error=params.get("error"),
-                )
-                history.record(connection, [moved])
-                return True
-        _log(
-            logging.ERROR,
-            "claim_lost",
-            post,
-            SENDING,
-            f"no longer held by {self.me}; its outcome ({outcome}) was not recorded here",
-        )
-        return False
+        recorded, taken = self._hot.finish(post.id, self.me, now, outcome, next_id)
+        if not recorded:
+            _log(
+                logging.ERROR,
+                "claim_lost",
+                post,
+                SENDING,
+                f"no longer held by {self.me}; its outcome ({outcome.outcome}) was not recorded "
+                "here",
+            )
+        return recorded, taken

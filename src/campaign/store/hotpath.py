@@ -1,0 +1,439 @@
+"""The statements a publishing daemon runs for every post, as plain DB-API SQL.
+
+SQLAlchemy's execution layer (compiling, caching, processing each parameter and row) cost
+more than the database itself on the daemon's hot path, so the few statements run per post
+(read a post, claim it, record its outcome) are written here once per dialect and executed
+on the driver's own connection: ``sqlite3`` and psycopg, both of which prepare a statement
+they see again. On SQLite each transaction takes a connection from the engine's pool (about
+10 µs); on PostgreSQL each thread of a daemon keeps one for these, in autocommit mode, since
+the pool's check that a connection is alive costs a round trip per checkout, and so would
+the driver's own ``BEGIN``: a claim, or an outcome alone, is one statement there, one round
+trip. Kept connections are closed when the engine is disposed (the ledger closed) or after
+an error.
+
+The SQL must agree with how SQLAlchemy stores values in the ledger (see
+:mod:`campaign.store.schema`): on SQLite a time is the text ``YYYY-MM-DD HH:MM:SS.ffffff`` in
+UTC and JSON columns are text; on PostgreSQL times are ``timestamptz`` and JSON is parsed by
+the driver. ``tests/test_store_hotpath.py`` checks both dialects against the Core reads.
+
+Guarantees kept: a claim is one transaction (``UPDATE … WHERE state = 'scheduled' …
+RETURNING``, its attempt and history rows, its images' bytes), committed before the caller
+publishes; an outcome is one transaction guarded by the worker holding the claim; and an
+outcome may carry the claim of the post to send next in the same transaction, so the account's
+next post costs no commit of its own. On PostgreSQL the claim skips a row another daemon is
+claiming at that moment (``FOR UPDATE SKIP LOCKED``) rather than queueing behind it.
+"""
+
+# ruff: noqa: S608 - the SQL is built from constants only; every value is a bound parameter
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import PoolProxiedConnection
+
+from campaign.platforms.images import Image
+from campaign.store.media import matched_images
+from campaign.store.queued import QueuedPost, StoredImage
+from campaign.store.states import FAILED, SCHEDULED, SENDING, SENT, UNKNOWN
+
+# SQLite lets one writer in at a time and makes the others sleep and retry (1 ms, then
+# longer); every transaction of ours begins IMMEDIATE, so the threads of this process queue
+# here instead and each goes in the moment it is free.
+SQLITE_TURN = threading.Lock()
+
+# The columns of a QueuedPost, in its field order (but its ``tries``, which only
+# ``Ledger.list`` counts), then its ``language``.
+_COLUMNS = (
+    "id, campaign, event, announcement, platform, state, scheduled_at, not_before, timezone, "
+    "text, media, links, thread, thread_size, previous_id, root_id, attempts, remote_id, "
+    "remote_url, last_error, updated_at, sent_at, source, language"
+)
+_DUE = (
+    f"state = '{SCHEDULED}' AND scheduled_at <= :now AND (not_before IS NULL OR not_before <= :now)"
+)
+_GET = f"SELECT {_COLUMNS} FROM posts WHERE id = :post_id"
+_CLAIM = (
+    f"UPDATE posts SET state = '{SENDING}', claimed_by = :worker, claimed_at = :now, "
+    f"updated_at = :now WHERE id = :post_id AND {_DUE} RETURNING {_COLUMNS}"
+)
+_OPEN_ATTEMPT = (
+    "INSERT INTO attempts (post_id, worker, started_at) VALUES (:post_id, :worker, :now)"
+)
+_CLAIMED_EVENT = (
+    "INSERT INTO post_events (post_id, at, old_state, new_state, worker, reason, error) "
+    f"VALUES (:post_id, :now, '{SCHEDULED}', '{SENDING}', :worker, 'claimed', NULL)"
+)
+_POSTS_COLUMNS = ", ".join(f"posts.{name}" for name in _COLUMNS.split(", "))
+
+
+def _pg_claiming(post_id: str, guard: str = "") -> str:
+    """PostgreSQL: the claim of ``:<post_id>`` (if ``guard`` holds), its attempt and its
+    history row, as CTEs ending in ``claimed`` (the row as the claim left it)."""
+    return (
+        f"free AS (SELECT id FROM posts WHERE id = :{post_id} AND {_DUE}{guard} "
+        "FOR UPDATE SKIP LOCKED), "
+        f"claimed AS (UPDATE posts SET state = '{SENDING}', claimed_by = :worker, "
+        "claimed_at = :now, updated_at = :now FROM free WHERE posts.id = free.id AND "
+        f"posts.state = '{SCHEDULED}' RETURNING {_POSTS_COLUMNS}), "
+        "attempt AS (INSERT INTO attempts (post_id, worker, started_at) "
+        "SELECT id, :worker, :now FROM claimed), "
+        "claim_history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, "
+        f"reason, error) SELECT id, :now, '{SCHEDULED}', '{SENDING}', :worker, 'claimed', NULL "
+        "FROM claimed)"
+    )
+
+
+# PostgreSQL: the claim with its rows in one statement (one round trip, no BEGIN needed).
+_PG_CLAIM = f"WITH {_pg_claiming('post_id')} SELECT * FROM claimed"
+
+# What each outcome sets on the post (besides releasing the claim).
+OUTCOME_SETS = {
+    SENT: (
+        f"state = '{SENT}', remote_id = :remote_id, remote_url = :remote_url, sent_at = :now, "
+        "last_error = NULL"
+    ),
+    SCHEDULED: (
+        f"state = '{SCHEDULED}', not_before = :not_before, last_error = :error, "
+        "attempts = attempts + :counts"
+    ),
+    FAILED: f"state = '{FAILED}', last_error = :error, attempts = attempts + 1",
+    UNKNOWN: f"state = '{UNKNOWN}', last_error = :error",
+}
+_HELD = f"id = :post_id AND state = '{SENDING}' AND claimed_by = :worker"
+
+
+def _finish(state: str) -> str:
+    return (
+        f"UPDATE posts SET {OUTCOME_SETS[state]}, claimed_by = NULL, claimed_at = NULL, "
+        f"updated_at = :now WHERE {_HELD}"
+    )
+
+
+_CLOSE_ATTEMPT = (
+    "UPDATE attempts SET finished_at = :now, outcome = :outcome, error = :error "
+    "WHERE post_id = :post_id AND finished_at IS NULL"
+)
+_FINISHED_EVENT = (
+    "INSERT INTO post_events (post_id, at, old_state, new_state, worker, reason, error) "
+    f"VALUES (:post_id, :now, '{SENDING}', :state, :worker, :outcome, :error)"
+)
+
+
+def _pg_finishing(state: str) -> str:
+    """PostgreSQL: the outcome, closing the attempt and the history row, as CTEs ending in
+    ``done`` (the post's id if this worker held it)."""
+    return (
+        f"done AS (UPDATE posts SET {OUTCOME_SETS[state]}, claimed_by = NULL, "
+        f"claimed_at = NULL, updated_at = :now WHERE {_HELD} RETURNING id), "
+        "closed AS (UPDATE attempts SET finished_at = :now, outcome = :outcome, error = :error "
+        "WHERE post_id IN (SELECT id FROM done) AND finished_at IS NULL), "
+        "history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, "
+        f"reason, error) SELECT id, :now, '{SENDING}', :state, :worker, :outcome, :error "
+        "FROM done)"
+    )
+
+
+def _pg_finish(state: str) -> str:
+    """PostgreSQL: the outcome in one statement; one row: 1 if recorded, else 0."""
+    return f"WITH {_pg_finishing(state)} SELECT count(*) FROM done"
+
+
+def _pg_finish_then_claim(state: str) -> str:
+    """PostgreSQL: the outcome and, if it was recorded, the claim of ``:next_id``, in one
+    statement; one row: 1 if recorded (else 0), then the claimed post's columns (NULL if
+    none was claimed)."""
+    claiming = _pg_claiming("next_id", " AND EXISTS (SELECT 1 FROM done)")
+    return (
+        f"WITH {_pg_finishing(state)}, {claiming} "
+        "SELECT (SELECT count(*) FROM done), claimed.* FROM (SELECT 1) AS one "
+        "LEFT JOIN claimed ON true"
+    )
+
+
+def _pyformat(sql: str) -> str:
+    """``:name`` placeholders as psycopg's ``%(name)s`` (the SQL above has no ``%`` or ``::``)."""
+    return re.sub(r":(\w+)", r"%(\1)s", sql)
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """The SQL texts of one dialect and how its values are converted."""
+
+    name: str
+    begin: str  # what starts a transaction
+    get: str
+    claim: tuple[str, ...]  # the first returns the claimed row, or none
+    finish: Mapping[str, tuple[str, ...]]  # the first's rowcount (or count) says if held
+    # PostgreSQL: an outcome and the next claim as one statement (see _pg_finish_then_claim)
+    finish_then_claim: Mapping[str, str]
+
+    def images(self, count: int) -> str:
+        """Select the bytes of ``count`` images by their SHA-256 (``:s0``, ``:s1``…)."""
+        names = ", ".join(self.placeholder(f"s{n}") for n in range(count))
+        return f"SELECT sha256, media_type, data FROM media WHERE sha256 IN ({names})"
+
+    def placeholder(self, name: str) -> str:
+        return f":{name}" if self.name == "sqlite" else f"%({name})s"
+
+
+_SQLITE = _Dialect(
+    name="sqlite",
+    begin="BEGIN IMMEDIATE",
+    get=_GET,
+    claim=(_CLAIM, _OPEN_ATTEMPT, _CLAIMED_EVENT),
+    finish={state: (_finish(state), _CLOSE_ATTEMPT, _FINISHED_EVENT) for state in OUTCOME_SETS},
+    finish_then_claim={},
+)
+_POSTGRESQL = _Dialect(
+    name="postgresql",
+    begin="BEGIN",
+    get=_pyformat(_GET),
+    claim=(_pyformat(_PG_CLAIM),),
+    finish={state: (_pyformat(_pg_finish(state)),) for state in OUTCOME_SETS},
+    finish_then_claim={s: _pyformat(_pg_finish_then_claim(s)) for s in OUTCOME_SETS},
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a claimed post: its new ``state`` (a key of ``OUTCOME_SETS``), the
+    ``outcome`` word for its attempt and history, and the values that state sets."""
+
+    state: str
+    outcome: str
+    remote_id: str | None = None
+    remote_url: str | None = None
+    not_before: datetime | None = None
+    error: str | None = None
+    counts: int = 0
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A claimed post's row, the bytes of its images and the paths of those not stored."""
+
+    post: QueuedPost
+    images: tuple[Image, ...]
+    missing: tuple[str, ...]
+
+
+class HotPath:
+    """The per-post statements of one worker on one ledger ``engine``.
+
+    Raises :class:`sqlalchemy.exc.DBAPIError` (a ``SQLAlchemyError``, as the Core does) when
+    the database refuses a statement; the transaction is then rolled back.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        name = engine.dialect.name
+        if name not in ("sqlite", "postgresql"):
+            raise ValueError(f"the ledger supports SQLite and PostgreSQL, not {name!r}")
+        self._sql = _SQLITE if name == "sqlite" else _POSTGRESQL
+        self._engine = engine
+        self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self._keep = name == "postgresql"  # each thread keeps its connection
+        self._held: dict[int, PoolProxiedConnection] = {}
+        self._lock = threading.Lock()
+        event.listen(engine, "engine_disposed", self._release_all)
+
+    def get(self, post_id: str) -> QueuedPost | None:
+        """The post with id ``post_id``, or ``None`` (a plain read, no write lock)."""
+        with self._cursor(transaction=False) as cursor:
+            cursor.execute(self._sql.get, {"post_id": post_id})
+            row = cursor.fetchone()
+        return self._post(row) if row else None
+
+    def claim(self, post_id: str, worker: str, now: datetime) -> Taken | None:
+        """Move ``post_id`` from ``scheduled`` to ``sending`` for ``worker`` if it is due at
+        ``now`` (one transaction, committed on return); ``None`` if it was not claimed."""
+        # PostgreSQL's claim is one statement: a transaction of its own.
+        with self._cursor(transaction=len(self._sql.claim) > 1) as cursor:
+            return self._claim(cursor, post_id, worker, now)
+
+    def finish(
+        self,
+        post_id: str,
+        worker: str,
+        now: datetime,
+        outcome: Outcome,
+        then_claim: str | None = None,
+    ) -> tuple[bool, Taken | None]:
+        """Record ``outcome`` for ``post_id`` if ``worker`` still holds it, and, in the same
+        transaction, claim ``then_claim`` (when given and the outcome was recorded).
+
+        Returns whether the outcome was recorded, and the post claimed next, if any.
+        """
+        params = {
+            "post_id": post_id,
+            "worker": worker,
+            "now": self._time(now),
+            "state": outcome.state,
+            "outcome": outcome.outcome,
+            "remote_id": outcome.remote_id,
+            "remote_url": outcome.remote_url,
+            "not_before": self._time(outcome.not_before),
+            "error": outcome.error,
+            "counts": outcome.counts,
+            "next_id": then_claim,
+        }
+        one_statement = self._sql.finish_then_claim.get(outcome.state)
+        if then_claim is not None and one_statement is not None:
+            with self._cursor(transaction=False) as cursor:
+                cursor.execute(one_statement, params)
+                held, *row = cursor.fetchone()
+                if held != 1:
+                    return False, None
+                return True, self._taken(cursor, row) if row[0] is not None else None
+        first, *rest = self._sql.finish[outcome.state]
+        with self._cursor(transaction=bool(rest) or then_claim is not None) as cursor:
+            cursor.execute(first, params)
+            pg = self._sql.name == "postgresql"
+            if (cursor.fetchone()[0] if pg else cursor.rowcount) != 1:
+                return False, None
+            for sql in rest:
+                cursor.execute(sql, params)
+            if then_claim is None:
+                return True, None
+            return True, self._claim(cursor, then_claim, worker, now)
+
+    # --- inside a transaction ------------------------------------------------------------
+
+    def _claim(self, cursor: Any, post_id: str, worker: str, now: datetime) -> Taken | None:
+        params = {"post_id": post_id, "worker": worker, "now": self._time(now)}
+        first, *rest = self._sql.claim
+        cursor.execute(first, params)
+        rows = cursor.fetchall()  # SQLite finishes the UPDATE only once its rows are read
+        if not rows:
+            return None
+        for sql in rest:
+            cursor.execute(sql, params)
+        return self._taken(cursor, rows[0])
+
+    def _taken(self, cursor: Any, row: Sequence[Any]) -> Taken:
+        """A claimed post from its row, with its images' bytes (read with ``cursor``)."""
+        post = self._post(row)
+        images: tuple[Image, ...] = ()
+        missing: tuple[str, ...] = ()
+        if post.media:
+            images, missing = self._images(cursor, post.media)
+        return Taken(post, images, missing)
+
+    def _images(
+        self, cursor: Any, media: Sequence[StoredImage]
+    ) -> tuple[tuple[Image, ...], tuple[str, ...]]:
+        shas = [m.sha256 for m in media if m.sha256]
+        found: dict[str, tuple[str, bytes]] = {}
+        if shas:
+            cursor.execute(self._sql.images(len(shas)), {f"s{n}": s for n, s in enumerate(shas)})
+            found = {sha: (kind, bytes(data)) for sha, kind, data in cursor.fetchall()}
+        return matched_images(media, found)
+
+    # --- values --------------------------------------------------------------------------
+
+    def _time(self, value: datetime | None) -> Any:
+        """A time as SQLAlchemy stores it: UTC text on SQLite, an aware datetime elsewhere."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; use an aware UTC datetime")
+        utc = value.astimezone(UTC)
+        if self._sql.name == "sqlite":
+            return utc.replace(tzinfo=None).isoformat(" ", timespec="microseconds")
+        return utc
+
+    def _post(self, row: Sequence[Any]) -> QueuedPost:
+        """A ``posts`` row selected as ``_COLUMNS`` (in :class:`QueuedPost`'s field order)."""
+        *values, language = row
+        text_json = self._sql.name == "sqlite"
+        for n in (6, 7, 20, 21):  # scheduled_at, not_before, updated_at, sent_at
+            values[n] = _utc(values[n])
+        media = json.loads(values[10]) if text_json and values[10] else values[10]
+        links = json.loads(values[11]) if text_json and values[11] else values[11]
+        values[10] = tuple(StoredImage.from_entry(m) for m in media or ())
+        values[11] = tuple(links or ())
+        return QueuedPost(*values, language=language)
+
+    # --- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def _cursor(self, *, transaction: bool) -> Iterator[Any]:
+        """A cursor on a connection in autocommit mode: with ``transaction``, inside one
+        transaction committed when the block ends (on SQLite taking the process's turn), else
+        each statement commits on its own. On failure the transaction is rolled back and
+        the error raised as the Core's."""
+        sqlite = self._sql.name == "sqlite"
+        with SQLITE_TURN if transaction and sqlite else nullcontext():
+            connection = self._connection()
+            cursor = connection.cursor()
+            try:
+                if transaction:
+                    cursor.execute(self._sql.begin)
+                yield cursor
+                if transaction:
+                    cursor.execute("COMMIT")
+            except BaseException as exc:
+                self._abandon(connection)
+                if isinstance(exc, self._error):
+                    raise DBAPIError.instance(None, None, exc, self._error) from exc
+                raise
+            finally:
+                cursor.close()
+            if not self._keep:
+                connection.close()  # back to the pool
+
+    def _connection(self) -> PoolProxiedConnection:
+        """This thread's connection (PostgreSQL), or one from the pool (SQLite, whose
+        connections the engine already puts in autocommit mode)."""
+        key = threading.get_ident()
+        connection = self._held.get(key)
+        if connection is None:
+            try:
+                connection = self._engine.raw_connection()
+                if self._keep:
+                    connection.driver_connection.autocommit = True  # type: ignore[union-attr]
+            except self._error as exc:
+                raise DBAPIError.instance(None, None, exc, self._error) from exc
+            if self._keep:
+                with self._lock:
+                    self._held[key] = connection
+        return connection
+
+    def _abandon(self, connection: PoolProxiedConnection) -> None:
+        """Let go of a connection after a failure: a kept one is closed (a new one is taken
+        next), one from the pool goes back to it rolled back."""
+        if self._keep:
+            with self._lock:
+                self._held.pop(threading.get_ident(), None)
+            connection.invalidate()
+            return
+        try:
+            connection.rollback()
+            connection.close()
+        except self._error:
+            connection.invalidate()
+
+    def _release_all(self, _engine: Engine) -> None:
+        with self._lock:
+            held, self._held = list(self._held.values()), {}
+        for connection in held:
+            connection.invalidate()  # closed: the pool it came from is gone
+
+
+def _utc(value: Any) -> datetime | None:
+    """A time read from the ledger as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    stored: datetime = value
+    return stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)

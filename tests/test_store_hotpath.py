@@ -1,0 +1,139 @@
+"""The daemon's per-post statements in plain DB-API SQL (campaign.store.hotpath) agree with the
+ledger as SQLAlchemy reads and writes it, on SQLite and on PostgreSQL: the same posts read, the
+claim guarded by state and time, every outcome with its attempt and history rows, and the next
+post's claim in the outcome's transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from campaign.store import Ledger
+from campaign.store.history import history
+from campaign.store.hotpath import HotPath, Outcome
+from campaign.store.schema import AttemptRow
+from campaign.store.states import FAILED, SCHEDULED, SENDING, SENT, UNKNOWN
+from tests.ledger_helpers import NOW, force_state, image, make_post, make_thread
+
+ME = "host:1:aaaa"
+
+
+def attempts(ledger: Ledger, post_id: str) -> list[tuple[Any, ...]]:
+    table = AttemptRow.__table__
+    query = select(table.c.worker, table.c.outcome, table.c.error, table.c.finished_at)
+    with ledger.engine.connect() as connection:
+        return [tuple(r) for r in connection.execute(query.where(table.c.post_id == post_id))]
+
+
+def test_a_post_reads_as_the_core_reads_it(ledger: Ledger) -> None:
+    post = make_post(links=("https://example.org/a",), media=(image(),), thread=2, thread_size=3)
+    ledger.sync([post], now=NOW)
+    force_state(ledger, post.id, SCHEDULED, not_before=NOW + timedelta(minutes=5), attempts=2)
+    assert HotPath(ledger.engine).get(post.id) == ledger.get(post.id)
+    assert HotPath(ledger.engine).get("nonexistent") is None
+
+
+def test_the_claim_takes_a_due_post_once_with_its_images_and_rows(ledger: Ledger) -> None:
+    post = make_post(at=NOW, media=(image(),))
+    ledger.sync([post], now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    assert hot.claim(post.id, ME, NOW - timedelta(microseconds=1)) is None, "not due yet"
+    taken = hot.claim(post.id, ME, NOW)  # due at exactly this instant
+    assert taken is not None
+    assert taken.post == ledger.get(post.id)
+    assert taken.post.state == SENDING
+    assert [(i.source, i.data) for i in taken.images] == [(m.source, m.data) for m in post.media]
+    assert taken.missing == ()
+    assert hot.claim(post.id, "host:2:bbbb", NOW) is None, "claimed once"
+    assert attempts(ledger, post.id) == [(ME, None, None, None)]
+    (change,) = history(ledger.engine, post.id)[-1:]
+    assert (change.old, change.new, change.worker, change.reason) == (
+        SCHEDULED,
+        SENDING,
+        ME,
+        "claimed",
+    )
+
+
+OUTCOMES = [
+    (Outcome(SENT, "sent", remote_id="r1", remote_url="https://x/r1"), {"remote_id": "r1"}),
+    (
+        Outcome(SCHEDULED, "retry", not_before=NOW + timedelta(minutes=1), error="503", counts=1),
+        {"not_before": NOW + timedelta(minutes=1), "attempts": 1, "last_error": "503"},
+    ),
+    (Outcome(FAILED, "failed", error="refused"), {"attempts": 1, "last_error": "refused"}),
+    (Outcome(UNKNOWN, "unknown", error="timed out"), {"attempts": 0, "last_error": "timed out"}),
+]
+
+
+@pytest.mark.parametrize(("outcome", "expected"), OUTCOMES, ids=[o.state for o, _ in OUTCOMES])
+def test_each_outcome_is_recorded_with_its_attempt_and_history(
+    ledger: Ledger, outcome: Outcome, expected: dict[str, Any]
+) -> None:
+    post = make_post(at=NOW)
+    ledger.sync([post], now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    assert hot.claim(post.id, ME, NOW) is not None
+    later = NOW + timedelta(seconds=2)
+    assert hot.finish(post.id, "host:2:bbbb", later, outcome) == (False, None), "not its claim"
+    assert hot.finish(post.id, ME, later, outcome) == (True, None)
+    stored = ledger.get(post.id)
+    assert stored.state == outcome.state
+    assert {name: getattr(stored, name) for name in expected} == expected
+    assert stored.updated_at == later
+    assert (stored.sent_at == later) is (outcome.state == SENT)
+    assert attempts(ledger, post.id) == [(ME, outcome.outcome, outcome.error, later)]
+    change = history(ledger.engine, post.id)[-1]
+    assert (change.old, change.new, change.reason, change.error) == (
+        SENDING,
+        outcome.state,
+        outcome.outcome,
+        outcome.error,
+    )
+    assert hot.finish(post.id, ME, later, outcome) == (False, None), "recorded once"
+
+
+def test_an_outcome_claims_the_next_post_in_its_transaction(ledger: Ledger) -> None:
+    first, second = make_thread(2, at=NOW)
+    ledger.sync([first, second], now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    assert hot.claim(first.id, ME, NOW) is not None
+    sent = Outcome(SENT, "sent", remote_id="r1")
+    assert hot.finish(first.id, "host:2:bbbb", NOW, sent, then_claim=second.id) == (False, None)
+    assert ledger.get(second.id).state == SCHEDULED, "nothing claimed without the outcome"
+    recorded, taken = hot.finish(first.id, ME, NOW, sent, then_claim=second.id)
+    assert recorded
+    assert taken is not None
+    assert taken.post == ledger.get(second.id)
+    assert (ledger.get(first.id).state, taken.post.state) == (SENT, SENDING)
+    assert hot.finish(second.id, ME, NOW, sent, then_claim=first.id) == (True, None), (
+        "a post no longer scheduled is not claimed"
+    )
+
+
+def test_a_refused_write_is_an_sqlalchemy_error_and_leaves_nothing_half_done(
+    ledger: Ledger,
+) -> None:
+    post = make_post(at=NOW)
+    ledger.sync([post], now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    assert hot.claim(post.id, ME, NOW) is not None
+    refused = Outcome(SENT, "sent", remote_id="x" * 400)  # longer than PostgreSQL takes
+    if ledger.engine.dialect.name == "sqlite":  # SQLite takes any length: refuse every write
+
+        @event.listens_for(ledger.engine, "checkout")
+        def _read_only(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+            dbapi_connection.execute("PRAGMA query_only = 1")
+
+    with pytest.raises(SQLAlchemyError):
+        hot.finish(post.id, ME, NOW, refused)
+    if ledger.engine.dialect.name == "sqlite":
+        event.remove(ledger.engine, "checkout", _read_only)
+        ledger.engine.dispose()  # writable connections again
+    assert ledger.get(post.id).state == SENDING
+    assert attempts(ledger, post.id) == [(ME, None, None, None)]
+    assert hot.finish(post.id, ME, NOW, Outcome(SENT, "sent", remote_id="r1")) == (True, None)
