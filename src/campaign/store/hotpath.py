@@ -33,7 +33,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -361,7 +361,7 @@ class HotPath:
         links = json.loads(values[11]) if text_json and values[11] else values[11]
         values[10] = tuple(StoredImage.from_entry(m) for m in media or ())
         values[11] = tuple(links or ())
-        return QueuedPost(*values, language=language)
+        return replace(QueuedPost(*values), language=language)
 
     # --- connections ---------------------------------------------------------------------
 
