@@ -5,12 +5,15 @@ and no reading from private addresses unless a test allows it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 
 import pytest
+from PIL import Image as Picture
 
+from campaign.adapters._thumbnails import Unscalable, fit_within
 from campaign.adapters.linkcards import CardSettings, fetch_cards
 from campaign.platforms.bluesky import LinkCard
-from tests.fakes.og_site import FakeSite
+from tests.fakes.og_site import FakeSite, noisy_png
 
 LOOPBACK = CardSettings(allow_private=True, timeout_seconds=2)
 
@@ -48,13 +51,30 @@ def test_a_page_without_open_graph_tags_uses_its_title(site: FakeSite) -> None:
     )
 
 
-def test_an_image_over_the_blob_limit_is_left_out_and_said_so(site: FakeSite) -> None:
+def test_an_image_over_the_blob_limit_is_scaled_down_to_fit(site: FakeSite) -> None:
     found = card(site, "/big")
 
     assert found.readable
     assert found.title == "Dark Web workshop & panel"
-    assert found.thumb is None
-    assert "over Bluesky's 1,000,000 bytes" in found.note
+    assert found.thumb is not None
+    assert found.thumb.mime_type == "image/jpeg"
+    assert len(noisy_png()) > 1_000_000 >= len(found.thumb.data)
+    with Picture.open(BytesIO(found.thumb.data)) as scaled:
+        assert max(scaled.size) <= 2000
+        assert scaled.size[0] / scaled.size[1] == pytest.approx(1200 / 900, rel=0.01)
+    assert f"({len(noisy_png()):,} bytes) was scaled down to" in found.note
+
+
+def test_a_picture_of_too_many_pixels_is_refused_before_it_is_decoded() -> None:
+    out = BytesIO()
+    Picture.new("1", (10_000, 6_000)).save(out, "PNG")  # a small file, 60 million pixels
+    with pytest.raises(Unscalable, match="10000x6000 pixels, over 50,000,000"):
+        fit_within(out.getvalue(), 1_000_000)
+
+
+def test_bytes_that_are_no_picture_cannot_be_scaled() -> None:
+    with pytest.raises(Unscalable, match="cannot be read as a picture"):
+        fit_within(b"\x89PNG\r\n\x1a\n" + b"\0" * 2_000_000, 1_000_000)
 
 
 @pytest.mark.parametrize(

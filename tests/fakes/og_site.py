@@ -2,18 +2,23 @@
 oversized image, a redirect loop, a redirect to another scheme and a page that is slow.
 
 Routes: ``/event`` (og:title, og:description, og:image ``/og.png``), ``/plain`` (only a
-``<title>``), ``/bare`` (no title at all), ``/big`` (og:image ``/big.png``, over Bluesky's
-1,000,000-byte blob limit), ``/loop`` (redirects to itself), ``/to-file`` (redirects to a
-``file:`` URL), ``/moved`` (redirects to ``/event``), ``/slow`` (answers only when the fake
-stops or after ``stall_seconds``) and ``/missing`` (404).
+``<title>``), ``/bare`` (no title at all), ``/big`` (og:image ``/big.png``, a 1,200 x 900
+photo-like PNG over Bluesky's 1,000,000-byte blob limit), ``/loop`` (redirects to itself),
+``/to-file`` (redirects to a ``file:`` URL), ``/moved`` (redirects to ``/event``), ``/slow``
+(answers only when the fake stops or after ``stall_seconds``) and ``/missing`` (404).
 """
 
 from __future__ import annotations
 
+import random
 import struct
 import zlib
+from functools import cache
+from io import BytesIO
 from typing import ClassVar
 from urllib.parse import urlsplit
+
+from PIL import Image as Picture
 
 from tests.fakes._http import FakeHandler, FakeServer
 
@@ -44,6 +49,15 @@ def png(padding: int = 0) -> bytes:
     )
 
 
+@cache
+def noisy_png(width: int = 1200, height: int = 900) -> bytes:
+    """A PNG of random pixels (which PNG cannot compress): about 3 bytes a pixel."""
+    pixels = random.Random(7).randbytes(width * height * 3)
+    out = BytesIO()
+    Picture.frombytes("RGB", (width, height), pixels).save(out, "PNG")
+    return out.getvalue()
+
+
 class SiteHandler(FakeHandler):
     """Answers the routes in the module docstring."""
 
@@ -64,7 +78,7 @@ class SiteHandler(FakeHandler):
         elif path == "/og.png":
             self.send_bytes(200, fake.image, "image/png")
         elif path == "/big.png":
-            self.send_bytes(200, png(1_000_000), "image/png")
+            self.send_bytes(200, noisy_png(), "image/png")
         elif path in redirects:
             self.send_bytes(302, b"", None, {"Location": redirects[path]})
         elif path == "/slow":

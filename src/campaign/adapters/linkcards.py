@@ -9,8 +9,8 @@ would let a campaign file probe the machine's own network (``allow_private`` lif
 for tests on loopback); the request goes to the very address checked. A page that cannot
 be read gives a card marked unreadable, saying why: its posts go out with a plain link.
 
-An image over Bluesky's blob limit (1,000,000 bytes) is left out of the card, with a note:
-scaling it down would need an imaging library `campaign` does not depend on.
+An image over Bluesky's blob limit (1,000,000 bytes, read up to ``MAX_SOURCE_IMAGE_BYTES``)
+is scaled down to a JPEG that fits (:mod:`campaign.adapters._thumbnails`), with a note.
 """
 
 from __future__ import annotations
@@ -27,11 +27,13 @@ import httpx
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from campaign.adapters._thumbnails import Unscalable, fit_within
 from campaign.platforms.bluesky import BLOB_MAX_BYTES, IMAGES, LinkCard
 from campaign.platforms.images import Image
 
 MAX_PAGE_BYTES = 1_000_000
 MAX_IMAGE_BYTES = BLOB_MAX_BYTES
+MAX_SOURCE_IMAGE_BYTES = 15_000_000  # a page's picture read, to be scaled down
 MAX_REDIRECTS = 5
 PAGE_TYPES = ("text/html", "application/xhtml+xml")
 IMAGE_TYPES = ("image/",)
@@ -100,13 +102,21 @@ class _Reader:
     def thumb(self, url: str) -> tuple[Image | None, str]:
         """The page's image if Bluesky takes it, else ``None`` and why it was left out."""
         try:
-            _, data = self.get(url, MAX_IMAGE_BYTES, IMAGE_TYPES)
+            _, data = self.get(url, MAX_SOURCE_IMAGE_BYTES, IMAGE_TYPES)
         except Unreadable as exc:
             return None, f"the card has no image: {exc}"
         image = Image.of(url, data, "")
         if image.mime_type not in IMAGES.max_bytes:
             return None, "the card has no image: the page's image is not JPEG, PNG, WebP or GIF"
-        return image, ""
+        if len(data) <= MAX_IMAGE_BYTES:
+            return image, ""
+        try:
+            smaller = fit_within(data, MAX_IMAGE_BYTES)
+        except Unscalable as exc:
+            over = f"the page's image is over {MAX_IMAGE_BYTES:,} bytes and {exc}"
+            return None, f"the card has no image: {over}"
+        note = f"the page's image ({len(data):,} bytes) was scaled down to {len(smaller):,} bytes"
+        return Image.of(url, smaller, ""), note
 
     def get(self, url: str, cap: int, kinds: tuple[str, ...]) -> tuple[str, bytes]:
         """The final address and body of ``url`` (at most ``cap`` bytes, of a type starting
@@ -181,7 +191,7 @@ def _body(answer: httpx.Response, url: str, cap: int, deadline: float, *, image:
         size += len(chunk)
         if size > cap:
             if image:
-                raise Unreadable(f"the page's image is over Bluesky's {cap:,} bytes")
+                raise Unreadable(f"the page's image is over {cap:,} bytes")
             break
     return b"".join(chunks)[:cap]
 
