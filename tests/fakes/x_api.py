@@ -3,11 +3,13 @@
 It checks every request's OAuth 1.0a HMAC-SHA1 signature against its own URL and the
 credentials in :attr:`FakeX.credentials`, and implements what the adapter uses:
 ``POST /2/tweets``, ``GET /2/users/me``, ``GET /2/users/:id/tweets``, ``POST /2/media/upload``
-(and its ``STATUS`` poll) and ``POST /2/media/metadata/create``. Like X it stores URLs as t.co
-links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids.
+(and its ``STATUS`` poll), ``POST /2/media/metadata/create`` and ``GET /2/tweets?ids=…`` (up to
+100 posts with their ``public_metrics``, set by :meth:`FakeX.set_figures`). Like X it stores
+URLs as t.co links, escapes ``&<>``, refuses duplicates, too-long texts and unknown media ids.
 
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /2/tweets``), ``whoami``
-(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``upload_media``,
+(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``metrics``
+(``GET /2/tweets``), ``upload_media``,
 ``media_status`` (the ``STATUS`` poll) and ``media_metadata`` (alt text). A ``rate_limit``
 fault sends ``x-rate-limit-*`` headers resetting at :attr:`FakeX.rate_limit_reset`.
 """
@@ -97,6 +99,7 @@ class FakeX(FakePlatform):
         self.write_permission = True
         self.timeline_visible = True  # False mimics X's lag before a new post is listed
         self.rate_limit_reset = int(time.time()) + 900
+        self.figures: dict[str, dict[str, int]] = {}  # post id -> public_metrics
         self._ids = itertools.count(1_800_000_000_000_000_001)
 
     # -- arranging -----------------------------------------------------------------------
@@ -141,6 +144,12 @@ class FakeX(FakePlatform):
         """Make 429 answers say the limit resets at ``moment`` (whole seconds, as X sends)."""
         self.rate_limit_reset = int(moment.timestamp())
 
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make post ``remote_id`` show ``figures`` in its ``public_metrics``."""
+        with self.lock:
+            shown = self.figures.setdefault(remote_id, {})
+            shown.update({_X_METRICS[name]: value for name, value in figures.items()})
+
     def add_tweet(
         self, text: str, reply_to: str | None = None, created_at: datetime | None = None
     ) -> FakeTweet:
@@ -152,6 +161,7 @@ class FakeX(FakePlatform):
 
     _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", "/2/tweets"): "publish",
+        ("GET", "/2/tweets"): "metrics",
         ("GET", "/2/users/me"): "whoami",
         ("POST", "/2/media/upload"): "upload_media",
         ("GET", "/2/media/upload"): "media_status",
@@ -170,6 +180,7 @@ class FakeX(FakePlatform):
             "publish": self._create_tweet,
             "whoami": self._me,
             "look_back": self._timeline,
+            "metrics": self._lookup,
             "upload_media": self._upload,
             "media_status": self._media_status,
             "media_metadata": self._metadata,
@@ -312,6 +323,28 @@ class FakeX(FakePlatform):
             },
         }
 
+    def _lookup(self, r: Call) -> tuple[int, dict[str, Any]]:
+        ids = r.query.get("ids", "").split(",")
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            return 400, _invalid("The `ids` query parameter value must hold 1 to 100 post ids")
+        fields = r.query.get("tweet.fields", "").split(",")
+        stored = {t.id: t for t in self.tweets}
+        data, errors = [], []
+        for tweet_id in ids:
+            tweet = stored.get(tweet_id)
+            if tweet is None:
+                errors.append(_not_found(tweet_id))
+                continue
+            body = self._tweet_json(tweet, fields)
+            if "public_metrics" in fields:
+                zero = dict.fromkeys(_X_METRICS.values(), 0)
+                body["public_metrics"] = {**zero, **self.figures.get(tweet_id, {})}
+            data.append(body)
+        answer: dict[str, Any] = {"data": data} if data else {}
+        if errors:
+            answer["errors"] = errors
+        return 200, answer
+
     def _upload(self, r: Call) -> tuple[int, dict[str, Any]]:
         form = _multipart(r.headers.get("Content-Type", ""), r.body)
         data = form.get("media", b"")
@@ -384,6 +417,29 @@ class FakeX(FakePlatform):
             "expires_after_secs": 86400,
             "image": {"image_type": m.media_type},
         }
+
+
+_X_METRICS = {
+    "likes": "like_count",
+    "reposts": "retweet_count",
+    "replies": "reply_count",
+    "quotes": "quote_count",
+    "bookmarks": "bookmark_count",
+    "impressions": "impression_count",
+}
+
+
+def _not_found(tweet_id: str) -> dict[str, Any]:
+    """X's partial error for a post id it does not serve."""
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
 
 
 def _as_x_stores(text: str) -> str:
