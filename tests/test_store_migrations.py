@@ -27,9 +27,10 @@ TABLES = {
     "clicks",
     "meta",
     "post_events",
+    "post_metrics",
     "alembic_version",
 }
-HEAD = "0006_history"
+HEAD = "0007_metrics"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:
