@@ -47,9 +47,9 @@ class TimedX(FakeX):
         super().__init__()
         self.arrivals: dict[str, float] = {}
 
-    def _store(self, text: str, reply_to: str | None, media_ids: list[str]) -> Any:
+    def _store(self, text: str, reply_to: str | None, media_ids: list[str], *more: Any) -> Any:
         self.arrivals[text] = time.time()
-        return super()._store(text, reply_to, media_ids)
+        return super()._store(text, reply_to, media_ids, *more)
 
 
 def bench_text(tag: str, n: int) -> str:

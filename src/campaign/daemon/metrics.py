@@ -45,7 +45,7 @@ from campaign.store.metrics import Due, Snapshot
 ROUND_SECONDS = 60.0  # readings are hours apart: a minute late is on time
 PAGE = 1000  # due posts read from the ledger at a time
 YIELD_SECONDS = 0.02  # how long a read waits before trying for a busy lane again
-FIRST_READ = timedelta(seconds=1)  # assumed length of a read before one was timed
+FIRST_READ = timedelta(milliseconds=200)  # assumed length of a read before one was timed
 CLEARANCE = (timedelta(milliseconds=50), timedelta(seconds=30))  # bounds on the margin
 
 
@@ -100,6 +100,13 @@ class Collector:
             after = (page[-1].sent_at, page[-1].post_id)
         for platform, posts in pending.items():
             self._read(platform, posts, report)
+        if report.requests or report.deferred:
+            event(
+                logging.INFO,
+                "metrics_round",
+                f"read the figures of {report.read} post(s) in {report.requests} request(s); "
+                f"{report.deferred} left for a later round, {report.gave_up} given up",
+            )
         return report
 
     @contextmanager
