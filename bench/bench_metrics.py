@@ -121,13 +121,9 @@ def run(workdir: Path, sent: int, paced: int, rate: float, metrics_at: str) -> d
 
 def bare_reads(fake: ReadX) -> tuple[int, float]:
     """Requests and seconds a plain loop of tweepy ``get_tweets`` takes for every post."""
-    creds = fake.credentials
+    keys = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
     client = tweepy.Client(
-        consumer_key=creds.api_key,
-        consumer_secret=creds.api_secret,
-        access_token=creds.access_token,
-        access_token_secret=creds.access_secret,
-        return_type=dict,
+        **dict(zip(keys, fake.credentials.values(), strict=True)), return_type=dict
     )
     client.session = RebasedSession(fake.url)
     ids = [t.id for t in fake.tweets if t.text.startswith("sent ")]
