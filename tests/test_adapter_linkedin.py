@@ -466,8 +466,10 @@ class TestEngagementScopes:
             None,
             None,
         )
+        adapter.engagement([urn])  # refused once: straight to social actions from then on
         assert [c.path.split("/")[2] for c in fake.calls("metrics")] == [
             "organizationalEntityShareStatistics",
+            "socialActions",
             "socialActions",
         ]
 

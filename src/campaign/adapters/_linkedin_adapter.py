@@ -77,6 +77,7 @@ class LinkedInAdapter(Adapter):
                 "User-Agent": "campaign (+https://pypi.org/project/campaign/)",
             }
         )
+        self._metrics = _linkedin_metrics.Reader(self._send, self._api, self._author)
 
     def __repr__(self) -> str:
         return f"LinkedInAdapter(author={self._author!r}, api={self._api!r})"
@@ -93,7 +94,7 @@ class LinkedInAdapter(Adapter):
     def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
         """The posts' figures as far as the token's scope allows (see
         :mod:`._linkedin_metrics`); "not available" rather than an error when it allows none."""
-        return _linkedin_metrics.read(self._send, self._api, self._author, remote_ids)
+        return self._metrics.read(remote_ids)
 
     def _send(
         self, method: str, url: str, action: str, *, sent_means_unknown: bool, **kw: Any

@@ -40,17 +40,26 @@ class Send(Protocol):
     ) -> requests.Response: ...
 
 
-def read(send: Send, api: str, author: str, urns: Sequence[str]) -> dict[str, Engagement]:
-    """The figures of the posts ``urns`` by ``author`` (at most :data:`BATCH`).
+class Reader:
+    """Reads one author's posts' figures; once LinkedIn refuses share statistics, it goes
+    straight to social actions (the token's scope does not change while it lives)."""
 
-    Raises :class:`~campaign.errors.RetryableError`, :class:`~campaign.errors.RateLimited`
-    or :class:`~campaign.errors.PermanentError` (a refused token) as publishing does.
-    """
-    if author.startswith("urn:li:organization:"):
-        found = _statistics(send, api, author, urns)
-        if found is not None:
-            return found
-    return {urn: _social_actions(send, api, urn) for urn in urns}
+    def __init__(self, send: Send, api: str, author: str) -> None:
+        self._send, self._api, self._author = send, api, author
+        self._statistics = author.startswith("urn:li:organization:")
+
+    def read(self, urns: Sequence[str]) -> dict[str, Engagement]:
+        """The figures of the posts ``urns`` (at most :data:`BATCH`).
+
+        Raises :class:`~campaign.errors.RetryableError`, :class:`~campaign.errors.RateLimited`
+        or :class:`~campaign.errors.PermanentError` (a refused token) as publishing does.
+        """
+        if self._statistics:
+            found = _statistics(self._send, self._api, self._author, urns)
+            if found is not None:
+                return found
+            self._statistics = False
+        return {urn: _social_actions(self._send, self._api, urn) for urn in urns}
 
 
 def _statistics(
