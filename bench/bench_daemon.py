@@ -56,10 +56,10 @@ class TimedX(FakeX):
         self.arrivals: dict[str, float] = {}
         self.received: Counter[str] = Counter()
 
-    def _store(self, text: str, reply_to: str | None, media_ids: list[str]) -> Any:
+    def _store(self, text: str, reply_to: str | None, media_ids: list[str], *more: Any) -> Any:
         self.arrivals[text] = time.time()
         self.received[text] += 1
-        return super()._store(text, reply_to, media_ids)
+        return super()._store(text, reply_to, media_ids, *more)
 
 
 def check_exactly_once(received: Counter[str], texts: list[str]) -> None:

@@ -20,6 +20,7 @@ import pytest
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.bluesky import BlueskySettings
+from campaign.adapters.engagement import FIGURES, Engagement
 from campaign.adapters.linkedin import LinkedInSettings
 from campaign.adapters.mastodon import MastodonSettings
 from campaign.adapters.registry import connect
@@ -379,3 +380,76 @@ def test_no_secret_reaches_errors_logs_output_or_reprs(
     assert "DEBUG" in caplog.text  # debug logging really was on
     everything = "\n".join(seen)
     assert [secret for secret in fake.secrets() if secret in everything] == []
+
+
+# What each platform counts, under our names (the rest stay None), and the requests 30 posts'
+# figures take: X reads 100 posts a request, Bluesky 25, LinkedIn 20, Mastodon one.
+ALL = {"likes": 5, "reposts": 4, "replies": 3, "quotes": 2, "bookmarks": 1, "impressions": 900}
+COUNTED = {
+    "twitter": ALL,
+    "mastodon": {name: ALL[name] for name in ("likes", "reposts", "replies")},
+    "bluesky": {name: value for name, value in ALL.items() if name != "impressions"},
+    "linkedin": {name: ALL[name] for name in ("likes", "reposts", "replies", "impressions")},
+}
+REQUESTS_FOR_30 = {"twitter": 1, "mastodon": 30, "bluesky": 2, "linkedin": 2}
+
+
+class TestEngagement:
+    def published(self, adapter: Adapter, post: MakePost, count: int) -> list[str]:
+        return [adapter.publish(post(f"Post number {n}", f"p-{n}")).remote_id for n in range(count)]
+
+    def test_the_figures_set_on_the_platform_come_back_under_our_names(
+        self, platform: str, fake: FakePlatform, adapter: Adapter, post: MakePost
+    ) -> None:
+        first, second = self.published(adapter, post, 2)
+        fake.set_figures(first, **COUNTED[platform])
+        readings = adapter.engagement([first, second])
+        assert readings[first].figures() == {**dict.fromkeys(FIGURES), **COUNTED[platform]}
+        assert readings[second].figures() == {
+            **dict.fromkeys(FIGURES),
+            **dict.fromkeys(COUNTED[platform], 0),
+        }
+        assert readings[first].unavailable is None
+
+    def test_a_batch_is_one_request_as_far_as_the_platform_allows(
+        self, platform: str, fake: FakePlatform, adapter: Adapter, post: MakePost
+    ) -> None:
+        ids = self.published(adapter, post, 30)
+        before = len(fake.calls("metrics"))
+        size = adapter.metrics_batch
+        found: dict[str, Engagement] = {}
+        for start in range(0, len(ids), size):
+            found.update(adapter.engagement(ids[start : start + size]))
+        assert len(fake.calls("metrics")) - before == REQUESTS_FOR_30[platform]
+        assert set(found) == set(ids)
+
+    def test_a_post_gone_from_the_platform_reads_as_not_available(
+        self, platform: str, adapter: Adapter, post: MakePost
+    ) -> None:
+        (kept,) = self.published(adapter, post, 1)
+        gone = {
+            "twitter": "1799999999999999999",
+            "mastodon": "999",
+            "bluesky": kept.replace(kept.split("/")[-1].split("#")[0], "3zzzzzzzzzzzz"),
+            "linkedin": "urn:li:share:7999",
+        }[platform]
+        readings = adapter.engagement([kept, gone])
+        assert readings[kept].unavailable is None
+        assert "no longer" in (readings[gone].unavailable or "")
+        assert readings[gone].likes is None
+
+    @pytest.mark.parametrize(
+        ("fault", "error"), [("server_error", RetryableError), ("rate_limit", RateLimited)]
+    )
+    def test_a_failing_read_raises_what_publishing_would(
+        self,
+        fake: FakePlatform,
+        adapter: Adapter,
+        post: MakePost,
+        fault: str,
+        error: type[Exception],
+    ) -> None:
+        (remote,) = self.published(adapter, post, 1)
+        fake.fault("metrics", fault, times=2)  # twice: Bluesky logs in again once
+        with pytest.raises(error):
+            adapter.engagement([remote])

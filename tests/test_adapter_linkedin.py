@@ -592,3 +592,41 @@ class TestExampleCampaign:
         assert sum(len(p.media) for p in linkedin) == len(fake.images) >= 1
         with_image = next(p for p in fake.posts if "content" in p)
         assert with_image["content"]["media"]["altText"].startswith("Banner of the Medi@4sec")
+
+
+class TestEngagementScopes:
+    """LinkedIn's figures as far as the token's scope allows: share statistics, then social
+    actions, then "not available" naming the scopes to add (never an error)."""
+
+    def test_without_share_statistics_it_reads_likes_and_comments(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter]
+    ) -> None:
+        fake.scopes.discard("rw_organization_admin")
+        adapter = make()
+        urn = adapter.publish(outgoing()).remote_id
+        fake.set_figures(urn, likes=7, replies=2, reposts=1, impressions=50)
+        reading = adapter.engagement([urn])[urn]
+        assert (reading.likes, reading.replies, reading.reposts, reading.impressions) == (
+            7,
+            2,
+            None,
+            None,
+        )
+        adapter.engagement([urn])  # refused once: straight to social actions from then on
+        assert [c.path.split("/")[2] for c in fake.calls("metrics")] == [
+            "organizationalEntityShareStatistics",
+            "socialActions",
+            "socialActions",
+        ]
+
+    @pytest.mark.parametrize("author", [ORG, "urn:li:person:abc123"])
+    def test_without_any_read_scope_it_says_which_to_add(
+        self, fake: FakeLinkedIn, make: Callable[..., Adapter], author: str
+    ) -> None:
+        fake.scopes -= {"rw_organization_admin", "r_organization_social", "r_member_social"}
+        adapter = make(author)
+        urn = adapter.publish(outgoing()).remote_id
+        reading = adapter.engagement([urn])[urn]
+        assert reading.likes is None
+        assert "r_organization_social" in (reading.unavailable or "")
+        assert "rw_organization_admin" in (reading.unavailable or "")

@@ -12,6 +12,7 @@ import pytest
 
 from campaign.adapters._mastodon_adapter import MastodonAdapter, comparable, text_of
 from campaign.adapters._mastodon_media import CHECK_SECONDS, MAX_CHECKS
+from campaign.adapters._mastodon_metrics import RESERVE
 from campaign.adapters.base import Outgoing
 from campaign.adapters.mastodon import MastodonSettings
 from campaign.adapters.registry import connect
@@ -19,6 +20,7 @@ from campaign.errors import (
     ConfigurationError,
     OutcomeUnknown,
     PermanentError,
+    RateLimited,
     RetryableError,
 )
 from campaign.platforms.images import Image
@@ -406,3 +408,17 @@ class TestCredentials:
 
         assert variable in str(caught.value)
         assert message in str(caught.value)
+
+
+class TestEngagementReserve:
+    def test_reads_stop_short_of_the_rate_limit_leaving_requests_for_posts(
+        self, fake: FakeMastodon, adapter: MastodonAdapter
+    ) -> None:
+        status = adapter.publish(post()).remote_id
+        fake.remaining = RESERVE  # the next answer says RESERVE - 1 are left
+        adapter.engagement([status])
+        with pytest.raises(RateLimited) as caught:
+            adapter.engagement([status])
+        assert caught.value.reset_at is not None
+        assert len(fake.calls("metrics")) == 1  # the second read was never sent
+        assert adapter.publish(post("Still goes out", "p-2")).remote_id  # posts are not held

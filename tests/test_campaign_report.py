@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from campaign.cli import app
 from campaign.results.report import COUNTS, ENGAGEMENT, POST_FIELDS, campaign_report
 from campaign.results.report_html import html_report
 from campaign.store.ledger import Ledger
+from campaign.store.metrics import FIGURES, READ, UNAVAILABLE, Snapshot, record
 from campaign.store.schema import ClickRow, ShortLinkRow
 from campaign.store.states import FAILED, SENT
 from tests.ledger_helpers import force_state
@@ -126,6 +127,67 @@ def test_filters_and_their_mistakes(url: str) -> None:
     assert code == 2
     code, out = invoke(url, "--since", "2017-09-26", "--json")
     assert json.loads(out)[0]["posts"] == 18  # the live posts and after
+
+
+def reading(post_id: str, hours: int, outcome: str = READ, **figures: int) -> Snapshot:
+    """A reading of ``post_id`` taken ``hours`` after the live posts went out."""
+    return Snapshot(
+        post_id,
+        timedelta(hours=hours),
+        CLICKED_AT + timedelta(hours=hours),
+        outcome,
+        {**dict.fromkeys(FIGURES), **figures},
+    )
+
+
+@pytest.fixture
+def engaged(url: str) -> str:
+    """The example ledger with readings: Mastodon's live post read twice (its latest counts),
+    Bluesky's read once, X's live post gone from X (not available)."""
+    with Ledger.open(url) as ledger:
+        live = {p.platform: p.id for p in ledger.list() if p.announcement == "live"}
+        record(
+            ledger.engine,
+            [
+                reading(live["mastodon"], 1, likes=2, reposts=1, replies=0),
+                reading(live["bluesky"], 1, likes=40, reposts=9, replies=4, quotes=2),
+                reading(live["twitter"], 1, UNAVAILABLE),
+                reading(live["mastodon"], 24, likes=7, reposts=3, replies=1),
+            ],
+        )
+    return url
+
+
+def test_engagement_is_each_posts_latest_reading_and_null_where_unknown(engaged: str) -> None:
+    code, out = invoke(engaged, "--by", "post", "--json")
+    assert code == 0, out
+    rows = {(r["platform"], r["announcement"]): r for r in json.loads(out)}
+    toot = rows[("mastodon", "live")]
+    assert (toot["likes"], toot["reposts"], toot["replies"], toot["quotes"]) == (7, 3, 1, None)
+    assert toot["impressions"] is None  # Mastodon counts no views
+    assert toot["metrics_at"] == (CLICKED_AT + timedelta(hours=24)).isoformat()
+    assert rows[("twitter", "live")]["likes"] is None  # not available: no figures
+    assert rows[("twitter", "live")]["metrics_at"] is None
+    code, out = invoke(engaged, "--by", "announcement", "--json")
+    live = next(r for r in json.loads(out) if r["announcement"] == "live")
+    assert (live["likes"], live["reposts"], live["quotes"], live["impressions"]) == (
+        47,
+        12,
+        2,
+        None,
+    )
+    code, out = invoke(engaged, "--by", "platform")
+    assert " 47 " in out  # the likes column, shown once some platform reported some
+    assert "No engagement" not in out
+
+
+def test_the_best_posts_rank_by_clicks_and_engagement_together(engaged: str) -> None:
+    with Ledger.open(engaged) as ledger:
+        page = html_report(ledger.engine)
+    best = page[page.index('id="best"') :]
+    order = [best.index(f"https://{name}.example/r") for name in ("bluesky", "mastodon", "twitter")]
+    assert order == sorted(order)  # 55 interactions, then 11, then 3 clicks
+    assert "<td>40</td>" in best
 
 
 class _Text(HTMLParser):

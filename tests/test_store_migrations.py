@@ -29,9 +29,10 @@ TABLES = {
     "post_events",
     "instances",
     "link_cards",
+    "post_metrics",
     "alembic_version",
 }
-HEAD = "0008_instances"
+HEAD = "0009_metrics"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:

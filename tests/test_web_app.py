@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -13,9 +14,11 @@ from typer.testing import CliRunner
 
 from campaign.cli import app as cli
 from campaign.errors import ConfigurationError
-from campaign.store.states import CANCELLED, SCHEDULED
+from campaign.store.metrics import FIGURES, READ, Snapshot, record
+from campaign.store.states import CANCELLED, SCHEDULED, SENT
 from campaign.web.app import create_app
 from campaign.web.security import SIGN_IN_ATTEMPTS, WebSettings, check_exposure
+from tests.ledger_helpers import force_state
 from tests.web_helpers import FEED_TOKEN, NOW, PASSWORD, Served, example_ledger, serve, settings
 
 
@@ -168,6 +171,24 @@ class TestActions:
         page = client.get(answer.headers["location"])
         assert "resolve only settles posts whose outcome is unknown" in page.text
         assert served.ledger.get(post.id).state == SCHEDULED
+
+    def test_a_sent_posts_card_shows_its_latest_engagement(
+        self, served: Served, client: httpx.Client
+    ) -> None:
+        post = served.ledger.list()[0]
+        force_state(served.ledger, post.id, SENT, remote_id="1", sent_at=post.scheduled_at)
+        figures = {**dict.fromkeys(FIGURES), "likes": 1204, "reposts": 3, "replies": 0}
+        read_at = post.scheduled_at + timedelta(hours=24)
+        record(
+            served.ledger.engine, [Snapshot(post.id, timedelta(hours=24), read_at, READ, figures)]
+        )
+        line = f"likes 1,204, reposts 3, replies 0 (as of {read_at:%-d %b %Y, %H:%M} UTC)"
+        untagged = re.compile(r"<[^>]+>")
+        assert line in untagged.sub("", client.get(f"/posts/{post.id}").text)
+        day = post.scheduled_at.date().isoformat()
+        assert line in untagged.sub("", client.get(f"/agenda?date={day}").text)
+        other = served.ledger.list()[1]
+        assert "Engagement:" not in client.get(f"/posts/{other.id}").text  # none read: nothing
 
 
 class TestSignIn:

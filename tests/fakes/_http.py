@@ -3,9 +3,10 @@ fault vocabulary and one log of the calls made.
 
 Each fake names the requests it serves with the same *operations*: ``publish`` (create a post
 or a thread part), ``upload_media`` (send an image), ``look_back`` (read the account's posts
-to find one), ``whoami`` (who the credentials belong to), plus a few of its own (``login`` on
-Bluesky, ``media_status`` on X and Mastodon, …; ``Fake.operations`` lists them). A request no
-operation names is logged as ``"GET /path"``.
+to find one), ``whoami`` (who the credentials belong to), ``metrics`` (read posts' public
+figures, which a test sets with :meth:`FakePlatform.set_figures`), plus a few of its own
+(``login`` on Bluesky, ``media_status`` on X and Mastodon, …; ``Fake.operations`` lists them).
+A request no operation names is logged as ``"GET /path"``.
 
 Faults, injected with :meth:`FakePlatform.fault` on an operation's next ``times`` requests::
 
@@ -55,7 +56,7 @@ FAULTS = frozenset(
         "stall",
     }
 )
-SHARED_OPERATIONS = ("publish", "upload_media", "look_back", "whoami")
+SHARED_OPERATIONS = ("publish", "upload_media", "look_back", "whoami", "metrics")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Call:
     query: Mapping[str, str]
     headers: Message = field(repr=False)
     body: bytes = field(repr=False)
+    pairs: tuple[tuple[str, str], ...] = ()  # the query as sent, repeated names kept
 
     def json(self) -> dict[str, Any]:
         """The body as a JSON object (empty when it is not one)."""
@@ -261,6 +263,12 @@ class FakePlatform(FakeServer):
         """Make ``rate_limit`` faults say the limit resets at ``moment``."""
         raise NotImplementedError
 
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make the post ``remote_id`` (as the adapter's receipt gives it) show ``figures``
+        (``likes``, ``reposts``, ``replies``, ``quotes``, ``bookmarks``, ``impressions``; those
+        the platform counts) to the next ``metrics`` reads."""
+        raise NotImplementedError
+
     # -- serving -------------------------------------------------------------------------
 
     def operation(self, method: str, path: str, query: Mapping[str, str]) -> str | None:
@@ -279,10 +287,11 @@ class FakePlatform(FakeServer):
         """Log one request as a call, then act out its fault or answer it."""
         parts = urlsplit(h.path)
         path = parts.path.rstrip("/") or "/"
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        pairs = tuple(parse_qsl(parts.query, keep_blank_values=True))
+        query = dict(pairs)
         body = h.read_body()
         named = self.operation(method, path, query)
-        call = Call(named or f"{method} {path}", method, path, query, h.headers, body)
+        call = Call(named or f"{method} {path}", method, path, query, h.headers, body, pairs)
         with self.lock:
             self._calls.append(call)
             queued = self._faults.get(call.operation)

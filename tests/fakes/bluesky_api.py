@@ -6,11 +6,13 @@ app password, returns decodable access and refresh JWTs), ``refreshSession``, ``
 PDS and AppView would: text at most 300 graphemes, facet byte ranges inside the UTF-8 text,
 TID record key, images uploaded and at most 1,000,000 bytes, reply root and parent existing
 with matching CIDs; an existing key refused with :attr:`FakeBluesky.conflict_status`),
-``uploadBlob``, ``getRecord`` and ``com.atproto.identity.resolveHandle``. Answers carry
-``ratelimit-*`` headers; errors are XRPC JSON ``{"error": ..., "message": ...}``.
+``uploadBlob``, ``getRecord``, ``com.atproto.identity.resolveHandle`` and the AppView's
+``app.bsky.feed.getPosts`` (up to 25 posts, counts set by :meth:`FakeBluesky.set_figures`).
+Answers carry ``ratelimit-*`` headers; errors are XRPC JSON ``{"error": ..., "message": ...}``.
 
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (createRecord), ``upload_media``
-(uploadBlob), ``look_back`` (getRecord), ``whoami`` (getSession), ``login`` (createSession),
+(uploadBlob), ``look_back`` (getRecord), ``whoami`` (getSession), ``metrics`` (getPosts),
+``login`` (createSession),
 ``refresh_session`` and ``resolve_handle``. A ``rate_limit`` fault resets at
 :attr:`FakeBluesky.rate_limit_reset`; ``expired_token`` (400 ExpiredToken) is Bluesky's own.
 """
@@ -37,6 +39,7 @@ CREATE_RECORD = "com.atproto.repo.createRecord"
 UPLOAD_BLOB = "com.atproto.repo.uploadBlob"
 GET_RECORD = "com.atproto.repo.getRecord"
 RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
+GET_POSTS = "app.bsky.feed.getPosts"
 POST = "app.bsky.feed.post"
 
 MAX_GRAPHEMES = 300
@@ -44,6 +47,13 @@ MAX_TEXT_BYTES = 3000
 MAX_IMAGES = 4
 IMAGE_MAX_BYTES = 1_000_000
 TID = regex.compile(r"^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$")
+_BSKY_COUNTS = {
+    "likes": "likeCount",
+    "reposts": "repostCount",
+    "replies": "replyCount",
+    "quotes": "quoteCount",
+    "bookmarks": "bookmarkCount",
+}
 _GRAPHEME = regex.compile(r"\X")
 _BASE32_SORTABLE = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -84,6 +94,7 @@ class FakeBluesky(FakePlatform):
         CREATE_SESSION: "login",
         REFRESH_SESSION: "refresh_session",
         RESOLVE_HANDLE: "resolve_handle",
+        GET_POSTS: "metrics",
     }
 
     def __init__(self, *, handle: str = "campaign.test") -> None:
@@ -99,6 +110,7 @@ class FakeBluesky(FakePlatform):
         self.conflict_status = 409  # 409 RecordAlreadyExists, 400 InvalidRequest or 500
         self.rate_limit_reset = int(time.time()) + 3600
         self.rate_limit_remaining = 5000
+        self.figures: dict[str, dict[str, int]] = {}  # post URI -> likeCount, repostCount, …
         self._access: dict[str, float] = {}  # token -> expiry (Unix seconds)
         self._refresh: set[str] = set()
 
@@ -135,6 +147,12 @@ class FakeBluesky(FakePlatform):
     def set_rate_limit_reset(self, moment: datetime) -> None:
         """Make 429 answers say the limit resets at ``moment`` (whole seconds)."""
         self.rate_limit_reset = int(moment.timestamp())
+
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make the post ``remote_id`` (``uri#cid``) show ``figures`` (all but impressions)."""
+        with self.lock:
+            shown = self.figures.setdefault(remote_id.partition("#")[0], {})
+            shown.update({_BSKY_COUNTS[name]: value for name, value in figures.items()})
 
     def expire_sessions(self) -> None:
         """Expire every access token handed out so far, as time or a revocation would."""
@@ -180,10 +198,11 @@ class FakeBluesky(FakePlatform):
             ("POST", UPLOAD_BLOB): self._upload_blob,
             ("GET", GET_RECORD): self._get_record,
             ("GET", RESOLVE_HANDLE): self._resolve_handle,
+            ("GET", GET_POSTS): self._get_posts,
         }.get((r.method, nsid))
         if endpoint is None:
             return 501, _error("MethodNotImplemented", "Method Not Implemented")
-        if nsid in (GET_SESSION, CREATE_RECORD, UPLOAD_BLOB):
+        if nsid in (GET_SESSION, CREATE_RECORD, UPLOAD_BLOB, GET_POSTS):
             refused = self._check_access(r.headers.get("Authorization", ""))
             if refused:
                 return refused
@@ -281,6 +300,30 @@ class FakeBluesky(FakePlatform):
         ):
             return 400, _error("RecordNotFound", f"Could not locate record: {uri}")
         return 200, {"uri": stored.uri, "cid": stored.cid, "value": stored.value}
+
+    def _get_posts(self, r: Call) -> tuple[int, dict[str, Any]]:
+        uris = [value for name, value in r.pairs if name == "uris"]
+        if not 1 <= len(uris) <= 25:
+            return 400, _error("InvalidRequest", "uris must hold 1 to 25 AT URIs")
+        by_uri = {record.uri: record for record in self.records.values()}
+        posts = []
+        for uri in uris:
+            record = by_uri.get(uri)
+            if record is None:
+                continue  # the AppView leaves out what it does not have
+            zero = dict.fromkeys(_BSKY_COUNTS.values(), 0)
+            posts.append(
+                {
+                    "uri": record.uri,
+                    "cid": record.cid,
+                    "author": {"did": self.did, "handle": self.handle},
+                    "record": record.value,
+                    "indexedAt": record.value["createdAt"],
+                    **zero,
+                    **self.figures.get(uri, {}),
+                }
+            )
+        return 200, {"posts": posts}
 
     def _upload_blob(self, r: Call) -> tuple[int, dict[str, Any]]:
         content_type = r.headers.get("Content-Type", "")

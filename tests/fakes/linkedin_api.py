@@ -10,9 +10,13 @@ LinkedIn does: an unescaped reserved character silently cuts the stored text sho
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /rest/posts``),
 ``upload_media`` (``POST /rest/images?action=initializeUpload``), ``upload_bytes`` (the
 ``PUT`` to the upload URL), ``look_back`` (``GET /rest/posts`` author finder), ``whoami``
-(``GET /v2/userinfo``, or ``GET /rest/organizationAcls?q=roleAssignee`` for a page) and
-``read_page`` (``GET /rest/organizations/:id``); the last two need ``r_organization_admin``
-or ``rw_organization_admin``, as on LinkedIn, and answer 403 without. A ``rate_limit`` fault sends
+(``GET /v2/userinfo``, or ``GET /rest/organizationAcls?q=roleAssignee`` for a page),
+``read_page`` (``GET /rest/organizations/:id``; this and the role lookup need
+``r_organization_admin`` or ``rw_organization_admin``, as on LinkedIn, and answer 403
+without) and ``metrics`` (``GET /rest/organizationalEntityShareStatistics``, needing
+``rw_organization_admin``, and ``GET /rest/socialActions/:urn``, needing
+``r_organization_social`` or ``r_member_social``; figures set by
+:meth:`FakeLinkedIn.set_figures`). A ``rate_limit`` fault sends
 ``Retry-After`` when :attr:`FakeLinkedIn.retry_after` is set, and nothing else, as LinkedIn.
 """
 
@@ -24,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import unquote
 
 from tests.fakes._http import (
     SHARED_OPERATIONS,
@@ -149,6 +154,10 @@ class LinkedInHandler(PlatformHandler):
             self.find_posts(call.query)
         elif call.path == "/rest/organizationAcls":
             self.role_assignments(call.query)
+        elif call.path == "/rest/organizationalEntityShareStatistics":
+            self.share_statistics(call.query)
+        elif call.path.startswith("/rest/socialActions/"):
+            self.social_actions(unquote(call.path.removeprefix("/rest/socialActions/")))
         elif match := re.fullmatch(r"/rest/organizations/(\d+)", call.path):
             self.organization(match.group(1))
         else:
@@ -374,6 +383,77 @@ class LinkedInHandler(PlatformHandler):
             },
         )
 
+    def share_statistics(self, query: Mapping[str, str]) -> None:
+        author = query.get("organizationalEntity", "")
+        ident = author.removeprefix("urn:li:organization:")
+        if "rw_organization_admin" not in self.fake.scopes or ident not in self.fake.admin_of:
+            self.error(
+                403,
+                "Not enough permissions to access: "
+                "organizationalEntityShareStatistics.FINDER-organizationalEntity.20260501",
+                "ACCESS_DENIED",
+                100,
+            )
+            return
+        urns = [
+            urn
+            for name in ("shares", "ugcPosts")
+            for urn in query.get(name, "").removeprefix("List(").removesuffix(")").split(",")
+            if urn
+        ]
+        with self.fake.lock:
+            mine = {p["id"] for p in self.fake.posts if p["author"] == author}
+            elements = [
+                {
+                    "organizationalEntity": author,
+                    "share" if ":share:" in urn else "ugcPost": urn,
+                    "totalShareStatistics": {
+                        **dict.fromkeys(_LINKEDIN_FIGURES.values(), 0),
+                        "clickCount": 0,
+                        "engagement": 0.0,
+                        **self.fake.figures.get(urn, {}),
+                    },
+                }
+                for urn in urns
+                if urn in mine
+            ]
+        self.send_json(
+            200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}
+        )
+
+    def social_actions(self, urn: str) -> None:
+        with self.fake.lock:
+            post = next((p for p in self.fake.posts if p["id"] == urn), None)
+            figures = self.fake.figures.get(urn, {})
+        if post is None:
+            self.error(404, f"Could not find entity {urn}", "NOT_FOUND")
+            return
+        if not self.may_read_as(post["author"]):
+            self.error(
+                403, "Not enough permissions to access: socialActions.GET.20260501", "ACCESS_DENIED"
+            )
+            return
+        likes, comments = figures.get("likeCount", 0), figures.get("commentCount", 0)
+        self.send_json(
+            200,
+            {
+                "target": urn,
+                "likesSummary": {"totalLikes": likes, "aggregatedTotalLikes": likes},
+                "commentsSummary": {
+                    "totalFirstLevelComments": comments,
+                    "aggregatedTotalComments": comments,
+                },
+            },
+        )
+
+
+_LINKEDIN_FIGURES = {
+    "likes": "likeCount",
+    "replies": "commentCount",
+    "reposts": "shareCount",
+    "impressions": "impressionCount",
+}
+
 
 class FakeLinkedIn(FakePlatform):
     """LinkedIn as one member who administers page ``123``; state is public for assertions."""
@@ -403,7 +483,9 @@ class FakeLinkedIn(FakePlatform):
             "r_organization_social",
             "r_organization_admin",
             "r_member_social",
+            "rw_organization_admin",
         }
+        self.figures: dict[str, dict[str, int]] = {}  # post URN -> likeCount, commentCount, …
         self.posts: list[dict[str, Any]] = []
         self.images: dict[str, Image] = {}
         self.uploads: dict[str, Image] = {}
@@ -441,6 +523,13 @@ class FakeLinkedIn(FakePlatform):
         """The access token."""
         return [self.token]
 
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make post ``remote_id`` (its URN) show ``figures`` (likes, replies, reposts and
+        impressions: what LinkedIn counts)."""
+        with self.lock:
+            shown = self.figures.setdefault(remote_id, {})
+            shown.update({_LINKEDIN_FIGURES[name]: value for name, value in figures.items()})
+
     def set_rate_limit_reset(self, moment: datetime) -> None:
         """Make 429 answers carry ``Retry-After`` for the seconds until ``moment``."""
         self.retry_after = str(round((moment - datetime.now(UTC)).total_seconds()))
@@ -459,6 +548,10 @@ class FakeLinkedIn(FakePlatform):
             return "whoami"
         if method == "GET" and path.startswith("/rest/organizations/"):
             return "read_page"
+        if method == "GET" and path.startswith(
+            ("/rest/organizationalEntityShareStatistics", "/rest/socialActions/")
+        ):
+            return "metrics"
         return None
 
     def respond(self, h: FakeHandler, call: Call) -> None:

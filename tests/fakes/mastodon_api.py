@@ -4,7 +4,8 @@ Endpoints: ``POST /api/v1/statuses`` (form or JSON body, ``Idempotency-Key`` hon
 hour like Mastodon's Redis entry), ``POST /api/v2/media`` (multipart; 200 with ``url`` or 202
 with ``url: null`` when ``async_media_checks`` is set, then ``GET /api/v1/media/:id`` answers
 206 until processed), ``GET /api/v1/accounts/verify_credentials``,
-``GET /api/v1/accounts/:id/statuses``, ``GET /api/v1/instance`` and ``/api/v2/instance``.
+``GET /api/v1/accounts/:id/statuses``, ``GET /api/v1/statuses/:id`` (with the counts
+:meth:`FakeMastodon.set_figures` set), ``GET /api/v1/instance`` and ``/api/v2/instance``.
 
 Like Mastodon, it checks the Bearer token (401 ``{"error": "The access token is invalid"}``),
 the token's scopes (403), the 500-character limit with URLs counted as 23 (422), answers every
@@ -16,8 +17,9 @@ idempotency expiry is testable.
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /api/v1/statuses``, which
 the adapter's look-back also sends its key probe to), ``upload_media``
 (``POST /api/v2/media``), ``media_status`` (``GET /api/v1/media/:id``), ``whoami``
-(``verify_credentials``), ``look_back`` (``GET /api/v1/accounts/:id/statuses``) and
-``instance``. A ``server_error`` is the HTML page of the instance's proxy.
+(``verify_credentials``), ``look_back`` (``GET /api/v1/accounts/:id/statuses``), ``metrics``
+(``GET /api/v1/statuses/:id``) and ``instance``. A ``server_error`` is the HTML page of the
+instance's proxy.
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ class FakeMastodon(FakePlatform):
         "GET /api/v1/media/:id": "media_status",
         "GET /api/v1/accounts/verify_credentials": "whoami",
         "GET /api/v1/accounts/:id/statuses": "look_back",
+        "GET /api/v1/statuses/:id": "metrics",
         "GET /api/v1/instance": "instance",
         "GET /api/v2/instance": "instance",
     }
@@ -125,6 +128,17 @@ class FakeMastodon(FakePlatform):
     def set_rate_limit_reset(self, moment: datetime) -> None:
         """Make answers say the rate limit resets at ``moment``."""
         self.reset_header = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make status ``remote_id`` show ``figures`` (likes, reposts and replies only)."""
+        names = {
+            "likes": "favourites_count",
+            "reposts": "reblogs_count",
+            "replies": "replies_count",
+        }
+        with self.lock:
+            status = next(s for s in self.statuses if s["id"] == remote_id)
+            status.update({names[name]: value for name, value in figures.items()})
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock forward (idempotency keys expire after an hour)."""
@@ -204,6 +218,10 @@ class FakeMastodon(FakePlatform):
                 return 200, {**self.account(), "source": {"privacy": "public", "note": ""}}
             if endpoint == "GET /api/v1/accounts/:id/statuses":
                 return self._account_statuses(path.split("/")[-2], query)
+            if endpoint == "GET /api/v1/statuses/:id":
+                status_id = path.rsplit("/", 1)[-1]
+                if any(s["id"] == status_id for s in self.statuses):
+                    return 200, self._status(status_id)
             if endpoint in ("GET /api/v1/instance", "GET /api/v2/instance"):
                 return 200, self._instance(endpoint)
         return 404, {"error": "Record not found"}

@@ -6,18 +6,19 @@ credentials in :attr:`FakeX.credentials`, and implements what the adapter uses:
 (one request), the segmented upload (``POST /2/media/upload/initialize``,
 ``POST /2/media/upload/:id/append`` with multipart ``media`` and ``segment_index``,
 ``POST /2/media/upload/:id/finalize``, then ``GET /2/media/upload?command=STATUS&media_id=…``
-answering ``processing_info`` ``pending`` → ``in_progress`` → ``succeeded`` or ``failed``), and
+answering ``processing_info`` ``pending`` → ``in_progress`` → ``succeeded`` or ``failed``),
 alt text with ``POST /2/media/metadata`` (``{"id", "metadata": {"alt_text": {"text"}}}``) or
-the launch-era ``POST /2/media/metadata/create`` (``{"media_id", "alt_text": {"text"}}``).
-Like X it stores URLs as t.co links, escapes ``&<>``, refuses duplicates, too-long texts and
-media ids that are unknown or not yet processed.
+the launch-era ``POST /2/media/metadata/create`` (``{"media_id", "alt_text": {"text"}}``), and
+``GET /2/tweets?ids=…`` (up to 100 posts with their ``public_metrics``, set by
+:meth:`FakeX.set_figures`). Like X it stores URLs as t.co links, escapes ``&<>``, refuses
+duplicates, too-long texts and media ids that are unknown or not yet processed.
 
 Operations (faults: :mod:`tests.fakes._http`): ``publish`` (``POST /2/tweets``), ``whoami``
-(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``upload_media`` (the
-one-request upload), ``media_initialize``, ``media_append``, ``media_finalize``,
-``media_status`` (the ``STATUS`` poll), ``media_metadata`` and ``media_metadata_legacy`` (alt
-text). A ``rate_limit`` fault sends ``x-rate-limit-*`` headers resetting at
-:attr:`FakeX.rate_limit_reset`.
+(``GET /2/users/me``), ``look_back`` (``GET /2/users/:id/tweets``), ``metrics``
+(``GET /2/tweets``), ``upload_media`` (the one-request upload), ``media_initialize``,
+``media_append``, ``media_finalize``, ``media_status`` (the ``STATUS`` poll),
+``media_metadata`` and ``media_metadata_legacy`` (alt text). A ``rate_limit`` fault sends
+``x-rate-limit-*`` headers resetting at :attr:`FakeX.rate_limit_reset`.
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ class FakeX(FakePlatform):
         self.processing_outcome = "succeeded"  # what a GIF's processing ends in ("failed")
         self.check_after_secs = 2  # what processing_info asks the client to wait
         self.rate_limit_reset = int(time.time()) + 900
+        self.figures: dict[str, dict[str, int]] = {}  # post id -> public_metrics
         self._ids = itertools.count(1_800_000_000_000_000_001)
 
     # -- arranging -----------------------------------------------------------------------
@@ -180,6 +182,12 @@ class FakeX(FakePlatform):
         """Make 429 answers say the limit resets at ``moment`` (whole seconds, as X sends)."""
         self.rate_limit_reset = int(moment.timestamp())
 
+    def set_figures(self, remote_id: str, **figures: int) -> None:
+        """Make post ``remote_id`` show ``figures`` in its ``public_metrics``."""
+        with self.lock:
+            shown = self.figures.setdefault(remote_id, {})
+            shown.update({_X_METRICS[name]: value for name, value in figures.items()})
+
     def add_tweet(
         self, text: str, reply_to: str | None = None, created_at: datetime | None = None
     ) -> FakeTweet:
@@ -191,6 +199,7 @@ class FakeX(FakePlatform):
 
     _ROUTES: ClassVar[dict[tuple[str, str], str]] = {
         ("POST", "/2/tweets"): "publish",
+        ("GET", "/2/tweets"): "metrics",
         ("GET", "/2/users/me"): "whoami",
         ("POST", "/2/media/upload"): "upload_media",
         ("POST", "/2/media/upload/initialize"): "media_initialize",
@@ -217,6 +226,7 @@ class FakeX(FakePlatform):
             "publish": self._create_tweet,
             "whoami": self._me,
             "look_back": self._timeline,
+            "metrics": self._lookup,
             "upload_media": self._upload,
             "media_initialize": self._initialize,
             "media_append": self._append,
@@ -362,6 +372,28 @@ class FakeX(FakePlatform):
                 "oldest_id": data[-1]["id"],
             },
         }
+
+    def _lookup(self, r: Call) -> tuple[int, dict[str, Any]]:
+        ids = r.query.get("ids", "").split(",")
+        if not 1 <= len(ids) <= 100 or not all(i.isdigit() for i in ids):
+            return 400, _invalid("The `ids` query parameter value must hold 1 to 100 post ids")
+        fields = r.query.get("tweet.fields", "").split(",")
+        stored = {t.id: t for t in self.tweets}
+        data, errors = [], []
+        for tweet_id in ids:
+            tweet = stored.get(tweet_id)
+            if tweet is None:
+                errors.append(_not_found(tweet_id))
+                continue
+            body = self._tweet_json(tweet, fields)
+            if "public_metrics" in fields:
+                zero = dict.fromkeys(_X_METRICS.values(), 0)
+                body["public_metrics"] = {**zero, **self.figures.get(tweet_id, {})}
+            data.append(body)
+        answer: dict[str, Any] = {"data": data} if data else {}
+        if errors:
+            answer["errors"] = errors
+        return 200, answer
 
     def _upload(self, r: Call) -> tuple[int, dict[str, Any]]:
         form = _multipart(r.headers.get("Content-Type", ""), r.body)
@@ -513,6 +545,29 @@ class FakeX(FakePlatform):
             "expires_after_secs": 86400,
             "image": {"image_type": m.media_type},
         }
+
+
+_X_METRICS = {
+    "likes": "like_count",
+    "reposts": "retweet_count",
+    "replies": "reply_count",
+    "quotes": "quote_count",
+    "bookmarks": "bookmark_count",
+    "impressions": "impression_count",
+}
+
+
+def _not_found(tweet_id: str) -> dict[str, Any]:
+    """X's partial error for a post id it does not serve."""
+    return {
+        "value": tweet_id,
+        "detail": f"Could not find tweet with ids: [{tweet_id}].",
+        "title": "Not Found Error",
+        "resource_type": "tweet",
+        "parameter": "ids",
+        "resource_id": tweet_id,
+        "type": "https://api.twitter.com/2/problems/resource-not-found",
+    }
 
 
 def _as_x_stores(text: str) -> str:

@@ -18,6 +18,7 @@ from atproto_client.models.utils import get_response_model
 from atproto_client.request import Request
 from atproto_core.exceptions import AtProtocolError
 
+from campaign.adapters import _bluesky_metrics
 from campaign.adapters._bluesky_errors import api_error, record_missing, session_refused
 from campaign.adapters._bluesky_records import (
     COLLECTION,
@@ -29,6 +30,7 @@ from campaign.adapters._bluesky_records import (
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.bluesky import BlueskySettings
+from campaign.adapters.engagement import Engagement
 from campaign.errors import PermanentError, PublishError, RetryableError
 from campaign.platforms.base import PlatformSpec
 from campaign.platforms.bluesky import SPEC, DisplayText, LinkCard, display_text, first_link
@@ -58,6 +60,7 @@ class BlueskyAdapter(Adapter):
     spec: ClassVar[PlatformSpec] = SPEC
     settings_type: ClassVar[type[AdapterSettings]] = BlueskySettings
     look_back_reliable: ClassVar[bool] = True
+    metrics_batch: ClassVar[int] = _bluesky_metrics.BATCH
 
     def __init__(self, settings: BlueskySettings) -> None:
         if settings.handle is None or settings.app_password is None:
@@ -117,6 +120,12 @@ class BlueskyAdapter(Adapter):
     def look_back(self, post: Outgoing) -> Receipt | None:
         """Find ``post`` under its deterministic record key; ``None`` proves it is not there."""
         return self._find(self._record_key(post))
+
+    def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
+        """The posts' figures, up to 25 in one request (see :mod:`._bluesky_metrics`)."""
+        return self._call(
+            "read the posts' figures", lambda: _bluesky_metrics.read(self._client, remote_ids)
+        )
 
     def close(self) -> None:
         """Close the HTTP connections."""

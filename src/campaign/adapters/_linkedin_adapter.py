@@ -8,17 +8,19 @@ how failures map is in :mod:`campaign.adapters.linkedin`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import requests
 
-from campaign.adapters import _linkedin_account, _linkedin_text
+from campaign.adapters import _linkedin_account, _linkedin_metrics, _linkedin_text
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters._linkedin_errors import duplicate_of, error_for, json_object
 from campaign.adapters._transport import may_have_been_sent
 from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.engagement import Engagement
 from campaign.adapters.linkedin import LinkedInSettings
 from campaign.errors import ConfigurationError, OutcomeUnknown, PermanentError, RetryableError
 from campaign.platforms.base import PlatformSpec
@@ -48,6 +50,7 @@ class LinkedInAdapter(Adapter):
     spec: ClassVar[PlatformSpec] = SPEC
     settings_type: ClassVar[type[AdapterSettings]] = LinkedInSettings
     look_back_reliable: ClassVar[bool] = False
+    metrics_batch: ClassVar[int] = _linkedin_metrics.BATCH
 
     def __init__(self, settings: LinkedInSettings) -> None:
         """Use ``settings``, whose token and author :meth:`LinkedInSettings.require` checked."""
@@ -67,6 +70,7 @@ class LinkedInAdapter(Adapter):
                 "User-Agent": "campaign (+https://pypi.org/project/campaign/)",
             }
         )
+        self._metrics = _linkedin_metrics.Reader(self._send, self._api, self._author)
 
     def __repr__(self) -> str:
         return f"LinkedInAdapter(author={self._author!r}, api={self._api!r})"
@@ -79,6 +83,11 @@ class LinkedInAdapter(Adapter):
     def close(self) -> None:
         """Close the HTTP connections."""
         self._session.close()
+
+    def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
+        """The posts' figures as far as the token's scope allows (see
+        :mod:`._linkedin_metrics`); "not available" rather than an error when it allows none."""
+        return self._metrics.read(remote_ids)
 
     def _send(
         self, method: str, url: str, action: str, *, sent_means_unknown: bool, **kw: Any

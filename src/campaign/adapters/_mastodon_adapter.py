@@ -11,17 +11,19 @@ import logging
 import re
 import time
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from mastodon import Mastodon, MastodonAPIError, MastodonError
 
+from campaign.adapters import _mastodon_metrics
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters._mastodon_errors import map_error, mastodon_errors, status_code
 from campaign.adapters._mastodon_media import upload
 from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.engagement import Engagement
 from campaign.adapters.mastodon import MastodonSettings
 from campaign.errors import OutcomeUnknown, PermanentError
 from campaign.platforms.base import PlatformSpec
@@ -144,6 +146,11 @@ class MastodonAdapter(Adapter):
             "attempt may be older; no status with the same text was found among the account's "
             "recent statuses: check the account and mark the post published or retry it"
         )
+
+    def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
+        """Each status's favourites, boosts and replies (see :mod:`._mastodon_metrics`)."""
+        with mastodon_errors(self._api, "read the status's figures"):
+            return {status: _mastodon_metrics.read(self._api, status) for status in remote_ids}
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -10,7 +10,7 @@ import html
 import logging
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, ClassVar
@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import requests
 import tweepy
 
+from campaign.adapters import _x_metrics
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters._x_errors import (
     DuplicateContent,
@@ -26,6 +27,7 @@ from campaign.adapters._x_errors import (
 )
 from campaign.adapters._x_media import upload
 from campaign.adapters.base import Adapter, Outgoing, Receipt
+from campaign.adapters.engagement import Engagement
 from campaign.adapters.twitter import XSettings
 from campaign.errors import OutcomeUnknown, RetryableError
 from campaign.platforms.base import PlatformSpec
@@ -77,6 +79,7 @@ class XAdapter(Adapter):
     spec: ClassVar[PlatformSpec] = SPEC
     settings_type: ClassVar[type[AdapterSettings]] = XSettings
     look_back_reliable: ClassVar[bool] = False
+    metrics_batch: ClassVar[int] = _x_metrics.BATCH
 
     def __init__(self, settings: XSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         keys = {
@@ -156,6 +159,11 @@ class XAdapter(Adapter):
             if comparable(tweet.get("text", "")) == wanted and _replied_to(tweet) == post.reply_to:
                 return self._receipt(str(tweet["id"]))
         return None
+
+    def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
+        """The posts' public figures, up to 100 in one request (see :mod:`._x_metrics`)."""
+        with self._errors("read the posts' public figures"):
+            return _x_metrics.read(self._client, remote_ids)
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -13,11 +13,13 @@ for the client libraries (tweepy, Mastodon.py, atproto, …).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar, Protocol, Self
 
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters.engagement import Engagement
 from campaign.errors import PermanentError
 from campaign.platforms.base import PlatformSpec
 from campaign.platforms.bluesky import LinkCard
@@ -96,12 +98,14 @@ class Adapter(ABC):
 
     ``look_back_reliable`` says whether :meth:`look_back` returning ``None`` proves the
     platform never got the post (so the daemon may send it again) or only that we could not
-    find it (so a person must decide).
+    find it (so a person must decide). ``metrics_batch``: how many posts one
+    :meth:`engagement` call may read (one request).
     """
 
     spec: ClassVar[PlatformSpec]
     settings_type: ClassVar[type[AdapterSettings]]
     look_back_reliable: ClassVar[bool] = False
+    metrics_batch: ClassVar[int] = 1
 
     @classmethod
     def from_settings(cls, settings: AdapterSettings) -> Self:
@@ -132,6 +136,15 @@ class Adapter(ABC):
     @abstractmethod
     def look_back(self, post: Outgoing) -> Receipt | None:
         """Find ``post`` on the account if an earlier attempt did publish it, else ``None``."""
+
+    def engagement(self, remote_ids: Sequence[str]) -> dict[str, Engagement]:
+        """The public figures of the posts ``remote_ids`` (at most :attr:`metrics_batch`), by
+        remote id; a post the platform no longer has reads as not available.
+
+        The default: this platform reports none. Raises what :meth:`look_back` raises.
+        """
+        why = f"{self.spec.title} reports no engagement figures to campaign"
+        return dict.fromkeys(remote_ids, Engagement.not_available(why))
 
     def preflight(self, post: Outgoing) -> None:
         """Refuse, before any request, what the platform's published rules refuse: a text

@@ -50,6 +50,21 @@ class Lane:
         _value: BaseException | None,
         _traceback: TracebackType | None,
     ) -> None:
+        self.release()
+
+    def try_hold(self) -> bool:
+        """Hold the lane only if nobody holds it and no post waits in line for it; True when
+        held (give it back with :meth:`release`). For work that must never make a post wait,
+        such as reading engagement."""
+        with self._lock:
+            if self._owner is not None or self._line:
+                return False
+            self._owner = threading.get_ident()
+            self._depth = 1
+            return True
+
+    def release(self) -> None:
+        """Give the lane back once (it is re-entrant); the last release lets the next go."""
         with self._lock:
             self._depth -= 1
             if self._depth:
@@ -91,7 +106,7 @@ class Lane:
         try:
             yield True
         finally:
-            self.__exit__(None, None, None)
+            self.release()
 
     def take_next(self) -> Any | None:
         """The ticket of the first post in line, taken out of it (its thread stops waiting);

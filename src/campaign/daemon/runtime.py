@@ -12,7 +12,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from types import FrameType
@@ -27,6 +27,7 @@ from campaign.daemon.dry_run import DryRunLedger
 from campaign.daemon.identity import WorkerId
 from campaign.daemon.ledger_watch import LedgerWatch
 from campaign.daemon.logs import event
+from campaign.daemon.metrics import Collector
 from campaign.daemon.publisher import Publisher
 from campaign.errors import LedgerError
 from campaign.store.ledger import Ledger
@@ -52,6 +53,7 @@ class Runtime:
     watch: LedgerWatch
     replaced: str | None = None
     alerts: AlertWatch | None = None
+    metrics: Collector | None = None
 
     @classmethod
     def open(
@@ -88,7 +90,7 @@ class Runtime:
             clock=Clock(timedelta(seconds=settings.clock_offset_seconds)),
             stopping=stop,
         )
-        alerts = None
+        alerts = metrics = None
         if not dry_run:
             alerts = AlertWatch(
                 ledger,
@@ -96,7 +98,18 @@ class Runtime:
                 grace=settings.grace,
                 stale_after=settings.stale_after,
             )
-        return cls(settings, ledger, book, publisher, stop, watch, alerts=alerts)
+        if not dry_run and settings.metrics_ages:
+            metrics = Collector(
+                ledger.engine,
+                publisher.connections,
+                publisher.gate,
+                publisher.clock,
+                settings.metrics_ages,
+                max_tries=settings.max_attempts,
+                backoff=(settings.backoff_seconds, settings.backoff_cap_seconds),
+                stopping=stop,
+            )
+        return cls(settings, ledger, book, publisher, stop, watch, alerts=alerts, metrics=metrics)
 
     @property
     def clock(self) -> Clock:
@@ -145,6 +158,12 @@ class Runtime:
             thread.join()
             if self.replaced is None:  # never write into a ledger that is not ours any more
                 self.book.stop(self.clock.now())
+
+    def collecting(self) -> AbstractContextManager[None]:
+        """Read sent posts' figures in the background while the block runs (if enabled)."""
+        if self.metrics is None:
+            return nullcontext()
+        return self.metrics.background(first=self.settings.poll_seconds)
 
     def _ledger_replaced(self) -> bool:
         """Stop the daemon, loudly, if its ledger was deleted or replaced."""
@@ -207,8 +226,9 @@ class OnceReport:
 
 
 def run_once(runtime: Runtime) -> OnceReport:
-    """Publish everything due now (after settling posts crashed workers left), then return
-    what needs a person (see :class:`OnceReport`).
+    """Publish everything due now (after settling posts crashed workers left), read the
+    figures of sent posts due for a reading, then return what needs a person (see
+    :class:`OnceReport`).
 
     Posts that must wait (a retry time or a rate limit ahead) are left for the next run.
     """
@@ -223,6 +243,8 @@ def run_once(runtime: Runtime) -> OnceReport:
                 break
             tried.update(batch)
             list(pool.map(publisher.publish, batch))
+    if runtime.metrics is not None:
+        runtime.metrics.round()  # posts first; then the figures now due
     return _report(runtime, tried | recovered)
 
 

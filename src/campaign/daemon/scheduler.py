@@ -78,7 +78,13 @@ class Jobs:
 
 
 def run_forever(runtime: Runtime) -> None:
-    """Publish every post on time until ``runtime.stop`` is set, then finish what is in flight."""
+    """Publish every post on time until ``runtime.stop`` is set, then finish what is in flight;
+    meanwhile read sent posts' figures as they come due, in a thread of their own."""
+    with runtime.collecting():
+        _publish_forever(runtime)
+
+
+def _publish_forever(runtime: Runtime) -> None:
     settings = runtime.settings
     scheduler = BackgroundScheduler(
         timezone=UTC,

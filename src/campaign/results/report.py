@@ -1,7 +1,8 @@
 """The campaign report's rows: posts, outcomes, clicks and engagement, grouped.
 
 Clicks come from the redirector's counts (:mod:`campaign.clicks.report`); engagement
-(likes, reposts, replies, quotes, impressions) is ``None`` wherever no platform reported it,
+(likes, reposts, replies, quotes, impressions) from each post's latest reading of its public
+figures (:mod:`campaign.store.metrics`), and is ``None`` wherever no platform reported it,
 never a made-up zero.
 """
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine, Table, select
 
 from campaign.clicks.report import click_report, must_know
 from campaign.errors import LedgerError
+from campaign.store.metrics import Snapshot, latest
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, SENT
 
@@ -56,6 +58,11 @@ class Row:
         for name, value in other.engagement.items():
             if value is not None:
                 self.engagement[name] = (self.engagement[name] or 0) + value
+
+    @property
+    def interactions(self) -> int:
+        """Likes, reposts, replies and quotes together (what people did with the post)."""
+        return sum(self.engagement[name] or 0 for name in ENGAGEMENT if name != "impressions")
 
     def to_json(self, by: str) -> dict[str, Any]:
         """The row as ``--json`` and ``--csv`` give it: the group, the counts and, for a
@@ -136,11 +143,13 @@ def campaign_report(
     clicks = {
         p.post_id: p.tally for p in click_report(engine, campaign=campaign, since=since).posts
     }
+    readings = latest(engine)
     rows: dict[str, Row] = {}
     for post in posts:
         key = post["id"] if by == "post" else post[by]
         row = rows.setdefault(key, Row(key))
         tally = clicks.get(post["id"])
+        reading = readings.get(post["id"])
         row.add(
             Row(
                 key,
@@ -149,14 +158,20 @@ def campaign_report(
                 failed=int(post["state"] == FAILED),
                 clicks_humans=tally.humans if tally else 0,
                 clicks_bots=tally.bots if tally else 0,
+                engagement=_engagement(reading),
             )
         )
         if by == "post":
-            row.post = _post_fields(post)
+            row.post = _post_fields(post, reading)
     return Report(by, tuple(rows.values()), tuple(known))
 
 
-def _post_fields(post: Any) -> dict[str, Any]:
+def _engagement(reading: Snapshot | None) -> dict[str, int | None]:
+    """The report's figures from a post's latest reading (all ``None`` without one)."""
+    return {name: reading.figures.get(name) if reading else None for name in ENGAGEMENT}
+
+
+def _post_fields(post: Any, reading: Snapshot | None) -> dict[str, Any]:
     sent_at = post["sent_at"]
     return {
         "platform": post["platform"],
@@ -164,5 +179,5 @@ def _post_fields(post: Any) -> dict[str, Any]:
         "event": post["event"],
         "remote_url": post["remote_url"],
         "sent_at": sent_at.isoformat() if sent_at else None,
-        "metrics_at": None,
+        "metrics_at": reading.at.isoformat() if reading else None,
     }

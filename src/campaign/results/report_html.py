@@ -1,7 +1,7 @@
 """The campaign report as one self-contained HTML file, fit to attach to a periodic report:
-summaries per campaign, event and platform with bar charts drawn inline as SVG, the posts
-that brought the most people, and each campaign's funding acknowledgement. Nothing in it is
-fetched from elsewhere."""
+summaries per campaign, event and platform with bar charts drawn inline as SVG, the best
+posts (by people's clicks and interactions), and each campaign's funding acknowledgement.
+Nothing in it is fetched from elsewhere."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def html_report(
         for by in ("campaign", "event", "platform", "post")
     }
     posts: Report = grouped["post"]
-    best = sorted(posts.rows, key=lambda r: (-r.clicks_humans, -r.clicks_bots, r.key))[:BEST]
+    best = sorted(posts.rows, key=_rank)[:BEST]
     shown = [row.key for row in grouped["campaign"].rows]
     return _TEMPLATES.get_template("report.html").render(
         grouped=grouped,
@@ -73,12 +73,24 @@ def html_report(
         ),
         counts=COUNTS,
         engagement=ENGAGEMENT,
-        best=[row for row in best if row.clicks_humans or row.clicks_bots],
+        best=[row for row in best if any(_rank(row)[:4])],  # clicked, engaged with or seen
         bars=bars,
         funding={slug: text for slug, text in (funding or {}).items() if slug in shown},
         scope={"campaign": campaign, "event": event, "since": since},
         made=(now or datetime.now(UTC)).strftime("%-d %B %Y, %H:%M UTC"),
         value=_value,
+    )
+
+
+def _rank(row: Row) -> tuple[int, int, int, int, str]:
+    """Best first: people who clicked plus people who interacted, then clicks, views, bots."""
+    views = row.engagement["impressions"] or 0
+    return (
+        -(row.clicks_humans + row.interactions),
+        -row.clicks_humans,
+        -views,
+        -row.clicks_bots,
+        row.key,
     )
 
 

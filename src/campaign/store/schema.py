@@ -3,7 +3,8 @@
 ``posts`` holds one row per post (one part of a thread each), ``media`` the bytes of every
 image a post carries (one row per distinct image, by its SHA-256), ``attempts`` the history
 of every try to publish one, ``heartbeats`` the daemons alive on this ledger,
-``post_events`` each post's history of state changes, ``short_links`` and ``clicks`` the
+``post_events`` each post's history of state changes, ``post_metrics`` each reading of a sent
+post's public figures (likes, reposts, …), ``short_links`` and ``clicks`` the
 first-party link tracking, and ``meta`` facts about the ledger itself (its random
 ``ledger_id``). Times are stored in UTC.
 Schema changes go through the versioned migrations in ``campaign/store/migrations``.
@@ -182,6 +183,33 @@ class PostEventRow(Base):
     worker: Mapped[str | None] = mapped_column(String(200), nullable=True)
     reason: Mapped[str] = mapped_column(Text, default="")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MetricRow(Base):
+    """One reading of a sent post's public figures, taken at one of the daemon's ages.
+
+    ``age_seconds`` is the age after publishing the reading stands for (3600 for "1 h");
+    ``outcome`` is ``read`` (figures as the platform gave them, ``None`` where it gives none),
+    ``unavailable`` (the platform gives none for this post; ``note`` says why) or ``failed``
+    (given up after failing reads; ``note`` has the last error).
+    """
+
+    __tablename__ = "post_metrics"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    post_id: Mapped[str] = mapped_column(String(32))
+    age_seconds: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    likes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reposts: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    replies: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quotes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bookmarks: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    impressions: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index("ix_post_metrics_post_id_age", "post_id", "age_seconds"),)
 
 
 class MetaRow(Base):

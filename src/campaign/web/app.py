@@ -32,6 +32,7 @@ from campaign.errors import CampaignError, LedgerError
 from campaign.platforms.registry import platforms
 from campaign.store.history import history
 from campaign.store.ledger import Ledger
+from campaign.store.metrics import latest
 from campaign.store.states import STATES, UNKNOWN
 from campaign.web import calendar, data, feed
 from campaign.web.highlight import highlight
@@ -147,6 +148,7 @@ def create_app(
                 "clicks": data.clicks_by_post(
                     web.ledger.engine, [p.id for e in shown for p in e.parts]
                 ),
+                "engagement": latest(web.ledger.engine, [p.id for e in shown for p in e.parts]),
                 "count": count,
             },
         )
@@ -176,6 +178,7 @@ def create_app(
                 "queued_json": queued_json,
                 "history": changes,
                 "clicks": data.clicks_by_post(web.ledger.engine, [p.id for p in entry.parts]),
+                "engagement": latest(web.ledger.engine, [p.id for p in entry.parts]),
                 "done": request.query_params.get("done", ""),
                 "error": request.query_params.get("error", ""),
                 "unknown": UNKNOWN,
