@@ -386,7 +386,7 @@ class LinkedInHandler(PlatformHandler):
     def share_statistics(self, query: Mapping[str, str]) -> None:
         author = query.get("organizationalEntity", "")
         ident = author.removeprefix("urn:li:organization:")
-        if "rw_organization_admin" not in self.fake.scopes or ident not in self.fake.admin_of:
+        if "rw_organization_admin" not in self.fake.scopes or ident not in self.fake.posters():
             self.error(
                 403,
                 "Not enough permissions to access: "
