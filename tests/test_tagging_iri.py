@@ -384,7 +384,7 @@ def follow(client: httpx.Client, redirector: Redirector, code: str) -> str:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(link=author_links().map(written_in_a_post))
 def test_a_short_link_redirects_to_exactly_the_tagged_link(
