@@ -73,6 +73,15 @@ class TestReading:
         agenda = client.get("/agenda?date=2017-08-27&language=el")
         assert agenda.text.count('<article class="card') == 4
         assert agenda.text.count('lang="el"') == 4
+        assert greek.text.count('<span class="language">el</span>') == 2  # told apart in a cell
+
+    def test_a_bluesky_card_shows_its_links_as_bluesky_does(self, client: httpx.Client) -> None:
+        agenda = client.get("/agenda?date=2017-08-27&platform=bluesky").text
+        link = re.search(r'<a class="link" href="([^"]+)"[^>]*>([^<]+)</a>', agenda)
+        assert link is not None
+        target, shown = link.groups()
+        assert target.startswith("https://www.media4sec.eu/events/dark-web-workshop/?utm_source=")
+        assert shown == "www.media4sec.eu/events/dark-…"
 
     def test_on_another_address_every_page_needs_a_sign_in(self, exposed: Served) -> None:
         with httpx.Client(base_url=exposed.url) as http:
