@@ -129,6 +129,20 @@ class TestSegmentedUpload:
         assert fake_x.tweets == []
         assert len(fake_x.calls("media_initialize")) == 1  # not started again: X said no
 
+    def test_processing_that_never_ends_is_tried_later_not_uploaded_again(
+        self, fake_x: FakeX, adapter: XAdapter, waits: list[float]
+    ) -> None:
+        """Waiting holds the account's lane: after five minutes the post goes back to the
+        publisher to be tried later, and the upload is not started again meanwhile."""
+        fake_x.processing_outcome, fake_x.check_after_secs = "in_progress", 60
+
+        with pytest.raises(RetryableError, match=r"still processing image dance\.gif"):
+            adapter.publish(post(media=(Image.of("dance.gif", gif_bytes(), "Dancing"),)))
+
+        assert len(fake_x.calls("media_initialize")) == 1
+        assert sum(waits) == 300
+        assert fake_x.tweets == []
+
     def test_a_dropped_answer_on_append_starts_the_upload_again(
         self, fake_x: FakeX, adapter: XAdapter
     ) -> None:

@@ -83,6 +83,10 @@ def test_a_thread_in_a_second_language_goes_out_whole_as_replies(
         runtime = open_runtime(daemon_settings())
         due = posts[0].scheduled_at
         runtime.ledger.sync(posts, now=due - timedelta(days=1))
+        [greek] = [p for p in runtime.ledger.list() if p.language == "el" and p.thread == 1]
+        following = runtime.book.next_part(greek)
+        assert following is not None
+        assert (following.language, following.thread) == ("el", 2)
         runtime.clock.offset = due - datetime.now(UTC)
         run_once(runtime)
         assert {post.state for post in runtime.ledger.list()} == {"sent"}

@@ -221,3 +221,30 @@ def test_a_name_that_resolves_to_a_private_address_is_never_read(
     assert code == 0, output
     assert "is a private or local address (127.0.0.1)" in " ".join(output.split())
     assert site.requests == []
+
+
+def test_a_short_links_card_is_read_from_the_page_it_leads_to(
+    env: dict[str, str], tmp_path: Path, site: FakeSite
+) -> None:
+    """The redirector does not know a code before ``schedule`` has stored it, and a card
+    read through it would count as a click: the page is read at its tagged address, and the
+    card keeps the short link."""
+    port = site.url.rsplit(":", 1)[1]
+    data = campaign_data(
+        platforms=["bluesky"],
+        site=f"http://{SITE}:{port}/",
+        links={"shorten": True, "base": "https://go.example.org"},
+        announcements=[{"template": "hello", "at": "2099-09-20 10:00"}],
+    )
+    templates = {"hello.j2": f"See http://{SITE}:{port}/event"}
+    campaign = write_project(tmp_path / "p", data, templates=templates)
+    env = {**env, "CAMPAIGN_LINK_CARD_ALLOW_PRIVATE": "true"}
+
+    code, output = run(env, "schedule", str(campaign))
+
+    assert code == 0, output
+    assert [request.split("?")[0] for request in site.requests] == ["/event", "/og.png"]
+    assert "utm_source=bluesky" in site.requests[0]
+    [post] = json.loads(run(env, "preview", str(campaign), "--json")[1])
+    assert post["card"]["state"] == "stored"
+    assert post["card"]["uri"].startswith("https://go.example.org/")

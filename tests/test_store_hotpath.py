@@ -5,6 +5,7 @@ post's claim in the outcome's transaction."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -137,3 +138,15 @@ def test_a_refused_write_is_an_sqlalchemy_error_and_leaves_nothing_half_done(
     assert ledger.get(post.id).state == SENDING
     assert attempts(ledger, post.id) == [(ME, None, None, None)]
     assert hot.finish(post.id, ME, NOW, Outcome(SENT, "sent", remote_id="r1")) == (True, None)
+
+
+def test_a_connection_kept_per_thread_never_starves_the_other_reads(ledger: Ledger) -> None:
+    """More publishing threads than the pool's default size plus overflow (15) each keep a
+    connection; the daemon's other reads still get one."""
+    hot = HotPath(ledger.engine)
+    threads = [threading.Thread(target=hot.get, args=("nope",)) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert ledger.list() == []  # a Core read, through the same pool

@@ -90,6 +90,10 @@ def _simple(call: Call, image: Image) -> str:
     return _media_id(body, image.name)
 
 
+class StillProcessing(RetryableError):
+    """X had not finished processing an upload after :data:`MAX_PROCESSING_WAIT` seconds."""
+
+
 def _segmented_upload(call: Call, image: Image, sleep: Sleep) -> str:
     """Run a segmented upload of ``image``, starting it again from the beginning after a lost
     answer or a server error (at most :data:`UPLOAD_ATTEMPTS` sessions in all). A rate limit
@@ -97,6 +101,8 @@ def _segmented_upload(call: Call, image: Image, sleep: Sleep) -> str:
     for _ in range(UPLOAD_ATTEMPTS - 1):
         try:
             return _session(call, image, sleep)
+        except StillProcessing:
+            raise  # waited long enough in the lane: the publisher tries the post again later
         except RetryableError as exc:
             log.info("starting the upload of %s again: %s", image.name, exc)
     return _session(call, image, sleep)
@@ -153,7 +159,7 @@ def _wait_until_processed(
                 f"X could not process image {name} ({reason}); re-export it or use another image"
             )
         if waited >= MAX_PROCESSING_WAIT:
-            raise RetryableError(
+            raise StillProcessing(
                 f"X was still processing image {name} after {waited:.0f} s; trying again later"
             )
         delay = max(float(info.get("check_after_secs") or 1), 1.0)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from campaign.cli._app import EXIT_INVALID, app, out, sub_app, user_errors
+from campaign.cli._app import EXIT_INVALID, app, err, out, sub_app, user_errors
 
 if TYPE_CHECKING:
     from campaign.accounts import AccountCheck
@@ -35,10 +35,17 @@ def check(
     `validate`, `preview` and `schedule` check posts against them.
     """
     from campaign.accounts import check_accounts, remember_limits
+    from campaign.errors import LedgerError
 
     with user_errors():
         results = check_accounts([platform] if platform else [])
+    try:
         kept = remember_limits(results)
+    except LedgerError as exc:  # the check itself went well: keeping the limits is extra
+        kept = []
+        err.print(
+            f"[yellow]note:[/] the servers' limits were read but not kept: {escape(str(exc))}"
+        )
     if as_json:
         out.print_json(json.dumps([result.to_json() for result in results]))
     else:

@@ -20,17 +20,16 @@ FETCHED_AT_SCHEDULE = "fetched at schedule"
 
 @contextmanager
 def existing_ledger() -> Iterator[Engine | None]:
-    """The ledger's engine if a ledger exists and opens, else ``None``."""
-    from campaign.errors import LedgerError
-    from campaign.store import Ledger
+    """The ledger's engine if a ledger exists at this version's schema, else ``None``;
+    nothing is created, upgraded or written (see :func:`campaign.store.existing`)."""
+    from campaign.store.existing import existing_engine
 
+    engine = existing_engine()
     try:
-        ledger = Ledger.open(create=False)
-    except LedgerError:
-        yield None
-        return
-    with ledger:
-        yield ledger.engine
+        yield engine
+    finally:
+        if engine is not None:
+            engine.dispose()
 
 
 def server_specs(engine: Engine | None) -> dict[str, PlatformSpec]:
@@ -73,17 +72,29 @@ def card_pages(posts: Sequence[Post]) -> dict[str, str]:
     return pages
 
 
-def read_cards(engine: Engine, pages: Sequence[str]) -> list[LinkCard]:
-    """Read the cards of ``pages`` not read before (or unreadable last time) and keep them in
-    the ledger; returns those read now. This is the one step of ``schedule`` that goes to
-    the network beyond the ledger: see :mod:`campaign.adapters.linkcards`."""
+def read_cards(engine: Engine, posts: Sequence[Post]) -> list[LinkCard]:
+    """Read the cards of the pages ``posts`` link to (see :func:`card_pages`) not read
+    before (or unreadable last time) and keep them in the ledger; returns those read now.
+    A short link's page is read at the address it redirects to (the redirector does not
+    know the code yet, and a read must not count as a click); the card keeps the short link.
+    This is the one step of ``schedule`` that goes to the network beyond the ledger: see
+    :mod:`campaign.adapters.linkcards`."""
+    from dataclasses import replace
     from datetime import UTC, datetime
 
     from campaign.adapters.linkcards import fetch_cards
     from campaign.store.cards import readable_cards, save_cards
 
-    missing = sorted(set(pages) - readable_cards(engine, set(pages)))
-    cards = fetch_cards(missing) if missing else []
+    pages = set(card_pages(posts).values())
+    targets = {
+        link.short: link.tagged
+        for post in posts
+        for link in post.extra.get("tracked_links", ())
+        if link.short in pages
+    }
+    missing = sorted(pages - readable_cards(engine, pages))
+    read = fetch_cards([targets.get(page, page) for page in missing]) if missing else []
+    cards = [replace(card, uri=page) for page, card in zip(missing, read, strict=True)]
     save_cards(engine, cards, datetime.now(UTC))
     return cards
 

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
-from campaign.cli.plan_summary_view import SummaryJson, show_summary
+from campaign.cli.plan_summary_view import SummaryJson, plan_and_warn, show_summary
 
 if TYPE_CHECKING:
     from campaign.render.post import Post
@@ -41,17 +41,10 @@ def validate(paths: Paths, allow_outside: AllowOutside = False) -> None:
     event) are printed but do not fail.
     """
     from campaign.cli.ledger_facts import existing_ledger, limit_notes, server_specs
-    from campaign.errors import Problem
-    from campaign.render.planner import campaign_files, plan_files
+    from campaign.render.planner import campaign_files
 
-    warnings: list[Problem] = []
     with user_errors(), existing_ledger() as ledger:
-        posts = plan_files(
-            paths, allow_outside=allow_outside, specs=server_specs(ledger), warnings=warnings
-        )
-    for warning in warnings:
-        err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
-    with user_errors():
+        posts = plan_and_warn(paths, allow_outside=allow_outside, specs=server_specs(ledger))
         show_summary(posts)
     files = campaign_files(paths)
     campaigns = len({post.campaign for post in posts})
@@ -111,7 +104,6 @@ def preview(
     from campaign.errors import ConfigurationError
     from campaign.platforms.registry import canonical
     from campaign.render.link_codes import needs_codes
-    from campaign.render.planner import plan_files
     from campaign.tagging.shortcodes import PLACEHOLDER_CODE
 
     try:
@@ -120,7 +112,7 @@ def preview(
         fail(str(exc), code=EXIT_USAGE)
     with user_errors(), existing_ledger() as ledger:
         specs = server_specs(ledger)
-        planned = posts = plan_files(paths, allow_outside=allow_outside, specs=specs)
+        planned = posts = plan_and_warn(paths, allow_outside=allow_outside, specs=specs)
         _check_events(posts, event or [])
         posts = _with_ledger_codes(posts)
         posts = [

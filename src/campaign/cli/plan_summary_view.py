@@ -1,10 +1,11 @@
-"""How ``validate``, ``preview`` and ``schedule`` show a plan's summary: quota warnings on
-stderr, the cost on X where asked, and the whole as JSON in a file for ``--summary-json``."""
+"""How ``validate``, ``preview`` and ``schedule`` plan and show what the plan means: its
+warnings and quota warnings on stderr, the cost on X where asked, and the whole as JSON in a
+file for ``--summary-json``."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,7 @@ from rich.markup import escape
 from campaign.cli._app import err, fail
 
 if TYPE_CHECKING:
+    from campaign.platforms.base import PlatformSpec
     from campaign.render.post import Post
     from campaign.render.quota_check import Timed
 
@@ -26,6 +28,24 @@ SummaryJson = Annotated[
         dir_okay=False,
     ),
 ]
+
+
+def plan_and_warn(
+    paths: Sequence[Path], *, allow_outside: bool, specs: Mapping[str, PlatformSpec]
+) -> list[Post]:
+    """Plan ``paths`` (see :func:`campaign.render.planner.plan_files`) and print on stderr
+    what plans fine but is worth a look (an announcement whose ``where:`` matches no event).
+
+    Raises what ``plan_files`` raises.
+    """
+    from campaign.errors import Problem
+    from campaign.render.planner import plan_files
+
+    warnings: list[Problem] = []
+    posts = plan_files(paths, allow_outside=allow_outside, specs=specs, warnings=warnings)
+    for warning in warnings:
+        err.print(f"[bold yellow]warning:[/] {escape(str(warning))}")
+    return posts
 
 
 def show_summary(

@@ -150,8 +150,13 @@ COMPACT: tuple[tuple[Column, Callable[[Post], str]], ...] = (
     (Column("Announcement", Fit.CUT), lambda post: post.announcement),
     (Column("Event", Fit.CUT), lambda post: post.event),
     (Column("Length", right=True), lambda post: f"{post.length}/{post.limit}"),
-    (Column("Text", Fit.REST, floor=8), lambda post: " ".join(post.text.split())),
+    (Column("Text", Fit.REST, floor=8), lambda post: " ".join(_shown(post).split())),
 )
+
+
+def _shown(post: Post) -> str:
+    """The text as the platform shows it (Bluesky shortens links)."""
+    return platform_spec(post.platform).display(post.text)
 
 
 def render_compact(console: Console, posts: Sequence[Post], now: datetime | None = None) -> None:

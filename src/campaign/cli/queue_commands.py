@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_commands import AllowOutside, Paths
-from campaign.cli.plan_summary_view import show_summary
+from campaign.cli.plan_summary_view import plan_and_warn, show_summary
 from campaign.cli.queue_view import (
     describe,
     excerpt,
@@ -50,32 +50,32 @@ def schedule(
     posts.
     """
     from campaign.cli.ledger_facts import (
-        card_pages,
         existing_ledger,
         limit_notes,
         read_cards,
         server_specs,
     )
-    from campaign.render.planner import plan_files
     from campaign.store import Ledger
     from campaign.store.link_key import coded
 
     with user_errors():
         with existing_ledger() as known:
-            posts = plan_files(paths, allow_outside=allow_outside, specs=server_specs(known))
+            posts = plan_and_warn(paths, allow_outside=allow_outside, specs=server_specs(known))
         with Ledger.open(write=True) as ledger:
             if ledger.created:
                 err.print(
                     f"Created a new ledger at {escape(ledger.where)} "
                     "(CAMPAIGN_DATABASE_URL chooses where)."
                 )
-            queued = ledger.list(state="scheduled")
-            show_summary(posts, cost_to=err if as_json else out, queued=queued)
             posts, new_key = coded(ledger.engine, posts)
-            # Cards only for posts that can still go out (not those past the grace window).
+            # Quotas, cost and cards only for posts still to go out: not those past the
+            # grace window (recorded missed) nor those already sent.
             since = datetime.now(UTC) - ledger.grace
-            sendable = [post for post in posts if not post.is_past(since)]
-            for card in read_cards(ledger.engine, list(card_pages(sendable).values())):
+            sent = {post.id for post in ledger.list(state="sent")}
+            sendable = [post for post in posts if not post.is_past(since) and post.id not in sent]
+            queued = ledger.list(state="scheduled")
+            show_summary(sendable, cost_to=err if as_json else out, queued=queued)
+            for card in read_cards(ledger.engine, sendable):
                 if not card.readable or card.note:
                     err.print(f"[yellow]link card:[/] {escape(card.uri)}: {escape(card.note)}")
             report = ledger.sync(posts, prune=prune, new_links_secret=new_key)

@@ -43,11 +43,10 @@ from campaign.daemon.logs import event
 from campaign.daemon.ratelimits import AccountGate, Lane
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
 from campaign.platforms.images import Image
-from campaign.render.post import post_id as part_id
 from campaign.store.cards import cards_for
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
-from campaign.store.worker import Claim, ClaimedPost, WorkerLedger
+from campaign.store.worker import Claim, ClaimedPost, WorkerLedger, next_part_id
 
 # Writes of an outcome tried once stopping was asked for, before giving up (and saying so).
 WRITE_TRIES_WHEN_STOPPING = 5
@@ -229,12 +228,10 @@ class Publisher:
         against its time or the previous part's, the later) cannot have passed for it."""
         if self.stopping.is_set():
             return None
-        if post.thread < post.thread_size:
-            plan = (post.campaign, post.event, post.announcement, post.platform)
+        following = next_part_id(post)
+        if following is not None:
             root = remote_id if post.thread == 1 else ticket.thread_root
-            # A post in another language than its campaign's main one has it in its id.
-            language = post.language if post.id != part_id(*plan, post.thread) else None
-            return _Ticket(part_id(*plan, post.thread + 1, language), remote_id, root)
+            return _Ticket(following, remote_id, root)
         waiting: _Ticket | None = lane.take_next()
         return waiting
 

@@ -53,11 +53,11 @@ class Lane:
         self.release()
 
     def try_hold(self) -> bool:
-        """Hold the lane only if nobody holds it and no post waits in line for it; True when
-        held (give it back with :meth:`release`). For work that must never make a post wait,
-        such as reading engagement."""
+        """Hold the lane only if nobody holds it or waits for it (a post in line, or a look-back
+        after a crash); True when held (give it back with :meth:`release`). For work that must
+        never make a post wait, such as reading engagement."""
         with self._lock:
-            if self._owner is not None or self._line:
+            if self._owner is not None or self._line or self._others:
                 return False
             self._owner = threading.get_ident()
             self._depth = 1

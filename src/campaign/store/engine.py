@@ -90,7 +90,10 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, create=create)
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        # The daemon's hot path keeps a connection per publishing thread (store.hotpath), so
+        # the pool must not cap connections below CAMPAIGN_WORKERS plus the daemon's own
+        # reads: no limit on overflow; idle overflow connections are closed when returned.
+        return create_engine(parsed, pool_pre_ping=True, max_overflow=-1)
     except ImportError:
         raise ConfigurationError(
             f"the ledger URL needs the PostgreSQL driver {parsed.get_driver_name()!r}, which "

@@ -15,11 +15,9 @@ from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from campaign.errors import CampaignError
 from campaign.render.link_codes import needs_codes, with_codes
 from campaign.render.post import Post
-from campaign.settings import Settings
-from campaign.store.engine import open_engine, parse_url, sqlite_file
+from campaign.store.existing import existing_engine
 from campaign.store.meta import links_secret
 from campaign.tagging.shortcodes import new_link_secret
 
@@ -44,13 +42,8 @@ def ledger_key() -> SecretStr | None:
     A preview must work without a ledger, so this raises nothing, and it neither creates
     nor upgrades one.
     """
-    try:
-        url = Settings().ledger_url()
-        path = sqlite_file(parse_url(url))
-        if path is not None and not path.exists():
-            return None
-        engine = open_engine(url, create=False)
-    except CampaignError:
+    engine = existing_engine()
+    if engine is None:
         return None
     try:
         return links_secret(engine)

@@ -144,6 +144,19 @@ def _ready(before: Any) -> ColumnElement[bool]:
     )
 
 
+def next_part_id(post: QueuedPost) -> str | None:
+    """The id of the thread part that replies to ``post``, or ``None`` after the last part.
+
+    A post in another language than its campaign's main one has the language in its id
+    (see :func:`campaign.render.post.post_id`), and so have the other parts of its thread.
+    """
+    if post.thread >= post.thread_size:
+        return None
+    plan = (post.campaign, post.event, post.announcement, post.platform)
+    language = post.language if post.id != post_id(*plan, post.thread) else None
+    return post_id(*plan, post.thread + 1, language)
+
+
 class WorkerLedger:
     """The ledger as one daemon, ``worker``, reads and moves it."""
 
@@ -161,10 +174,8 @@ class WorkerLedger:
 
     def next_part(self, post: QueuedPost) -> QueuedPost | None:
         """The thread part that replies to ``post``, or ``None`` after the last part."""
-        if post.thread >= post.thread_size:
-            return None
-        plan = (post.campaign, post.event, post.announcement, post.platform)
-        return self.get(post_id(*plan, post.thread + 1))
+        following = next_part_id(post)
+        return self.get(following) if following is not None else None
 
     def due(self, now: datetime, limit: int | None = None) -> list[QueuedPost]:
         """Scheduled posts due at ``now``, oldest first, thread parts in order."""

@@ -1,7 +1,7 @@
 """Each server's own limits as last read, and the link cards of the pages posts link to.
 
 Revision ID: 0008_instances
-Revises: 0006_history
+Revises: 0007_language
 """
 
 from __future__ import annotations

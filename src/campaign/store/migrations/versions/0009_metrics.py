@@ -1,7 +1,7 @@
 """Each reading of a sent post's public figures (likes, reposts, replies, …).
 
 Revision ID: 0009_metrics
-Revises: 0006_history
+Revises: 0008_instances
 """
 
 from __future__ import annotations
