@@ -248,3 +248,24 @@ def test_a_short_links_card_is_read_from_the_page_it_leads_to(
     [post] = json.loads(run(env, "preview", str(campaign), "--json")[1])
     assert post["card"]["state"] == "stored"
     assert post["card"]["uri"].startswith("https://go.example.org/")
+
+
+@pytest.mark.parametrize("command", ["validate", "preview"])
+def test_planning_never_upgrades_or_needs_a_ledger(
+    env: dict[str, str], tmp_path: Path, command: str
+) -> None:
+    """An older ledger is read as none (defaults) and left at its schema; an unusable
+    ledger URL does not stop a plan."""
+    from campaign.store.engine import open_engine
+    from campaign.store.migrate import current_revision, upgrade
+
+    engine = open_engine(env["CAMPAIGN_DATABASE_URL"])
+    upgrade(engine, "0006_history")
+    campaign = project(tmp_path, "Hello")
+
+    code, output = run(env, command, str(campaign))
+    assert code == 0, output
+    assert current_revision(engine) == "0006_history"
+    engine.dispose()
+    code, output = run({**env, "CAMPAIGN_DATABASE_URL": "bogus://nowhere"}, command, str(campaign))
+    assert code == 0, output
