@@ -139,7 +139,7 @@ class Runtime:
 
         def beat_until_done() -> None:
             while not done.wait(self.settings.poll_seconds):
-                if self._ledger_replaced():
+                if self.ledger_replaced():
                     return
                 try:
                     self.book.beat(self.clock.now(), self.publisher.write_problem)
@@ -165,8 +165,10 @@ class Runtime:
             return nullcontext()
         return self.metrics.background(first=self.settings.poll_seconds)
 
-    def _ledger_replaced(self) -> bool:
-        """Stop the daemon, loudly, if its ledger was deleted or replaced."""
+    def ledger_replaced(self) -> bool:
+        """Stop the daemon, loudly, if its ledger was deleted or replaced (checked by the
+        heartbeat and before each poll reads what is due, so that no post of a replacing
+        ledger is taken up)."""
         why = self.watch.change()
         if why is None:
             return False

@@ -99,6 +99,8 @@ def _publish_forever(runtime: Runtime) -> None:
     try:
         while not runtime.stop.is_set():
             try:
+                if runtime.ledger_replaced():
+                    break
                 runtime.publisher.recover_stuck()
                 until = runtime.clock.now() + horizon
                 wanted = runtime.book.upcoming(until, JOB_WINDOW)
