@@ -14,6 +14,8 @@ from campaign.cli._app import EXIT_USAGE, app, err, fail, out, user_errors
 from campaign.cli.plan_summary_view import SummaryJson, plan_and_warn, show_summary
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from campaign.render.post import Post
 
 Paths = Annotated[
@@ -114,7 +116,7 @@ def preview(
         specs = server_specs(ledger)
         planned = posts = plan_and_warn(paths, allow_outside=allow_outside, specs=specs)
         _check_events(posts, event or [])
-        posts = _with_ledger_codes(posts)
+        posts = _with_ledger_codes(posts, ledger)
         posts = [
             post
             for post in posts
@@ -140,12 +142,12 @@ def preview(
         show_summary(planned, cost_to=err if as_json else out, summary_json=summary_json)
 
 
-def _with_ledger_codes(posts: list[Post]) -> list[Post]:
-    """``posts`` with real short codes when they need them and the ledger keeps a key."""
+def _with_ledger_codes(posts: list[Post], ledger: Engine | None) -> list[Post]:
+    """``posts`` with real short codes when they need them and the ``ledger`` keeps a key."""
     from campaign.render.link_codes import needs_codes, with_codes
     from campaign.store.link_key import ledger_key
 
-    key = ledger_key() if needs_codes(posts) else None
+    key = ledger_key(ledger) if needs_codes(posts) else None
     return with_codes(posts, key) if key else posts
 
 

@@ -17,7 +17,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.render.link_codes import needs_codes, with_codes
 from campaign.render.post import Post
-from campaign.store.existing import existing_engine
 from campaign.store.meta import links_secret
 from campaign.tagging.shortcodes import new_link_secret
 
@@ -35,19 +34,14 @@ def coded(engine: Engine, posts: Sequence[Post]) -> tuple[list[Post], SecretStr 
     return with_codes(posts, key), None if stored else key
 
 
-def ledger_key() -> SecretStr | None:
-    """The key kept by the ledger ``CAMPAIGN_DATABASE_URL`` names, for a preview; ``None``
-    when there is no ledger, it has no key yet, or it cannot be read.
-
-    A preview must work without a ledger, so this raises nothing, and it neither creates
-    nor upgrades one.
-    """
-    engine = existing_engine()
+def ledger_key(engine: Engine | None) -> SecretStr | None:
+    """The key kept by the ledger behind ``engine`` (opened with
+    :func:`campaign.store.existing.existing_engine`), for a preview; ``None`` when there is
+    no ledger, it has no key yet, or it cannot be read. Raises nothing: a preview must work
+    without a ledger."""
     if engine is None:
         return None
     try:
         return links_secret(engine)
     except SQLAlchemyError:
         return None
-    finally:
-        engine.dispose()
