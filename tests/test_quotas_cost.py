@@ -21,7 +21,9 @@ from campaign.render.cost import x_cost
 from campaign.render.plan_settings import PlanSettings
 from campaign.render.post import Post
 from campaign.render.quota_check import quota_warnings
+from campaign.store import Ledger
 from tests.fakes.x_fixtures import png_bytes
+from tests.ledger_helpers import force_state
 from tests.planfiles import campaign_data, csv_events, write_project
 
 runner = CliRunner()
@@ -201,3 +203,18 @@ def test_a_summary_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) 
     assert result.exit_code == 1
     assert "cannot write the summary to" in result.stderr
     assert "No such file or directory" in " ".join(result.stderr.split())
+
+
+def test_schedule_costs_only_the_posts_still_to_go_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run again after one post went out, ``schedule`` prices the two left to send."""
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", url)
+    path = _burst(tmp_path, 3)
+    assert "Estimated cost on X: $0.600" in runner.invoke(app, ["schedule", str(path)]).output
+    with Ledger.open(url) as ledger:
+        force_state(ledger, ledger.list()[0].id, "sent", remote_id="1")
+    again = runner.invoke(app, ["schedule", str(path)])
+    assert again.exit_code == 0, again.output
+    assert "Estimated cost on X: $0.400 (0 post(s) without a URL" in again.output

@@ -71,7 +71,8 @@ def schedule(
             # Quotas, cost and cards only for posts still to go out: not those past the
             # grace window (recorded missed) nor those already sent.
             since = datetime.now(UTC) - ledger.grace
-            sent = {post.id for post in ledger.list(state="sent")}
+            campaigns = {post.campaign for post in posts}
+            sent = {p.id for c in campaigns for p in ledger.list(state="sent", campaign=c)}
             sendable = [post for post in posts if not post.is_past(since) and post.id not in sent]
             queued = ledger.list(state="scheduled")
             show_summary(sendable, cost_to=err if as_json else out, queued=queued)
