@@ -1,7 +1,9 @@
 """Benchmark a burst over several daemons: 10,000 posts due within one minute on PostgreSQL.
 
 Half the posts are for the fake X, half for the fake Mastodon (both servers in this process,
-arrival times noted by them), spread over 200 events and evenly over one minute. ``campaign
+arrival times noted by them), spread over 200 events and evenly over one minute
+(``--spread``; ``--spread 0``: all due at the minute's first instant, a burst no single
+daemon keeps up with). ``campaign
 run`` runs as 1, 2 and 4 processes on one PostgreSQL ledger (a new schema per run). For each:
 the time from the first post's instant to the last post's arrival on its fake, the posts per
 second over the burst, lateness (arrival minus planned instant: p50, p99, max), and a check
@@ -10,7 +12,7 @@ others, in the same run.
 
 Usage::
 
-    .venv/bin/python bench/bench_burst.py [--posts 10000] [--daemons 1 2 4]
+    .venv/bin/python bench/bench_burst.py [--posts 10000] [--daemons 1 2 4] [--spread 60]
         [--url postgresql+psycopg://postgres@127.0.0.1:5432/test]
 """
 
@@ -48,7 +50,6 @@ from campaign.store import Ledger  # noqa: E402
 from campaign.store.worker import heartbeats  # noqa: E402
 
 EVENTS = 200
-SPREAD = timedelta(minutes=1)
 
 
 class TimedMastodon(FakeMastodon):
@@ -67,8 +68,9 @@ class TimedMastodon(FakeMastodon):
         return super()._post_status(form, headers)
 
 
-def burst(count: int, first: datetime, tag: str) -> list[Post]:
-    """``count`` posts, alternately X and Mastodon, over ``EVENTS`` events, evenly in a minute."""
+def burst(count: int, first: datetime, spread: timedelta, tag: str) -> list[Post]:
+    """``count`` posts, alternately X and Mastodon, over ``EVENTS`` events, evenly over
+    ``spread`` from ``first``."""
     posts = []
     for n in range(count):
         platform = "twitter" if n % 2 == 0 else "mastodon"
@@ -82,7 +84,7 @@ def burst(count: int, first: datetime, tag: str) -> list[Post]:
                 event=event,
                 announcement=announcement,
                 platform=platform,
-                scheduled_at=first + SPREAD * n / count,
+                scheduled_at=first + spread * n / count,
                 timezone="Europe/Amsterdam",
                 text=text,
                 length=len(text),
@@ -92,7 +94,7 @@ def burst(count: int, first: datetime, tag: str) -> list[Post]:
     return posts
 
 
-def run(base: str, workdir: Path, daemons: int, count: int) -> dict[str, float]:
+def run(base: str, workdir: Path, daemons: int, count: int, spread: timedelta) -> dict[str, float]:
     """One burst with ``daemons`` processes: seconds to the last post, rate, lateness (ms)."""
     with (
         ledger_url(base, workdir) as url,
@@ -115,7 +117,7 @@ def run(base: str, workdir: Path, daemons: int, count: int) -> dict[str, float]:
                 )
         wait_until(lambda: len(heartbeats(ledger)) >= daemons, 60)
         first = datetime.now(UTC) + timedelta(seconds=5)
-        posts = burst(count, first, f"d{daemons}")
+        posts = burst(count, first, spread, f"d{daemons}")
         ledger.sync(posts)
         wait_until(lambda: len(x.arrivals) + len(mastodon.arrivals) >= count, 120 + count / 10)
         for process in processes:
@@ -139,17 +141,21 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--daemons", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument(
+        "--spread", type=float, default=60.0, help="seconds over which the posts are due"
+    )
+    parser.add_argument(
         "--url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test", help="PostgreSQL"
     )
     args = parser.parse_args()
+    spread = timedelta(seconds=args.spread)
     print(
-        f"{args.posts} posts due within one minute, X and Mastodon, {EVENTS} events, "
+        f"{args.posts} posts due evenly over {args.spread:g} s, X and Mastodon, {EVENTS} events, "
         "PostgreSQL ledger:"
     )
     baseline = None
     with tempfile.TemporaryDirectory() as folder:
         for daemons in args.daemons:
-            got = run(args.url, Path(folder), daemons, args.posts)
+            got = run(args.url, Path(folder), daemons, args.posts, spread)
             baseline = baseline or got["last"]
             print(
                 f"  {daemons} daemon(s): last post {got['last']:6.1f} s after the first was due "

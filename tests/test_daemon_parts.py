@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -112,3 +113,63 @@ def test_configure_sends_campaign_events_as_json(monkeypatch: pytest.MonkeyPatch
             logger.setLevel(level)
     (line,) = stream.getvalue().splitlines()
     assert json.loads(line)["message"] == "used ***"
+
+
+def test_a_job_finding_the_lane_publishing_leaves_word_and_returns_at_once():
+    """The publishing holder is told of a first post (a flag) and given a thread part's
+    ticket; it gives the lane back only once it has looked again."""
+    gate = AccountGate()
+    lane = gate.publishing("twitter", "x:me")
+    assert gate.hand_over("twitter") is None, "nobody is publishing yet"
+    assert lane.enter("p1", None)
+    outcomes: dict[str, object] = {}
+
+    def job(post_id: str, ticket: object | None) -> None:
+        outcomes[post_id] = lane.enter(post_id, ticket)
+
+    for post_id, ticket in (("p2", None), ("part-2", "replies to p0")):
+        worker = threading.Thread(target=job, args=(post_id, ticket))
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), "a job waited for a busy lane"
+    assert outcomes == {"p2": False, "part-2": False}
+    assert gate.hand_over("twitter") == "x:me"
+    assert gate.hand_over("mastodon") is None
+    assert lane.take_next() == "replies to p0"
+    assert lane.take_next() is None
+    assert not lane.release_if_idle(), "word was left: look again first"
+    assert lane.held
+    assert lane.release_if_idle()
+    assert not lane.held
+    assert not gate.busy("x:me")
+
+
+def test_a_holder_that_must_pause_drops_what_was_left():
+    lane = AccountGate().lane("x:me")
+    assert lane.enter("p1", None)
+    worker = threading.Thread(target=lane.enter, args=("part-2", "ticket"))
+    worker.start()
+    worker.join(10)  # the ticket is left at once
+    assert lane.let_go() == ["part-2"]
+    assert not lane.held
+    assert lane.enter("p3", None), "free again"
+
+
+def test_a_job_waits_while_the_lane_is_held_for_a_look_back():
+    """Held by anything but publishing (a look-back, a reading), nobody would take a post up:
+    the job waits for the lane instead, then publishes."""
+    lane = AccountGate().lane("x:me")
+    entered = threading.Event()
+
+    def job() -> None:
+        if lane.enter("p1", None):
+            entered.set()
+            lane.release_if_idle()
+
+    with lane:
+        worker = threading.Thread(target=job)
+        worker.start()
+        assert not entered.wait(0.2), "the job took a lane held for a look-back"
+    worker.join(10)
+    assert entered.is_set()
+    assert not lane.held

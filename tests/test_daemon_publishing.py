@@ -7,8 +7,11 @@ Time is the daemon's injectable clock: each test sets "now" to the instant it ne
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,6 +50,25 @@ class StoppedClock(Clock):
 
     def now(self) -> datetime:
         return self.at
+
+
+class HeldX(FakeX):
+    """The fake X, holding its answer to the first post until ``ready()`` (10 s at most);
+    :attr:`waited` says whether it came true in time."""
+
+    def __init__(self, ready: Callable[[], bool]) -> None:
+        super().__init__()
+        self.ready = ready
+        self.waited: list[bool] = []
+
+    def _store(self, text: str, reply_to: str | None, media_ids: list[str], *more: Any) -> Any:
+        if not self.waited:
+            pause = threading.Event()
+            deadline = time.monotonic() + 10
+            while not self.ready() and time.monotonic() < deadline:
+                pause.wait(0.005)
+            self.waited.append(self.ready())
+        return super()._store(text, reply_to, media_ids, *more)
 
 
 def post_in(runtime: Runtime, post_id: str) -> QueuedPost:
@@ -180,6 +202,25 @@ class TestErrors:
         set_now(runtime, datetime.fromtimestamp(reset, UTC))
         run_once(runtime)
         assert sorted(texts_on(fake_x)) == sorted([first.text, second.text])
+
+    def test_a_busy_account_never_holds_up_another_platforms_posts(
+        self, daemon_settings: Settings, open_runtime: Open, fake_mastodon: FakeMastodon
+    ):
+        """Two publishing threads, five X posts due before a Mastodon post, and X answering
+        its first post only once the Mastodon post has arrived: the jobs that find X's lane
+        busy hand their posts to the thread publishing X's and return, so the second thread
+        gets to Mastodon (were they to wait for X's lane, X would wait in vain)."""
+        with HeldX(lambda: bool(fake_mastodon.statuses)) as fake_x:
+            now = datetime.now(UTC)
+            xs = x_posts(5, now - timedelta(seconds=2))
+            toot = make_post("toot", platform="mastodon", at=now - timedelta(seconds=1))
+            runtime = open_runtime(daemon_settings(x=fake_x, workers=2))
+            runtime.ledger.sync([*xs, toot], now=now - timedelta(hours=1))
+            run_once(runtime)
+            assert fake_x.waited == [True], "X's first post was answered before the toot"
+            assert sorted(texts_on(fake_x)) == sorted(p.text for p in xs)
+            assert [s["text"] for s in fake_mastodon.statuses] == [toot.text]
+            assert {post_in(runtime, p.id).state for p in [*xs, toot]} == {"sent"}
 
     @pytest.mark.parametrize(("visible", "state"), [(True, "sent"), (False, "unknown")])
     def test_lost_answer_is_looked_up_never_blindly_reposted(

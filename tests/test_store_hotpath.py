@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.store import Ledger
 from campaign.store.history import history
-from campaign.store.hotpath import HotPath, Outcome
+from campaign.store.hotpath import HotPath, NextDue, Outcome
 from campaign.store.schema import AttemptRow
 from campaign.store.states import FAILED, SCHEDULED, SENDING, SENT, UNKNOWN
 from tests.ledger_helpers import NOW, force_state, image, make_post, make_thread
@@ -114,6 +114,78 @@ def test_an_outcome_claims_the_next_post_in_its_transaction(ledger: Ledger) -> N
     assert hot.finish(second.id, ME, NOW, sent, then_claim=first.id) == (True, None), (
         "a post no longer scheduled is not claimed"
     )
+
+
+def test_the_next_due_claim_takes_the_platforms_earliest_due_first_post(ledger: Ledger) -> None:
+    """Only a due, scheduled first post of the platform, within the grace window; the
+    earliest first; a later thread part, another platform, a retry not yet due, a post
+    beyond the window or one already claimed is never taken."""
+    early = make_post("early", at=NOW - timedelta(minutes=5))
+    later = make_post("later", at=NOW - timedelta(minutes=1))
+    too_old = make_post("too-old", at=NOW - timedelta(hours=2))
+    retried_old = make_post("retried", at=NOW - timedelta(hours=3))
+    not_yet = make_post("not-yet", at=NOW + timedelta(seconds=1))
+    elsewhere = make_post("elsewhere", platform="bluesky", at=NOW - timedelta(hours=1))
+    first, part = make_thread(2, at=NOW - timedelta(minutes=30))
+    posts = [early, later, too_old, retried_old, not_yet, elsewhere, first, part]
+    ledger.sync(posts, now=NOW - timedelta(hours=4))
+    # a retry due again two minutes ago: within the window by its retry time
+    force_state(ledger, retried_old.id, SCHEDULED, not_before=NOW - timedelta(minutes=2))
+    force_state(ledger, first.id, SENT)  # its second part is due, but only as a part
+    hot = HotPath(ledger.engine)
+    which = NextDue("mastodon", oldest=NOW - timedelta(hours=1))
+    taken = [hot.claim(which, ME, NOW) for _ in range(4)]
+    ids = [t.post.id if t else None for t in taken]
+    assert ids == [retried_old.id, early.id, later.id, None]
+    assert [ledger.get(p.id).state for p in (too_old, not_yet, elsewhere, part)] == [SCHEDULED] * 4
+    assert attempts(ledger, early.id) == [(ME, None, None, None)]
+    (change,) = history(ledger.engine, early.id)[-1:]
+    assert (change.old, change.new, change.reason) == (SCHEDULED, SENDING, "claimed")
+
+
+def test_an_outcome_claims_the_next_due_post_in_its_transaction(ledger: Ledger) -> None:
+    sent_one, waiting = make_post("one", at=NOW), make_post("two", at=NOW)
+    ledger.sync([sent_one, waiting], now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    assert hot.claim(sent_one.id, ME, NOW) is not None
+    which = NextDue("mastodon", oldest=NOW - timedelta(hours=1))
+    sent = Outcome(SENT, "sent", remote_id="r1")
+    assert hot.finish(sent_one.id, "host:2:bbbb", NOW, sent, then_claim=which) == (False, None)
+    assert ledger.get(waiting.id).state == SCHEDULED, "nothing claimed without the outcome"
+    recorded, taken = hot.finish(sent_one.id, ME, NOW, sent, then_claim=which)
+    assert recorded
+    assert taken is not None
+    assert taken.post == ledger.get(waiting.id)
+    assert taken.post.state == SENDING
+    assert attempts(ledger, waiting.id) == [(ME, None, None, None)]
+    assert hot.finish(waiting.id, ME, NOW, sent, then_claim=which) == (True, None), (
+        "nothing left to claim"
+    )
+
+
+def test_daemons_claiming_the_next_due_post_at_once_take_different_posts(
+    ledger: Ledger,
+) -> None:
+    """Claims racing from several connections (PostgreSQL: several daemons) each get a post
+    of their own or none; no post is taken twice and none is left behind."""
+    posts = [make_post(f"e{n}", at=NOW - timedelta(seconds=n)) for n in range(40)]
+    ledger.sync(posts, now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    which = NextDue("mastodon", oldest=NOW - timedelta(hours=1))
+    taken: list[str] = []
+    lock = threading.Lock()
+
+    def claim_all(worker: str) -> None:
+        while (claimed := hot.claim(which, worker, NOW)) is not None:
+            with lock:
+                taken.append(claimed.post.id)
+
+    threads = [threading.Thread(target=claim_all, args=(f"host:{n}:cccc",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(p.id for p in posts)
 
 
 def test_a_refused_write_is_an_sqlalchemy_error_and_leaves_nothing_half_done(

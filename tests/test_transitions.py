@@ -136,7 +136,7 @@ class TestOutcomes:
         assert post.last_error == "X answered 503"
         assert worker(ledger).due(NOW) == []
         assert [p.id for p in worker(ledger).due(later)] == [post.id]
-        assert worker(ledger).upcoming(later) == {post.id: later}
+        assert worker(ledger).upcoming(later) == {post.id: (later, post.platform, True)}
 
     def test_rate_limit_waits_without_counting_an_attempt(
         self, ledger: Ledger, due_post: QueuedPost
@@ -187,7 +187,9 @@ class TestReads:
     def test_upcoming_is_bounded_by_the_horizon(self, ledger: Ledger):
         soon, later = make_post("soon", at=NOW), make_post("later", at=NOW + timedelta(hours=2))
         ledger.sync([soon, later], now=NOW - timedelta(hours=1))
-        assert worker(ledger).upcoming(NOW + timedelta(minutes=10)) == {soon.id: NOW}
+        assert worker(ledger).upcoming(NOW + timedelta(minutes=10)) == {
+            soon.id: (NOW, soon.platform, True)
+        }
 
 
 class TestHeartbeats:

@@ -14,11 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from campaign.daemon.logs import event
+from campaign.store.hotpath import Claimable, NextDue
 from campaign.store.media import images_of
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
-from campaign.store.worker import Claim, ClaimedPost, HasEngine, WorkerId, WorkerLedger
+from campaign.store.worker import Claim, ClaimedPost, HasEngine, Upcoming, WorkerId, WorkerLedger
 
 _posts = PostRow.__table__
 
@@ -48,7 +49,7 @@ class DryRunLedger(WorkerLedger):
         with self._lock:
             return [p for p in super().due(now, limit) if p.id not in self._notes]
 
-    def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, datetime]:
+    def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, Upcoming]:
         with self._lock:
             noted = set(self._notes)
         return {pid: at for pid, at in super().upcoming(until, limit).items() if pid not in noted}
@@ -62,8 +63,11 @@ class DryRunLedger(WorkerLedger):
     def stop(self, now: datetime) -> None:
         """A dry run leaves no heartbeat."""
 
-    def claim(self, post_id: str, now: datetime) -> ClaimedPost | None:
+    def claim(self, which: Claimable, now: datetime) -> ClaimedPost | None:
         """What the real claim would return, read in one transaction; nothing is written."""
+        post_id = self._next_due(which, now) if isinstance(which, NextDue) else which
+        if post_id is None:
+            return None
         with self._lock:
             if post_id in self._notes:
                 return None
@@ -100,7 +104,7 @@ class DryRunLedger(WorkerLedger):
         now: datetime,
         remote_id: str,
         url: str | None,
-        next_id: str | None = None,
+        next_id: Claimable | None = None,
         found: bool = False,
     ) -> tuple[bool, ClaimedPost | None]:
         recorded = self.mark_sent(post, now, remote_id, url, found)
@@ -124,6 +128,15 @@ class DryRunLedger(WorkerLedger):
 
     def mark_missed(self, post: QueuedPost, now: datetime, reason: str) -> bool:
         return self._note(post, MISSED, f"would be missed: {reason}", last_error=reason)
+
+    def _next_due(self, which: NextDue, now: datetime) -> str | None:
+        """The id of the post the real claim of ``which`` would take, if any."""
+        for post in self.due(now):
+            due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
+            first = post.platform == which.platform and post.previous_id is None
+            if first and due_at >= which.oldest:
+                return post.id
+        return None
 
     def _note(self, post: QueuedPost, state: str, message: str, **values: object) -> bool:
         with self._lock:

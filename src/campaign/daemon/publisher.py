@@ -5,9 +5,11 @@ The rules that make a post go out exactly once and on time live here:
 - a post is claimed (``scheduled`` → ``sending``, atomically) before its platform is called,
   and only while holding its account's lane, so at most one post per account is in flight;
   the thread holding the lane records a sent post and claims the account's next one (the next
-  part of its thread, else the first post waiting for the lane) in one transaction, then sends
-  that one too: one commit per post instead of two, and still one post per account in
-  ``sending``;
+  part of its thread, else a thread part left in the lane's line, else the platform's earliest
+  due first post, found by the claim) in one transaction, then sends that one too: one commit
+  per post instead of two, and still one post per account in ``sending``. A job whose account
+  lane is held leaves its post to the holder (:class:`Handed`) instead of waiting, so its
+  thread is free for other accounts; several daemons' holders take different posts;
 - what goes out is what the claim returned (the row as the claim left it, its images' bytes
   from the ledger), never an earlier read: a post ``campaign schedule`` edited while it
   waited for its lane goes out as edited, or waits for its new time;
@@ -44,6 +46,7 @@ from campaign.daemon.ratelimits import AccountGate, Lane
 from campaign.errors import OutcomeUnknown, PermanentError, RateLimited, RetryableError
 from campaign.platforms.images import Image
 from campaign.store.cards import cards_for
+from campaign.store.hotpath import Claimable, NextDue
 from campaign.store.queued import QueuedPost
 from campaign.store.states import SCHEDULED, SENT
 from campaign.store.worker import Claim, ClaimedPost, WorkerLedger, next_part_id
@@ -54,11 +57,22 @@ WRITE_TRIES_WHEN_STOPPING = 5
 
 @dataclass(frozen=True)
 class _Ticket:
-    """A post ready to be claimed once its account's lane is free: what it replies to."""
+    """The post to claim next in an account's lane (an id, or the platform's next due post)
+    and what it replies to."""
 
-    post_id: str
+    post_id: Claimable
     reply_to: str | None
     thread_root: str | None
+
+
+@dataclass(frozen=True)
+class Handed:
+    """:meth:`Publisher.publish`'s answer when the post was left to the thread holding
+    ``account``'s lane, which publishes it in turn; if that thread stops before (a rate
+    limit, stopping), the post is still ``scheduled`` and its job must run again once the
+    lane is free (:meth:`AccountGate.busy`)."""
+
+    account: str
 
 
 @dataclass
@@ -80,19 +94,26 @@ class Publisher:
     write_problem: str | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def publish(self, post_id: str) -> datetime | None:
+    def publish(self, post_id: str, first_on: str | None = None) -> datetime | Handed | None:
         """Publish post ``post_id`` if it is due, then the thread parts that follow it.
 
+        ``first_on``: the platform of a first post (not a later thread part), which is handed
+        to a thread publishing that platform's posts, if any, without reading it.
+
         Returns a time to try again when the post had to wait without anything recorded
-        (its account is rate-limited), else ``None``: the ledger says what happened.
+        (its account is rate-limited), :class:`Handed` when the thread holding its account's
+        lane takes it on, else ``None``: the ledger says what happened.
         """
+        account = self.gate.hand_over(first_on) if first_on is not None else None
+        if account is not None:
+            return Handed(account)
         next_id: str | None = post_id
         while next_id is not None and not self.stopping.is_set():
             post = self.book.get(next_id)
             if post is None or post.state != SCHEDULED:
                 return None
             outcome = self._publish_one(post)
-            if isinstance(outcome, datetime):
+            if isinstance(outcome, datetime | Handed):
                 return outcome
             if outcome is None:
                 return None
@@ -119,9 +140,9 @@ class Publisher:
 
     # --- one post ------------------------------------------------------------------------
 
-    def _publish_one(self, post: QueuedPost) -> QueuedPost | datetime | None:
-        """The post as sent when ``post`` was sent; a time when its account must wait; else
-        ``None``."""
+    def _publish_one(self, post: QueuedPost) -> QueuedPost | datetime | Handed | None:
+        """The last post sent when ``post`` was sent in this thread; a time when its account
+        must wait; :class:`Handed` when the lane's holder takes it on; else ``None``."""
         now = self.clock.now()
         due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
         if due_at > now:
@@ -142,55 +163,83 @@ class Publisher:
         with self.connections.lease(post.platform) as adapter:
             if adapter is None:
                 return None
-            return self._send(post.id, adapter, reply_to, thread_root)
+            return self._send(post, adapter, reply_to, thread_root)
 
     def _send(
-        self, post_id: str, adapter: Adapter, reply_to: str | None, thread_root: str | None
-    ) -> QueuedPost | datetime | None:
-        """Claim and publish ``post_id`` in its account's lane, then the posts claimed with
-        each outcome; the last post sent, a time when the account must wait, or ``None``."""
+        self, post: QueuedPost, adapter: Adapter, reply_to: str | None, thread_root: str | None
+    ) -> QueuedPost | datetime | Handed | None:
+        """Claim and publish ``post`` holding its account's lane, then the account's next
+        posts, each claimed with the outcome of the one before, until none is due; the last
+        post sent, a time when the account must wait, or :class:`Handed` when another thread
+        holds the lane (a thread part leaves what it replies to in the lane's line; a first
+        post is found in the ledger by the holder)."""
         account = adapter.account_key
         blocked = self.gate.blocked_until(account, self.clock.now())
         if blocked is not None:
             return blocked
-        lane = self.gate.lane(account)
-        with lane.turn(post_id, _Ticket(post_id, reply_to, thread_root)) as mine:
-            if not mine:
-                return None  # the thread that held the lane sent it (or found it taken)
-            blocked = self.gate.blocked_until(account, self.clock.now())
-            if blocked is not None:
-                return blocked
-            if self.stopping.is_set():
-                return None
-            ticket = _Ticket(post_id, reply_to, thread_root)
-            claimed = self.book.claim(post_id, self.clock.now())
-            last_sent = None
-            while claimed is not None:
-                self._track(claimed.post.id, True)
-                try:
-                    sent, following = self._publish_claimed(claimed, adapter, ticket, lane)
-                finally:
-                    self._track(claimed.post.id, False)
-                if sent:
-                    last_sent = claimed.post
-                claimed, ticket = following or (None, ticket)
-            return last_sent
+        lane = self.gate.publishing(post.platform, account)
+        ticket = _Ticket(post.id, reply_to, thread_root)
+        if not lane.enter(post.id, ticket if post.previous_id is not None else None):
+            return Handed(account)
+        last_sent: QueuedPost | None = None
+        idle = False
+        try:
+            while self._may_go_on(account):
+                claimed = self.book.claim(ticket.post_id, self.clock.now())
+                if claimed is None:
+                    idle = isinstance(ticket.post_id, NextDue) and lane.release_if_idle()
+                    if idle:
+                        break
+                    ticket = self._next_in_lane(lane, post.platform)
+                    continue
+                while claimed is not None:
+                    current = claimed.post
+                    self._track(current.id, True)
+                    try:
+                        sent, claimed, following = self._publish_claimed(
+                            claimed, adapter, ticket, lane
+                        )
+                    finally:
+                        self._track(current.id, False)
+                    if sent:
+                        last_sent = current
+                    ticket = following or self._next_in_lane(lane, post.platform)
+        finally:
+            if not idle:  # paused (a rate limit) or stopping: what was left runs again later
+                lane.let_go()
+        return last_sent
+
+    def _may_go_on(self, account: str) -> bool:
+        """Whether the holder of ``account``'s lane may publish another post now."""
+        if self.stopping.is_set():
+            return False
+        return self.gate.blocked_until(account, self.clock.now()) is None
+
+    def _next_in_lane(self, lane: Lane, platform: str) -> _Ticket:
+        """What the lane's holder claims next: a thread part left in its line, else the
+        platform's earliest due first post still within the grace window."""
+        waiting: _Ticket | None = lane.take_next()
+        if waiting is not None:
+            return waiting
+        oldest = self.clock.now() - self.settings.grace
+        return _Ticket(NextDue(platform, oldest), None, None)
 
     def _publish_claimed(
         self, claimed: ClaimedPost, adapter: Adapter, ticket: _Ticket, lane: Lane
-    ) -> tuple[bool, tuple[ClaimedPost, _Ticket] | None]:
+    ) -> tuple[bool, ClaimedPost | None, _Ticket | None]:
         """Call the platform for a post this worker holds in ``sending`` with exactly what the
         claim returned, and record what happened; the caller holds the account's lane.
 
-        Returns whether it was sent, and the post claimed with its outcome (see
-        :meth:`_successor`) with what it replies to.
+        Returns whether it was sent, the post claimed with its outcome (see
+        :meth:`_successor`) and what that one is and replies to (also when its claim found
+        nothing, to try it again on its own).
         """
         post = claimed.post
         if claimed.missing:
             why = _missing_images(post, claimed.missing)
             now = self.clock.now()
             self._record(post, "failed", lambda: self.book.mark_failed(post, now, why))
-            return False, None
+            return False, None, None
         outgoing = outgoing_of(post, claimed.images, ticket.reply_to, ticket.thread_root)
         card = adapter.card_link(post.text) if not claimed.images else None
         try:
@@ -200,10 +249,10 @@ class Publisher:
         except RateLimited as exc:
             self.gate.block(adapter.account_key, exc.reset_at or self._retry_at(1))
             self._settle(post, adapter, outgoing, exc)
-            return False, None
+            return False, None, None
         except Exception as exc:  # any other failure, even an adapter bug, is settled
             self._settle(post, adapter, outgoing, exc)
-            return False, None
+            return False, None, None
         now = self.clock.now()
         following = self._successor(post, receipt.remote_id, ticket, lane)
         next_id = following.post_id if following else None
@@ -217,13 +266,13 @@ class Publisher:
             return recorded
 
         sent = self._record(post, f"sent as {receipt.remote_id}", record)
-        return sent, (taken, following) if taken is not None and following else None
+        return sent, taken, following
 
     def _successor(
         self, post: QueuedPost, remote_id: str, ticket: _Ticket, lane: Lane
     ) -> _Ticket | None:
         """The account's next post, to claim with ``post``'s outcome: the next part of its
-        thread (replying to it), else the first post waiting for the lane; ``None`` once
+        thread (replying to it), else what :meth:`_next_in_lane` gives; ``None`` once
         stopping. A part is due once the part before it is sent, so the grace window (checked
         against its time or the previous part's, the later) cannot have passed for it."""
         if self.stopping.is_set():
@@ -232,8 +281,7 @@ class Publisher:
         if following is not None:
             root = remote_id if post.thread == 1 else ticket.thread_root
             return _Ticket(following, remote_id, root)
-        waiting: _Ticket | None = lane.take_next()
-        return waiting
+        return self._next_in_lane(lane, post.platform)
 
     def _settle(
         self, post: QueuedPost, adapter: Adapter, outgoing: Outgoing, exc: Exception

@@ -22,8 +22,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.daemon.logs import event
-from campaign.daemon.publisher import Publisher
+from campaign.daemon.publisher import Handed, Publisher
 from campaign.daemon.runtime import Runtime
+from campaign.store.worker import Upcoming
 
 JOB_WINDOW = 1000
 
@@ -35,27 +36,33 @@ class Jobs:
         self._scheduler = scheduler
         self._publisher = publisher
         self._lock = threading.Lock()
-        # post id -> (its due time in the ledger, when its job runs)
-        self._planned: dict[str, tuple[datetime, datetime]] = {}
+        # post id -> (its due time in the ledger, when its job runs, and the account whose
+        # lane holder it was handed to: no job then)
+        self._planned: dict[str, tuple[datetime, datetime, str | None]] = {}
 
-    def sync(self, wanted: dict[str, datetime]) -> None:
-        """Make the jobs match ``wanted`` (post id -> due time, from the ledger)."""
+    def sync(self, wanted: dict[str, Upcoming]) -> None:
+        """Make the jobs match ``wanted`` (the ledger's upcoming posts); a post handed to a
+        lane's holder that is still scheduled once nobody holds the lane (the holder paused
+        or stopped first) gets its job again."""
+        busy = self._publisher.gate.busy
         with self._lock:
             for post_id in self._planned.keys() - wanted.keys():
                 del self._planned[post_id]
                 self._remove(post_id)
-            for post_id, due in wanted.items():
+            for post_id, coming in wanted.items():
                 known = self._planned.get(post_id)
-                if known is None or known[0] != due:
-                    self._add(post_id, due, due)
+                handed_to = known[2] if known else None
+                if known is None or known[0] != coming.due or (handed_to and not busy(handed_to)):
+                    first_on = coming.platform if coming.first else None
+                    self._add(post_id, coming.due, coming.due, first_on)
 
-    def _add(self, post_id: str, due: datetime, run_at: datetime) -> None:
-        self._planned[post_id] = (due, run_at)
+    def _add(self, post_id: str, due: datetime, run_at: datetime, first_on: str | None) -> None:
+        self._planned[post_id] = (due, run_at, None)
         self._scheduler.add_job(
             self._run,
             "date",
             run_date=self._publisher.clock.to_system(run_at),
-            args=(post_id,),
+            args=(post_id, first_on),
             id=post_id,
             replace_existing=True,
         )
@@ -64,17 +71,21 @@ class Jobs:
         with contextlib.suppress(JobLookupError):  # it has already run
             self._scheduler.remove_job(post_id)
 
-    def _run(self, post_id: str) -> None:
+    def _run(self, post_id: str, first_on: str | None) -> None:
         """The job: publish the post; when its account must wait, run again then."""
         try:
-            wait_until = self._publisher.publish(post_id)
+            wait_until = self._publisher.publish(post_id, first_on)
         except Exception as exc:  # a job must not die silently: log it; the next poll retries
             event(logging.ERROR, "publish_error", f"{type(exc).__name__}: {exc}", post_id=post_id)
             wait_until = None
         with self._lock:
             known = self._planned.pop(post_id, None)
-            if wait_until is not None and known is not None:
-                self._add(post_id, known[0], wait_until)
+            if known is None:
+                return
+            if isinstance(wait_until, Handed):
+                self._planned[post_id] = (known[0], known[1], wait_until.account)
+            elif wait_until is not None:
+                self._add(post_id, known[0], wait_until, first_on)
 
 
 def run_forever(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select
 
 from campaign.platforms.bluesky import LinkCard
 from campaign.platforms.images import Image
+from campaign.store.engine import reading
 from campaign.store.media import media_table, store_image_bytes
 from campaign.store.schema import LinkCardRow
 
@@ -56,7 +57,7 @@ def readable_cards(engine: Engine, uris: Collection[str]) -> set[str]:
     query = select(cards_table.c.uri).where(
         cards_table.c.uri.in_(list(uris)), cards_table.c.readable
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return set(connection.execute(query).scalars())
 
 
@@ -64,7 +65,7 @@ def cards_for(engine: Engine, uris: Collection[str]) -> dict[str, LinkCard]:
     """The kept cards of the pages ``uris`` that have one, by address, pictures included."""
     if not uris:
         return {}
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return cards_of(connection, uris)
 
 

@@ -2,22 +2,28 @@
 
 SQLite gets write-ahead logging, a busy timeout and foreign keys, and every transaction
 starts with ``BEGIN IMMEDIATE`` so that two processes (``campaign schedule`` and the
-daemon) queue for the write lock instead of failing half-way with "database is locked".
+daemon) queue for the write lock instead of failing half-way with "database is locked";
+but a connection from :func:`reading`, which only reads, takes a snapshot without the write
+lock, so a read never holds up a commit (a daemon's claim or outcome) nor waits for one.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 
 from campaign.errors import ConfigurationError, LedgerError
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# The execution option that marks a connection as reading only (see ``reading``).
+_READ_ONLY = "campaign_read_only"
 EXAMPLE_URLS = "sqlite:////path/to/campaign.db or postgresql+psycopg://user@host/dbname"
 
 
@@ -133,9 +139,20 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(_READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only (never write through it): on SQLite its transaction is a
+    snapshot that takes no write lock (WAL mode), so it neither waits for a writer nor keeps
+    one waiting; on PostgreSQL it is ``engine.connect()``."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_READ_ONLY: True})
+        yield connection
 
 
 def is_sqlite(engine: Engine) -> bool:

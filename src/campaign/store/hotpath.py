@@ -20,8 +20,10 @@ Guarantees kept: a claim is one transaction (``UPDATE … WHERE state = 'schedul
 RETURNING``, its attempt and history rows, its images' bytes), committed before the caller
 publishes; an outcome is one transaction guarded by the worker holding the claim; and an
 outcome may carry the claim of the post to send next in the same transaction, so the account's
-next post costs no commit of its own. On PostgreSQL the claim skips a row another daemon is
-claiming at that moment (``FOR UPDATE SKIP LOCKED``) rather than queueing behind it.
+next post costs no commit of its own. That post is named by its id, or is the platform's
+earliest due first post (:class:`NextDue`), found by the claim itself. On PostgreSQL the claim
+skips a row another daemon is claiming at that moment (``FOR UPDATE SKIP LOCKED``) rather
+than queueing behind it, so daemons publishing for one platform take different posts.
 """
 
 # ruff: noqa: S608 - the SQL is built from constants only; every value is a bound parameter
@@ -61,11 +63,19 @@ _COLUMNS = (
 _DUE = (
     f"state = '{SCHEDULED}' AND scheduled_at <= :now AND (not_before IS NULL OR not_before <= :now)"
 )
-_GET = f"SELECT {_COLUMNS} FROM posts WHERE id = :post_id"
-_CLAIM = (
-    f"UPDATE posts SET state = '{SENDING}', claimed_by = :worker, claimed_at = :now, "
-    f"updated_at = :now WHERE id = :post_id AND {_DUE} RETURNING {_COLUMNS}"
+# The earliest due first post (not a later thread part) of :platform, unless due before
+# :oldest (beyond the grace window: its own job marks it missed). Ties in time in any order.
+_NEXT_DUE = (
+    f"SELECT id FROM posts WHERE {_DUE} AND platform = :platform AND previous_id IS NULL AND "
+    "(scheduled_at >= :oldest OR not_before >= :oldest) ORDER BY scheduled_at LIMIT 1"
 )
+_GET = f"SELECT {_COLUMNS} FROM posts WHERE id = :post_id"
+_CLAIMING = (
+    f"UPDATE posts SET state = '{SENDING}', claimed_by = :worker, claimed_at = :now, "
+    "updated_at = :now WHERE id = "
+)
+_CLAIM = f"{_CLAIMING}:post_id AND {_DUE} RETURNING {_COLUMNS}"
+_CLAIM_NEXT = f"{_CLAIMING}({_NEXT_DUE}) AND {_DUE} RETURNING {_COLUMNS}"
 _OPEN_ATTEMPT = (
     "INSERT INTO attempts (post_id, worker, started_at) VALUES (:post_id, :worker, :now)"
 )
@@ -76,12 +86,11 @@ _CLAIMED_EVENT = (
 _POSTS_COLUMNS = ", ".join(f"posts.{name}" for name in _COLUMNS.split(", "))
 
 
-def _pg_claiming(post_id: str, guard: str = "") -> str:
-    """PostgreSQL: the claim of ``:<post_id>`` (if ``guard`` holds), its attempt and its
-    history row, as CTEs ending in ``claimed`` (the row as the claim left it)."""
+def _pg_claiming(which: str, guard: str = "") -> str:
+    """PostgreSQL: the claim of the post ``which`` selects (if ``guard`` holds), its attempt
+    and its history row, as CTEs ending in ``claimed`` (the row as the claim left it)."""
     return (
-        f"free AS (SELECT id FROM posts WHERE id = :{post_id} AND {_DUE}{guard} "
-        "FOR UPDATE SKIP LOCKED), "
+        f"free AS ({which}{guard} FOR UPDATE SKIP LOCKED), "
         f"claimed AS (UPDATE posts SET state = '{SENDING}', claimed_by = :worker, "
         "claimed_at = :now, updated_at = :now FROM free WHERE posts.id = free.id AND "
         f"posts.state = '{SCHEDULED}' RETURNING {_POSTS_COLUMNS}), "
@@ -93,8 +102,15 @@ def _pg_claiming(post_id: str, guard: str = "") -> str:
     )
 
 
+def _pg_by_id(name: str) -> str:
+    return f"SELECT id FROM posts WHERE id = :{name} AND {_DUE}"
+
+
+# The next due post, as a subquery of the claim (PostgreSQL's LIMIT comes after its guard).
+_PG_NEXT_DUE = _NEXT_DUE.replace(" ORDER BY", "{guard} ORDER BY")
 # PostgreSQL: the claim with its rows in one statement (one round trip, no BEGIN needed).
-_PG_CLAIM = f"WITH {_pg_claiming('post_id')} SELECT * FROM claimed"
+_PG_CLAIM = f"WITH {_pg_claiming(_pg_by_id('post_id'))} SELECT * FROM claimed"
+_PG_CLAIM_NEXT = f"WITH {_pg_claiming(_PG_NEXT_DUE.format(guard=''))} SELECT * FROM claimed"
 
 # What each outcome sets on the post (besides releasing the claim).
 OUTCOME_SETS = {
@@ -148,11 +164,15 @@ def _pg_finish(state: str) -> str:
     return f"WITH {_pg_finishing(state)} SELECT count(*) FROM done"
 
 
-def _pg_finish_then_claim(state: str) -> str:
-    """PostgreSQL: the outcome and, if it was recorded, the claim of ``:next_id``, in one
-    statement; one row: 1 if recorded (else 0), then the claimed post's columns (NULL if
-    none was claimed)."""
-    claiming = _pg_claiming("next_id", " AND EXISTS (SELECT 1 FROM done)")
+def _pg_finish_then_claim(state: str, next_due: bool) -> str:
+    """PostgreSQL: the outcome and, if it was recorded, the claim of ``:next_id`` (or with
+    ``next_due``, of the platform's next due post), in one statement; one row: 1 if recorded
+    (else 0), then the claimed post's columns (NULL if none was claimed)."""
+    recorded = " AND EXISTS (SELECT 1 FROM done)"
+    if next_due:
+        claiming = _pg_claiming(_PG_NEXT_DUE.format(guard=recorded))
+    else:
+        claiming = _pg_claiming(_pg_by_id("next_id"), recorded)
     return (
         f"WITH {_pg_finishing(state)}, {claiming} "
         "SELECT (SELECT count(*) FROM done), claimed.* FROM (SELECT 1) AS one "
@@ -173,9 +193,11 @@ class _Dialect:
     begin: str  # what starts a transaction
     get: str
     claim: tuple[str, ...]  # the first returns the claimed row, or none
+    claim_next: tuple[str, ...]  # the same for the platform's next due post
     finish: Mapping[str, tuple[str, ...]]  # the first's rowcount (or count) says if held
-    # PostgreSQL: an outcome and the next claim as one statement (see _pg_finish_then_claim)
-    finish_then_claim: Mapping[str, str]
+    # PostgreSQL: an outcome and the next claim as one statement (see _pg_finish_then_claim),
+    # by state and whether the next post is the next due one
+    finish_then_claim: Mapping[tuple[str, bool], str]
 
     def images(self, count: int) -> str:
         """Select the bytes of ``count`` images by their SHA-256 (``:s0``, ``:s1``…)."""
@@ -191,6 +213,7 @@ _SQLITE = _Dialect(
     begin="BEGIN IMMEDIATE",
     get=_GET,
     claim=(_CLAIM, _OPEN_ATTEMPT, _CLAIMED_EVENT),
+    claim_next=(_CLAIM_NEXT, _OPEN_ATTEMPT, _CLAIMED_EVENT),
     finish={state: (_finish(state), _CLOSE_ATTEMPT, _FINISHED_EVENT) for state in OUTCOME_SETS},
     finish_then_claim={},
 )
@@ -199,8 +222,13 @@ _POSTGRESQL = _Dialect(
     begin="BEGIN",
     get=_pyformat(_GET),
     claim=(_pyformat(_PG_CLAIM),),
+    claim_next=(_pyformat(_PG_CLAIM_NEXT),),
     finish={state: (_pyformat(_pg_finish(state)),) for state in OUTCOME_SETS},
-    finish_then_claim={s: _pyformat(_pg_finish_then_claim(s)) for s in OUTCOME_SETS},
+    finish_then_claim={
+        (state, next_due): _pyformat(_pg_finish_then_claim(state, next_due))
+        for state in OUTCOME_SETS
+        for next_due in (False, True)
+    },
 )
 
 
@@ -216,6 +244,19 @@ class Outcome:
     not_before: datetime | None = None
     error: str | None = None
     counts: int = 0
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """The post to claim next is ``platform``'s earliest due first post (not a later part of
+    a thread), unless it was due before ``oldest`` (the grace window's start)."""
+
+    platform: str
+    oldest: datetime
+
+
+# What to claim: a post by its id, or the next due post of a platform.
+Claimable = str | NextDue
 
 
 @dataclass(frozen=True)
@@ -253,12 +294,12 @@ class HotPath:
             row = cursor.fetchone()
         return self._post(row) if row else None
 
-    def claim(self, post_id: str, worker: str, now: datetime) -> Taken | None:
-        """Move ``post_id`` from ``scheduled`` to ``sending`` for ``worker`` if it is due at
-        ``now`` (one transaction, committed on return); ``None`` if it was not claimed."""
+    def claim(self, which: Claimable, worker: str, now: datetime) -> Taken | None:
+        """Move the post ``which`` names from ``scheduled`` to ``sending`` for ``worker`` if it
+        is due at ``now`` (one transaction, committed on return); ``None`` if none was claimed."""
         # PostgreSQL's claim is one statement: a transaction of its own.
         with self._cursor(transaction=len(self._sql.claim) > 1) as cursor:
-            return self._claim(cursor, post_id, worker, now)
+            return self._claim(cursor, which, worker, now)
 
     def finish(
         self,
@@ -266,7 +307,7 @@ class HotPath:
         worker: str,
         now: datetime,
         outcome: Outcome,
-        then_claim: str | None = None,
+        then_claim: Claimable | None = None,
     ) -> tuple[bool, Taken | None]:
         """Record ``outcome`` for ``post_id`` if ``worker`` still holds it, and, in the same
         transaction, claim ``then_claim`` (when given and the outcome was recorded).
@@ -284,9 +325,10 @@ class HotPath:
             "not_before": self._time(outcome.not_before),
             "error": outcome.error,
             "counts": outcome.counts,
-            "next_id": then_claim,
         }
-        one_statement = self._sql.finish_then_claim.get(outcome.state)
+        params.update(self._which(then_claim, "next_id"))
+        next_due = isinstance(then_claim, NextDue)
+        one_statement = self._sql.finish_then_claim.get((outcome.state, next_due))
         if then_claim is not None and one_statement is not None:
             with self._cursor(transaction=False) as cursor:
                 cursor.execute(one_statement, params)
@@ -308,13 +350,14 @@ class HotPath:
 
     # --- inside a transaction ------------------------------------------------------------
 
-    def _claim(self, cursor: Any, post_id: str, worker: str, now: datetime) -> Taken | None:
-        params = {"post_id": post_id, "worker": worker, "now": self._time(now)}
-        first, *rest = self._sql.claim
+    def _claim(self, cursor: Any, which: Claimable, worker: str, now: datetime) -> Taken | None:
+        params = {"worker": worker, "now": self._time(now), **self._which(which, "post_id")}
+        first, *rest = self._sql.claim_next if isinstance(which, NextDue) else self._sql.claim
         cursor.execute(first, params)
         rows = cursor.fetchall()  # SQLite finishes the UPDATE only once its rows are read
         if not rows:
             return None
+        params["post_id"] = rows[0][0]
         for sql in rest:
             cursor.execute(sql, params)
         return self._taken(cursor, rows[0])
@@ -339,6 +382,12 @@ class HotPath:
         return matched_images(media, found)
 
     # --- values --------------------------------------------------------------------------
+
+    def _which(self, which: Claimable | None, name: str) -> dict[str, Any]:
+        """The parameters naming the post ``which`` to claim (its id as ``name``)."""
+        if isinstance(which, NextDue):
+            return {name: None, "platform": which.platform, "oldest": self._time(which.oldest)}
+        return {name: which, "platform": None, "oldest": None}
 
     def _time(self, value: datetime | None) -> Any:
         """A time as SQLAlchemy stores it: UTC text on SQLite, an aware datetime elsewhere."""

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from campaign.errors import LedgerError
+from campaign.store.engine import reading
 from campaign.store.schema import LEDGER_ID, MetaRow
 
 LINKS_SECRET = "links_secret"  # noqa: S105 (the key's name, not its value)
@@ -26,7 +27,7 @@ def ledger_id(engine: Engine) -> str | None:
 
     Raises ``SQLAlchemyError`` when the database cannot be read.
     """
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(
             select(MetaRow.value).where(MetaRow.key == LEDGER_ID)
         ).scalar_one_or_none()
@@ -46,7 +47,7 @@ def links_secret(engine: Engine) -> SecretStr | None:
 
     Raises ``SQLAlchemyError`` when the database cannot be read.
     """
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         value = connection.execute(
             select(MetaRow.value).where(MetaRow.key == LINKS_SECRET)
         ).scalar_one_or_none()

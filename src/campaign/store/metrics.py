@@ -17,6 +17,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, and_, exists, func, insert, or_, select
 
+from campaign.store.engine import reading
 from campaign.store.schema import MetricRow, PostRow
 from campaign.store.states import SCHEDULED, SENT
 
@@ -88,7 +89,7 @@ def due(
                 and_(_posts.c.sent_at == sent_at, _posts.c.id > post_id),
             )
         )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         rows = connection.execute(query).all()
     return [
         Due(row.id, row.platform, row.remote_id, row.sent_at, _reached(row.sent_at, now, ages))
@@ -108,7 +109,7 @@ def latest(engine: Engine, post_ids: Sequence[str] | None = None) -> dict[str, S
     """The latest reading with figures of each post (of ``post_ids`` only, when given)."""
     newest = select(func.max(_metrics.c.id)).where(_metrics.c.outcome == READ)
     found: dict[str, Snapshot] = {}
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         chunks = [None] if post_ids is None else _chunks(post_ids)
         for chunk in chunks:
             ids = newest if chunk is None else newest.where(_metrics.c.post_id.in_(chunk))
@@ -126,7 +127,7 @@ def publishing_soon(engine: Engine, platform: str, until: datetime) -> bool:
         _posts.c.platform == platform,
         or_(_posts.c.not_before.is_(None), _posts.c.not_before <= until),
     )
-    with engine.connect() as connection:
+    with reading(engine) as connection:
         return connection.execute(select(_posts.c.id).where(ready).limit(1)).first() is not None
 
 

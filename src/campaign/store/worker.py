@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -34,8 +34,8 @@ from sqlalchemy.engine import Connection
 from campaign.platforms.images import Image
 from campaign.render.post import post_id
 from campaign.store import history
-from campaign.store.engine import is_sqlite
-from campaign.store.hotpath import SQLITE_TURN, HotPath, Outcome, Taken
+from campaign.store.engine import is_sqlite, reading
+from campaign.store.hotpath import SQLITE_TURN, Claimable, HotPath, Outcome, Taken
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
@@ -102,6 +102,15 @@ class Claim:
     claimed_at: datetime | None
 
 
+class Upcoming(NamedTuple):
+    """A scheduled post coming due: when (its retry time, if any, else its plan's), on which
+    platform, and whether it is a first post (not a later part of a thread)."""
+
+    due: datetime
+    platform: str
+    first: bool
+
+
 @dataclass(frozen=True)
 class Heartbeat:
     """A daemon that has worked on this ledger and when it last said it was alive."""
@@ -118,7 +127,7 @@ class Heartbeat:
 def heartbeats(ledger: HasEngine) -> list[Heartbeat]:
     """Every worker that has beaten on ``ledger``, most recent first (for ``status`` too)."""
     query = select(_beats).order_by(_beats.c.beat_at.desc())
-    with _transaction(ledger.engine) as connection:
+    with reading(ledger.engine) as connection:
         return [Heartbeat(**row) for row in connection.execute(query).mappings()]
 
 
@@ -180,37 +189,39 @@ class WorkerLedger:
     def due(self, now: datetime, limit: int | None = None) -> list[QueuedPost]:
         """Scheduled posts due at ``now``, oldest first, thread parts in order."""
         query = select(_posts).where(_ready(now)).order_by(_posts.c.scheduled_at, _posts.c.thread)
-        with _transaction(self.engine) as connection:
+        with reading(self.engine) as connection:
             rows = connection.execute(query.limit(limit)).mappings().all()
         return [QueuedPost.from_row(row) for row in rows]
 
-    def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, datetime]:
-        """Id and due time of the scheduled posts due by ``until``, earliest ``limit`` first.
-
-        The due time is the retry time (``not_before``) when there is one, else the plan's.
-        """
+    def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, Upcoming]:
+        """The scheduled posts due by ``until`` by id, earliest ``limit`` first."""
+        p = _posts.c
         query = (
-            select(_posts.c.id, _posts.c.scheduled_at, _posts.c.not_before)
+            select(p.id, p.scheduled_at, p.not_before, p.platform, p.previous_id)
             .where(_ready(until))
             .order_by(_posts.c.scheduled_at, _posts.c.id)  # the same window every poll
             .limit(limit)
         )
-        with _transaction(self.engine) as connection:
+        with reading(self.engine) as connection:
             return {
-                row.id: max(row.scheduled_at, row.not_before or row.scheduled_at)
+                row.id: Upcoming(
+                    max(row.scheduled_at, row.not_before or row.scheduled_at),
+                    row.platform,
+                    row.previous_id is None,
+                )
                 for row in connection.execute(query)
             }
 
     def platforms_due(self, until: datetime) -> set[str]:
         """The platforms of the scheduled posts due by ``until`` (to connect before they are)."""
         query = select(_posts.c.platform).where(_ready(until)).distinct()
-        with _transaction(self.engine) as connection:
+        with reading(self.engine) as connection:
             return set(connection.execute(query).scalars())
 
     def stuck_sending(self) -> list[Claim]:
         """Every post in ``sending`` with the worker that claimed it."""
         query = select(_posts).where(_posts.c.state == SENDING).order_by(_posts.c.claimed_at)
-        with _transaction(self.engine) as connection:
+        with reading(self.engine) as connection:
             rows = connection.execute(query).mappings().all()
         return [Claim(QueuedPost.from_row(r), r["claimed_by"], r["claimed_at"]) for r in rows]
 
@@ -220,16 +231,17 @@ class WorkerLedger:
 
     # --- moves ---------------------------------------------------------------------------
 
-    def claim(self, post_id: str, now: datetime) -> ClaimedPost | None:
-        """Move post ``post_id`` from ``scheduled`` to ``sending`` if it is due at ``now``, and
-        return what to publish; ``None`` if it was not claimed.
+    def claim(self, which: Claimable, now: datetime) -> ClaimedPost | None:
+        """Move the post ``which`` names (an id, or a platform's earliest due first post: see
+        :class:`~campaign.store.hotpath.NextDue`) from ``scheduled`` to ``sending`` if it is due
+        at ``now``, and return what to publish; ``None`` if none was claimed.
 
         The conditional update is the lock: of two daemons racing for one post, exactly one
         sees a changed row. A post whose retry time (or, after a new ``schedule``, whose
         time) is still ahead is not claimed either. The content returned is the row as the
         update left it, never an earlier read.
         """
-        taken = self._hot.claim(post_id, self.me, now)
+        taken = self._hot.claim(which, self.me, now)
         return self._claimed(taken) if taken else None
 
     def take_over(self, stuck: Claim, now: datetime) -> bool:
@@ -279,7 +291,7 @@ class WorkerLedger:
         now: datetime,
         remote_id: str,
         url: str | None,
-        next_id: str | None = None,
+        next_id: Claimable | None = None,
         found: bool = False,
     ) -> tuple[bool, ClaimedPost | None]:
         """Record ``post`` as sent (see :meth:`mark_sent`) and, in the same transaction, claim
@@ -416,7 +428,7 @@ class WorkerLedger:
         return ClaimedPost(post, taken.images, taken.missing)
 
     def _finish(
-        self, post: QueuedPost, now: datetime, outcome: Outcome, next_id: str | None = None
+        self, post: QueuedPost, now: datetime, outcome: Outcome, next_id: Claimable | None = None
     ) -> tuple[bool, Taken | None]:
         """Record ``outcome`` for ``post`` and close its open attempt (then claim ``next_id``).
 
