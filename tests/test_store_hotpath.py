@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from campaign.store import Ledger
 from campaign.store.history import history
 from campaign.store.hotpath import HotPath, NextDue, Outcome
+from campaign.store.meta import ledger_id
 from campaign.store.schema import AttemptRow
 from campaign.store.states import FAILED, SCHEDULED, SENDING, SENT, UNKNOWN
 from tests.ledger_helpers import NOW, force_state, image, make_post, make_thread
@@ -186,6 +187,18 @@ def test_daemons_claiming_the_next_due_post_at_once_take_different_posts(
     for thread in threads:
         thread.join()
     assert sorted(taken) == sorted(p.id for p in posts)
+
+
+def test_a_claim_is_taken_only_in_the_ledger_the_worker_opened(ledger: Ledger) -> None:
+    """A daemon whose ledger was dropped and created again (a restore) claims nothing in the
+    new one, by id or as the next due post, whatever a read of it showed."""
+    post = make_post(at=NOW)
+    ledger.sync([post], now=NOW - timedelta(hours=1))
+    stale = HotPath(ledger.engine, ledger_id="the-ledger-this-daemon-opened")
+    assert stale.claim(post.id, ME, NOW) is None
+    assert stale.claim(NextDue("mastodon", NOW - timedelta(hours=1)), ME, NOW) is None
+    assert ledger.get(post.id).state == SCHEDULED
+    assert HotPath(ledger.engine, ledger_id(ledger.engine)).claim(post.id, ME, NOW) is not None
 
 
 def test_a_refused_write_is_an_sqlalchemy_error_and_leaves_nothing_half_done(

@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import select
 
 from campaign.daemon.logs import event
-from campaign.store.hotpath import Claimable, NextDue
+from campaign.store.hotpath import Claimable, NextDue, Upcoming
 from campaign.store.media import images_of
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
-from campaign.store.worker import Claim, ClaimedPost, HasEngine, Upcoming, WorkerId, WorkerLedger
+from campaign.store.worker import Claim, ClaimedPost, HasEngine, WorkerId, WorkerLedger
 
 _posts = PostRow.__table__
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from campaign.daemon.logs import event
 from campaign.daemon.publisher import Handed, Publisher
 from campaign.daemon.runtime import Runtime
-from campaign.store.worker import Upcoming
+from campaign.store.hotpath import Upcoming
 
 JOB_WINDOW = 1000
 
@@ -41,10 +41,12 @@ class Jobs:
         self._planned: dict[str, tuple[datetime, datetime, str | None]] = {}
 
     def sync(self, wanted: dict[str, Upcoming]) -> None:
-        """Make the jobs match ``wanted`` (the ledger's upcoming posts); a post handed to a
-        lane's holder that is still scheduled once nobody holds the lane (the holder paused
-        or stopped first) gets its job again."""
-        busy = self._publisher.gate.busy
+        """Make the jobs match ``wanted`` (the ledger's upcoming posts). A due first post of a
+        platform whose posts a thread is publishing is handed to that thread without a job;
+        a handed post still scheduled once nobody holds its lane (the holder paused or
+        stopped first) gets its job again."""
+        gate = self._publisher.gate
+        now = self._publisher.clock.now()
         with self._lock:
             for post_id in self._planned.keys() - wanted.keys():
                 del self._planned[post_id]
@@ -52,8 +54,15 @@ class Jobs:
             for post_id, coming in wanted.items():
                 known = self._planned.get(post_id)
                 handed_to = known[2] if known else None
-                if known is None or known[0] != coming.due or (handed_to and not busy(handed_to)):
-                    first_on = coming.platform if coming.first else None
+                unchanged = known is not None and known[0] == coming.due
+                if unchanged and (handed_to is None or gate.busy(handed_to)):
+                    continue
+                first_on = coming.platform if coming.first else None
+                account = gate.hand_over(first_on) if first_on and coming.due <= now else None
+                if account is not None:
+                    self._remove(post_id)
+                    self._planned[post_id] = (coming.due, coming.due, account)
+                else:
                     self._add(post_id, coming.due, coming.due, first_on)
 
     def _add(self, post_id: str, due: datetime, run_at: datetime, first_on: str | None) -> None:

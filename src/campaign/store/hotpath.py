@@ -37,7 +37,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Engine, event
 from sqlalchemy.exc import DBAPIError
@@ -46,6 +46,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from campaign.platforms.images import Image
 from campaign.store.media import matched_images
 from campaign.store.queued import QueuedPost, StoredImage
+from campaign.store.schema import LEDGER_ID
 from campaign.store.states import FAILED, SCHEDULED, SENDING, SENT, UNKNOWN
 
 # SQLite lets one writer in at a time and makes the others sleep and retry (1 ms, then
@@ -63,18 +64,28 @@ _COLUMNS = (
 _DUE = (
     f"state = '{SCHEDULED}' AND scheduled_at <= :now AND (not_before IS NULL OR not_before <= :now)"
 )
+# A claim is taken only in the ledger the worker opened (:ledger, its id; NULL: any), so a
+# ledger dropped and created again (a restore) is never published from by the old daemon.
+_CLAIMABLE = (
+    f"{_DUE} AND EXISTS (SELECT 1 FROM meta WHERE key = '{LEDGER_ID}' "
+    "AND value = COALESCE(:ledger, value))"
+)
 # The earliest due first post (not a later thread part) of :platform, unless due before
 # :oldest (beyond the grace window: its own job marks it missed). Ties in time in any order.
 _NEXT_DUE = (
-    f"SELECT id FROM posts WHERE {_DUE} AND platform = :platform AND previous_id IS NULL AND "
+    f"SELECT id FROM posts WHERE {_CLAIMABLE} AND platform = :platform AND previous_id IS NULL AND "
     "(scheduled_at >= :oldest OR not_before >= :oldest) ORDER BY scheduled_at LIMIT 1"
 )
 _GET = f"SELECT {_COLUMNS} FROM posts WHERE id = :post_id"
+_UPCOMING = (
+    "SELECT id, scheduled_at, not_before, platform, previous_id FROM posts "
+    f"WHERE {_DUE} ORDER BY scheduled_at, id LIMIT :limit"
+)
 _CLAIMING = (
     f"UPDATE posts SET state = '{SENDING}', claimed_by = :worker, claimed_at = :now, "
     "updated_at = :now WHERE id = "
 )
-_CLAIM = f"{_CLAIMING}:post_id AND {_DUE} RETURNING {_COLUMNS}"
+_CLAIM = f"{_CLAIMING}:post_id AND {_CLAIMABLE} RETURNING {_COLUMNS}"
 _CLAIM_NEXT = f"{_CLAIMING}({_NEXT_DUE}) AND {_DUE} RETURNING {_COLUMNS}"
 _OPEN_ATTEMPT = (
     "INSERT INTO attempts (post_id, worker, started_at) VALUES (:post_id, :worker, :now)"
@@ -103,7 +114,7 @@ def _pg_claiming(which: str, guard: str = "") -> str:
 
 
 def _pg_by_id(name: str) -> str:
-    return f"SELECT id FROM posts WHERE id = :{name} AND {_DUE}"
+    return f"SELECT id FROM posts WHERE id = :{name} AND {_CLAIMABLE}"
 
 
 # The next due post, as a subquery of the claim (PostgreSQL's LIMIT comes after its guard).
@@ -192,6 +203,7 @@ class _Dialect:
     name: str
     begin: str  # what starts a transaction
     get: str
+    upcoming: str
     claim: tuple[str, ...]  # the first returns the claimed row, or none
     claim_next: tuple[str, ...]  # the same for the platform's next due post
     finish: Mapping[str, tuple[str, ...]]  # the first's rowcount (or count) says if held
@@ -212,6 +224,7 @@ _SQLITE = _Dialect(
     name="sqlite",
     begin="BEGIN IMMEDIATE",
     get=_GET,
+    upcoming=_UPCOMING,
     claim=(_CLAIM, _OPEN_ATTEMPT, _CLAIMED_EVENT),
     claim_next=(_CLAIM_NEXT, _OPEN_ATTEMPT, _CLAIMED_EVENT),
     finish={state: (_finish(state), _CLOSE_ATTEMPT, _FINISHED_EVENT) for state in OUTCOME_SETS},
@@ -221,6 +234,7 @@ _POSTGRESQL = _Dialect(
     name="postgresql",
     begin="BEGIN",
     get=_pyformat(_GET),
+    upcoming=_pyformat(_UPCOMING),
     claim=(_pyformat(_PG_CLAIM),),
     claim_next=(_pyformat(_PG_CLAIM_NEXT),),
     finish={state: (_pyformat(_pg_finish(state)),) for state in OUTCOME_SETS},
@@ -244,6 +258,15 @@ class Outcome:
     not_before: datetime | None = None
     error: str | None = None
     counts: int = 0
+
+
+class Upcoming(NamedTuple):
+    """A scheduled post coming due: when (its retry time, if any, else its plan's), on which
+    platform, and whether it is a first post (not a later part of a thread)."""
+
+    due: datetime
+    platform: str
+    first: bool
 
 
 @dataclass(frozen=True)
@@ -275,12 +298,13 @@ class HotPath:
     the database refuses a statement; the transaction is then rolled back.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, ledger_id: str | None = None) -> None:
         name = engine.dialect.name
         if name not in ("sqlite", "postgresql"):
             raise ValueError(f"the ledger supports SQLite and PostgreSQL, not {name!r}")
         self._sql = _SQLITE if name == "sqlite" else _POSTGRESQL
         self._engine = engine
+        self._ledger_id = ledger_id  # claims are taken in this ledger only (None: any)
         self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self._keep = name == "postgresql"  # each thread keeps its connection
         self._held: dict[int, PoolProxiedConnection] = {}
@@ -293,6 +317,22 @@ class HotPath:
             cursor.execute(self._sql.get, {"post_id": post_id})
             row = cursor.fetchone()
         return self._post(row) if row else None
+
+    def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, Upcoming]:
+        """The scheduled posts due by ``until`` by id, earliest ``limit`` first (the poll's
+        read of what gets a job: the same window every poll)."""
+        params = {"now": self._time(until), "limit": 2**62 if limit is None else limit}
+        with self._cursor(transaction=False) as cursor:
+            cursor.execute(self._sql.upcoming, params)
+            rows = cursor.fetchall()
+        times: dict[Any, datetime | None] = {}  # a burst's posts share their time
+        found: dict[str, Upcoming] = {}
+        for post_id, scheduled_at, not_before, platform, previous_id in rows:
+            stored = scheduled_at if not_before is None else not_before
+            due = times.get(stored) or times.setdefault(stored, _utc(stored))
+            assert due is not None  # scheduled_at is never NULL
+            found[post_id] = Upcoming(due, platform, previous_id is None)
+        return found
 
     def claim(self, which: Claimable, worker: str, now: datetime) -> Taken | None:
         """Move the post ``which`` names from ``scheduled`` to ``sending`` for ``worker`` if it
@@ -317,6 +357,7 @@ class HotPath:
         params = {
             "post_id": post_id,
             "worker": worker,
+            "ledger": self._ledger_id,
             "now": self._time(now),
             "state": outcome.state,
             "outcome": outcome.outcome,
@@ -351,7 +392,12 @@ class HotPath:
     # --- inside a transaction ------------------------------------------------------------
 
     def _claim(self, cursor: Any, which: Claimable, worker: str, now: datetime) -> Taken | None:
-        params = {"worker": worker, "now": self._time(now), **self._which(which, "post_id")}
+        params = {
+            "worker": worker,
+            "ledger": self._ledger_id,
+            "now": self._time(now),
+            **self._which(which, "post_id"),
+        }
         first, *rest = self._sql.claim_next if isinstance(which, NextDue) else self._sql.claim
         cursor.execute(first, params)
         rows = cursor.fetchall()  # SQLite finishes the UPDATE only once its rows are read

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, Table, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
@@ -35,7 +35,8 @@ from campaign.platforms.images import Image
 from campaign.render.post import post_id
 from campaign.store import history
 from campaign.store.engine import is_sqlite, reading
-from campaign.store.hotpath import SQLITE_TURN, Claimable, HotPath, Outcome, Taken
+from campaign.store.hotpath import SQLITE_TURN, Claimable, HotPath, Outcome, Taken, Upcoming
+from campaign.store.meta import ledger_id
 from campaign.store.queued import QueuedPost
 from campaign.store.schema import AttemptRow, HeartbeatRow, PostRow
 from campaign.store.states import FAILED, MISSED, SCHEDULED, SENDING, SENT, UNKNOWN
@@ -102,15 +103,6 @@ class Claim:
     claimed_at: datetime | None
 
 
-class Upcoming(NamedTuple):
-    """A scheduled post coming due: when (its retry time, if any, else its plan's), on which
-    platform, and whether it is a first post (not a later part of a thread)."""
-
-    due: datetime
-    platform: str
-    first: bool
-
-
 @dataclass(frozen=True)
 class Heartbeat:
     """A daemon that has worked on this ledger and when it last said it was alive."""
@@ -173,7 +165,8 @@ class WorkerLedger:
         self.engine = ledger.engine
         self.worker = worker
         self.me = str(worker)
-        self._hot = HotPath(ledger.engine)
+        # Claims only in the ledger opened now: not in one that replaced it while this ran.
+        self._hot = HotPath(ledger.engine, ledger_id(ledger.engine))
 
     # --- reads ---------------------------------------------------------------------------
 
@@ -195,22 +188,7 @@ class WorkerLedger:
 
     def upcoming(self, until: datetime, limit: int | None = None) -> dict[str, Upcoming]:
         """The scheduled posts due by ``until`` by id, earliest ``limit`` first."""
-        p = _posts.c
-        query = (
-            select(p.id, p.scheduled_at, p.not_before, p.platform, p.previous_id)
-            .where(_ready(until))
-            .order_by(_posts.c.scheduled_at, _posts.c.id)  # the same window every poll
-            .limit(limit)
-        )
-        with reading(self.engine) as connection:
-            return {
-                row.id: Upcoming(
-                    max(row.scheduled_at, row.not_before or row.scheduled_at),
-                    row.platform,
-                    row.previous_id is None,
-                )
-                for row in connection.execute(query)
-            }
+        return self._hot.upcoming(until, limit)
 
     def platforms_due(self, until: datetime) -> set[str]:
         """The platforms of the scheduled posts due by ``until`` (to connect before they are)."""
