@@ -17,7 +17,6 @@ them again.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -34,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from campaign.clicks.clicks import ClickRecorder
 from campaign.clicks.spill import spill_for
+from campaign.collector import quiet_collector
 from campaign.store.schema import ShortLinkRow
 from campaign.tagging.iri import iri_to_uri
 from campaign.tagging.shortcodes import is_code
@@ -196,19 +196,6 @@ def app_from_environment() -> Redirects:
     app = create_app(Ledger.open(create=False, write=True).engine)
     quiet_collector()
     return app
-
-
-def quiet_collector() -> None:
-    """Keep Python's cyclic garbage collector from stalling redirects, in a server process.
-
-    What is loaded by now (modules, the app) lives as long as the process: frozen, it is
-    never scanned again. Full collections come after 1,000 younger ones instead of 10, as
-    requests leave next to no cyclic garbage; each full pass held up every connection
-    (p99 under load 79 ms before, about 6 ms after: bench/README.md).
-    """
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, 1000)
 
 
 def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:

@@ -183,9 +183,11 @@ class Publisher:
             return Handed(account)
         last_sent: QueuedPost | None = None
         idle = False
+        tried = False  # the ticket's claim already found nothing, with the last outcome
         try:
             while self._may_go_on(account):
-                claimed = self.book.claim(ticket.post_id, self.clock.now())
+                claimed = None if tried else self.book.claim(ticket.post_id, self.clock.now())
+                tried = False
                 if claimed is None:
                     idle = isinstance(ticket.post_id, NextDue) and lane.release_if_idle()
                     if idle:
@@ -204,6 +206,7 @@ class Publisher:
                     if sent:
                         last_sent = current
                     ticket = following or self._next_in_lane(lane, post.platform)
+                    tried = sent and following is not None
         finally:
             if not idle:  # paused (a rate limit) or stopping: what was left runs again later
                 lane.let_go()

@@ -112,12 +112,14 @@ class Lane:
 
     def release_if_idle(self) -> bool:
         """Give the lane back (True), unless word was left since the holder last looked:
-        then clear the flag and return False, still holding it, to look again."""
+        then clear the flag and return False, still holding it, to look again. One step
+        under the lane's lock, so no word left in between is lost."""
         with self._lock:
             if self._line or self._nudged:
                 self._nudged = False
                 return False
-        self.release()
+            woken = self._let_go_locked()
+        self._wake(woken)
         return True
 
     def let_go(self) -> list[str]:
@@ -125,18 +127,28 @@ class Lane:
         daemon stops): the ids of the thread parts whose tickets are dropped."""
         with self._lock:
             dropped, self._line, self._nudged = list(self._line), {}, False
-        self.release()
+            woken = self._let_go_locked()
+        self._wake(woken)
         return dropped
 
     def release(self) -> None:
         """Give the lane back once (it is re-entrant); the last release lets the next go."""
         with self._lock:
-            self._depth -= 1
-            if self._depth:
-                return
-            self._owner = None
-            self._publishing = False
-            woken, self._others = self._others, []
+            woken = self._let_go_locked()
+        self._wake(woken)
+
+    def _let_go_locked(self) -> list[threading.Event]:
+        """Release once, holding ``_lock``; the threads to wake once it is let go."""
+        self._depth -= 1
+        if self._depth:
+            return []
+        self._owner = None
+        self._publishing = False
+        woken, self._others = self._others, []
+        return woken
+
+    @staticmethod
+    def _wake(woken: list[threading.Event]) -> None:
         for wake in woken:
             wake.set()
 

@@ -21,6 +21,7 @@ from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.exc import SQLAlchemyError
 
+from campaign.collector import quiet_collector
 from campaign.daemon.logs import event
 from campaign.daemon.publisher import Handed, Publisher
 from campaign.daemon.runtime import Runtime
@@ -131,6 +132,7 @@ def _publish_forever(runtime: Runtime) -> None:
                 event(logging.ERROR, "ledger_unreachable", f"{exc}; trying again next poll")
             else:
                 if not ready:
+                    quiet_collector()  # start-up is done: its objects are never scanned again
                     ready = True
                     event(
                         logging.INFO,
