@@ -282,6 +282,22 @@ class TestErrors:
         assert "invalid" in (failed.last_error or "").lower()
         assert len(fake_x.calls("publish")) == 1
 
+    def test_credentials_refused_mid_burst_fail_one_post_and_keep_the_rest(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        """The thread publishing an account's posts stops at the refusal: the next posts
+        check the credentials again (still refused) and stay scheduled, none failed."""
+        posts = x_posts(3, datetime.now(UTC))
+        runtime = open_runtime(daemon_settings(x=fake_x))
+        runtime.ledger.sync(posts, now=datetime.now(UTC) - timedelta(hours=1))
+        assert runtime.publisher.connections.get("twitter") is not None  # connected: valid
+        fake_x.fault("publish", "unauthorized")
+        fake_x.fault("whoami", "unauthorized", times=10)
+        run_once(runtime)
+        states = sorted(post_in(runtime, p.id).state for p in posts)
+        assert states == ["failed", "scheduled", "scheduled"]
+        assert len(fake_x.calls("publish")) == 1
+
     def test_missing_credentials_keep_posts_scheduled_and_say_which_variables(
         self,
         daemon_settings: Settings,

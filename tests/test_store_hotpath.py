@@ -189,6 +189,24 @@ def test_daemons_claiming_the_next_due_post_at_once_take_different_posts(
     assert sorted(taken) == sorted(p.id for p in posts)
 
 
+def test_the_job_window_is_due_at_the_later_of_plan_and_retry_time(ledger: Ledger) -> None:
+    planned_later = make_post("later", at=NOW + timedelta(minutes=5))
+    retried = make_post("retried", at=NOW - timedelta(minutes=5))
+    first, part = make_thread(2, at=NOW)
+    beyond = make_post("beyond", at=NOW + timedelta(hours=1))
+    ledger.sync([planned_later, retried, first, part, beyond], now=NOW - timedelta(hours=1))
+    force_state(ledger, planned_later.id, SCHEDULED, not_before=NOW)  # queued again early
+    force_state(ledger, retried.id, SCHEDULED, not_before=NOW + timedelta(minutes=1))
+    hot = HotPath(ledger.engine)
+    assert hot.upcoming(NOW + timedelta(minutes=10)) == {
+        retried.id: (NOW + timedelta(minutes=1), "mastodon", True),
+        first.id: (NOW, "mastodon", True),
+        part.id: (NOW, "mastodon", False),
+        planned_later.id: (NOW + timedelta(minutes=5), "mastodon", True),
+    }
+    assert list(hot.upcoming(NOW + timedelta(minutes=10), limit=1)) == [retried.id]
+
+
 def test_a_claim_is_taken_only_in_the_ledger_the_worker_opened(ledger: Ledger) -> None:
     """A daemon whose ledger was dropped and created again (a restore) claims nothing in the
     new one, by id or as the next due post, whatever a read of it showed."""

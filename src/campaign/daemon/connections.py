@@ -72,6 +72,12 @@ class Connections:
         finally:
             self._release(held)
 
+    def live(self, name: str, adapter: Adapter) -> bool:
+        """Whether ``adapter`` is still platform ``name``'s (not :meth:`forget`-ten since)."""
+        with self._lock:
+            held = self._adapters.get(name)
+        return held is not None and held.adapter is adapter
+
     def get(self, name: str) -> Adapter | None:
         """Set up platform ``name``'s adapter if needed (to connect before a post is due).
 

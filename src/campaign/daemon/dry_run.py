@@ -57,6 +57,10 @@ class DryRunLedger(WorkerLedger):
     def stuck_sending(self) -> list[Claim]:
         return []
 
+    def attempted(self) -> set[str]:
+        with self._lock:
+            return set(self._notes)
+
     def beat(self, now: datetime, problem: str | None = None) -> None:
         """A dry run leaves no heartbeat."""
 

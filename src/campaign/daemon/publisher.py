@@ -185,7 +185,7 @@ class Publisher:
         idle = False
         tried = False  # the ticket's claim already found nothing, with the last outcome
         try:
-            while self._may_go_on(account):
+            while self._may_go_on(post.platform, adapter):
                 claimed = None if tried else self.book.claim(ticket.post_id, self.clock.now())
                 tried = False
                 if claimed is None:
@@ -205,18 +205,25 @@ class Publisher:
                         self._track(current.id, False)
                     if sent:
                         last_sent = current
-                    ticket = following or self._next_in_lane(lane, post.platform)
+                    # A following post not claimed with a recorded outcome (the claim lost
+                    # to another daemon) is not tried again: it may be the next thread part.
+                    ticket = (following if sent else None) or self._next_in_lane(
+                        lane, post.platform
+                    )
                     tried = sent and following is not None
         finally:
             if not idle:  # paused (a rate limit) or stopping: what was left runs again later
                 lane.let_go()
         return last_sent
 
-    def _may_go_on(self, account: str) -> bool:
-        """Whether the holder of ``account``'s lane may publish another post now."""
-        if self.stopping.is_set():
+    def _may_go_on(self, platform: str, adapter: Adapter) -> bool:
+        """Whether the holder of ``adapter``'s account lane may publish another post now: not
+        stopping, the account not rate-limited, and the adapter not forgotten (its
+        credentials refused: the next post checks them again with a new one, and stays
+        scheduled if they are still refused)."""
+        if self.stopping.is_set() or not self.connections.live(platform, adapter):
             return False
-        return self.gate.blocked_until(account, self.clock.now()) is None
+        return self.gate.blocked_until(adapter.account_key, self.clock.now()) is None
 
     def _next_in_lane(self, lane: Lane, platform: str) -> _Ticket:
         """What the lane's holder claims next: a thread part left in its line, else the
@@ -258,11 +265,13 @@ class Publisher:
             return False, None, None
         now = self.clock.now()
         following = self._successor(post, receipt.remote_id, ticket, lane)
-        next_id = following.post_id if following else None
         taken: ClaimedPost | None = None
 
         def record() -> bool:
             nonlocal taken
+            next_id = following.post_id if following else None
+            if isinstance(next_id, NextDue):  # a write tried again later: the window moved
+                next_id = replace(next_id, oldest=self.clock.now() - self.settings.grace)
             recorded, taken = self.book.sent_then_claim(
                 post, now, receipt.remote_id, receipt.url, next_id
             )
@@ -398,6 +407,8 @@ class Publisher:
         post = claim.post
         if self.gate.blocked_until(adapter.account_key, self.clock.now()) is not None:
             return  # rate-limited: looked for after the reset
+        if self.gate.busy(adapter.account_key):
+            return  # publishing: looked for at a later poll, not holding this one up
         with self.gate.lane(adapter.account_key):
             now = self.clock.now()
             if claim.worker != self.me and not self.book.take_over(claim, now):

@@ -6,7 +6,7 @@ account waits for its reset time, posts of other accounts and platforms go on.
 The thread holding an account's lane publishes the account's posts one after another: after
 each, it claims the next in the transaction recording the outcome (see
 :mod:`campaign.daemon.publisher`). A job for a post of that account that finds the lane held
-does not wait for it: it leaves word (:meth:`Lane.leave`) and its thread goes back to the
+does not wait for it: it leaves word (:meth:`Lane.enter`) and its thread goes back to the
 pool, free for other accounts' posts; the holder reads the word before giving the lane back
 (:meth:`Lane.release_if_idle`).
 """

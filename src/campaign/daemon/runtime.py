@@ -28,7 +28,7 @@ from campaign.daemon.identity import WorkerId
 from campaign.daemon.ledger_watch import LedgerWatch
 from campaign.daemon.logs import event
 from campaign.daemon.metrics import Collector
-from campaign.daemon.publisher import Publisher
+from campaign.daemon.publisher import Handed, Publisher
 from campaign.errors import LedgerError
 from campaign.store.ledger import Ledger
 from campaign.store.queued import QueuedPost
@@ -243,8 +243,10 @@ def run_once(runtime: Runtime) -> OnceReport:
             batch = [p.id for p in runtime.book.due(runtime.clock.now()) if p.id not in tried]
             if not batch:
                 break
-            tried.update(batch)
-            list(pool.map(publisher.publish, batch))
+            done = pool.map(publisher.publish, batch)
+            # A post handed to a thread that then paused (or stopped) is tried again.
+            tried.update(i for i, d in zip(batch, done, strict=True) if not isinstance(d, Handed))
+    tried.update(runtime.book.attempted())  # and those taken up by a lane's holder
     if runtime.metrics is not None:
         runtime.metrics.round()  # posts first; then the figures now due
     return _report(runtime, tried | recovered)

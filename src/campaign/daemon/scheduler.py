@@ -42,12 +42,14 @@ class Jobs:
         self._planned: dict[str, tuple[datetime, datetime, str | None]] = {}
 
     def sync(self, wanted: dict[str, Upcoming]) -> None:
-        """Make the jobs match ``wanted`` (the ledger's upcoming posts). A due first post of a
-        platform whose posts a thread is publishing is handed to that thread without a job;
-        a handed post still scheduled once nobody holds its lane (the holder paused or
-        stopped first) gets its job again."""
+        """Make the jobs match ``wanted`` (the ledger's upcoming posts). A first post due within
+        the grace window, of a platform whose posts a thread is publishing, is handed to that
+        thread without a job (it finds such posts in the ledger). A handed post still
+        scheduled gets its job again once nobody holds its lane (the holder paused or stopped
+        first), and a handed thread part at every poll (its ticket may have been dropped)."""
         gate = self._publisher.gate
         now = self._publisher.clock.now()
+        oldest = now - self._publisher.settings.grace
         with self._lock:
             for post_id in self._planned.keys() - wanted.keys():
                 del self._planned[post_id]
@@ -56,10 +58,12 @@ class Jobs:
                 known = self._planned.get(post_id)
                 handed_to = known[2] if known else None
                 unchanged = known is not None and known[0] == coming.due
-                if unchanged and (handed_to is None or gate.busy(handed_to)):
+                waits = handed_to is not None and coming.first and gate.busy(handed_to)
+                if unchanged and (handed_to is None or waits):
                     continue
                 first_on = coming.platform if coming.first else None
-                account = gate.hand_over(first_on) if first_on and coming.due <= now else None
+                fresh = oldest <= coming.due <= now
+                account = gate.hand_over(first_on) if first_on and fresh else None
                 if account is not None:
                     self._remove(post_id)
                     self._planned[post_id] = (coming.due, coming.due, account)
@@ -82,7 +86,15 @@ class Jobs:
             self._scheduler.remove_job(post_id)
 
     def _run(self, post_id: str, first_on: str | None) -> None:
-        """The job: publish the post; when its account must wait, run again then."""
+        """The job: publish the post; when its account must wait, run again then. A first post
+        past the grace window is never handed over: its publish marks it missed."""
+        with self._lock:
+            known = self._planned.get(post_id)
+        if (
+            known is not None
+            and known[0] < self._publisher.clock.now() - self._publisher.settings.grace
+        ):
+            first_on = None
         try:
             wait_until = self._publisher.publish(post_id, first_on)
         except Exception as exc:  # a job must not die silently: log it; the next poll retries
@@ -138,7 +150,8 @@ def _publish_forever(runtime: Runtime) -> None:
                         logging.INFO,
                         "ready",
                         f"{len(wanted)} post(s) due within {settings.horizon_seconds:g} s "
-                        "have a job; later ones are picked up as they come within reach",
+                        "have a job (or are left to the thread publishing their account's); later "
+                        "ones are picked up as they come within reach",
                     )
             runtime.stop.wait(settings.poll_seconds)
     finally:

@@ -64,7 +64,8 @@ _COLUMNS = (
 _DUE = (
     f"state = '{SCHEDULED}' AND scheduled_at <= :now AND (not_before IS NULL OR not_before <= :now)"
 )
-# A claim is taken only in the ledger the worker opened (:ledger, its id; NULL: any), so a
+# A claim is taken only in the ledger the worker opened (:ledger, its id; NULL: whichever
+# ledger holds an id, as every ledger at this schema does), so a
 # ledger dropped and created again (a restore) is never published from by the old daemon.
 _CLAIMABLE = (
     f"{_DUE} AND EXISTS (SELECT 1 FROM meta WHERE key = '{LEDGER_ID}' "
@@ -328,7 +329,7 @@ class HotPath:
         times: dict[Any, datetime | None] = {}  # a burst's posts share their time
         found: dict[str, Upcoming] = {}
         for post_id, scheduled_at, not_before, platform, previous_id in rows:
-            stored = scheduled_at if not_before is None else not_before
+            stored = scheduled_at if not_before is None else max(scheduled_at, not_before)
             due = times.get(stored) or times.setdefault(stored, _utc(stored))
             assert due is not None  # scheduled_at is never NULL
             found[post_id] = Upcoming(due, platform, previous_id is None)

@@ -207,6 +207,12 @@ class WorkerLedger:
         """Every worker that has beaten on this ledger, most recent first."""
         return heartbeats(self)
 
+    def attempted(self) -> set[str]:
+        """The ids of the posts this worker has claimed (``run --once`` reports on them)."""
+        query = select(_attempts.c.post_id).where(_attempts.c.worker == self.me).distinct()
+        with reading(self.engine) as connection:
+            return set(connection.execute(query).scalars())
+
     # --- moves ---------------------------------------------------------------------------
 
     def claim(self, which: Claimable, now: datetime) -> ClaimedPost | None:
