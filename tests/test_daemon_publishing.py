@@ -282,6 +282,23 @@ class TestErrors:
         assert "invalid" in (failed.last_error or "").lower()
         assert len(fake_x.calls("publish")) == 1
 
+    def test_a_dry_run_of_a_burst_shows_each_post_once_and_sends_nothing(
+        self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
+    ):
+        now = datetime.now(UTC)
+        posts = x_posts(6, now - timedelta(seconds=1))
+        too_late = make_post("late", platform="twitter", at=now - timedelta(hours=1))
+        runtime = open_runtime(daemon_settings(x=fake_x), dry_run=True, echo=(shown := []).append)
+        runtime.ledger.sync([*posts, too_late], now=now - timedelta(hours=2))
+        run_once(runtime)
+        assert [sum(p.text in line for line in shown) for p in posts] == [1] * 6
+        assert not any(too_late.text in line for line in shown)
+        assert [post_in(runtime, p.id).state for p in posts] == ["sent"] * 6  # as it would be
+        assert post_in(runtime, too_late.id).state == "missed"
+        assert fake_x.calls("publish") == []
+        stored = {runtime.ledger.get(p.id).state for p in [*posts, too_late]}
+        assert stored == {"scheduled"}, "nothing written"
+
     def test_credentials_refused_mid_burst_fail_one_post_and_keep_the_rest(
         self, daemon_settings: Settings, open_runtime: Open, fake_x: FakeX
     ):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
+from collections import deque
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,6 +36,7 @@ class DryRunLedger(WorkerLedger):
         super().__init__(ledger, worker)
         self._lock = threading.Lock()
         self._notes: dict[str, QueuedPost] = {}
+        self._waiting: dict[str, deque[QueuedPost]] = {}  # platform -> first posts due (NextDue)
 
     def get(self, post_id: str) -> QueuedPost | None:
         with self._lock:
@@ -134,12 +136,19 @@ class DryRunLedger(WorkerLedger):
         return self._note(post, MISSED, f"would be missed: {reason}", last_error=reason)
 
     def _next_due(self, which: NextDue, now: datetime) -> str | None:
-        """The id of the post the real claim of ``which`` would take, if any."""
-        for post in self.due(now):
-            due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
-            first = post.platform == which.platform and post.previous_id is None
-            if first and due_at >= which.oldest:
-                return post.id
+        """The id of the post the real claim of ``which`` would take, if any. The platform's
+        due first posts are read once and taken in turn (read again when used up), not read
+        anew for every claim of a burst."""
+        waiting = self._waiting.setdefault(which.platform, deque())
+        for refill in (False, True):
+            if refill:
+                due = self.due(now)  # without the posts noted already
+                waiting.extend(p for p in due if p.platform == which.platform and not p.previous_id)
+            while waiting:
+                post = waiting.popleft()
+                due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
+                if post.id not in self._notes and which.oldest <= due_at <= now:
+                    return post.id
         return None
 
     def _note(self, post: QueuedPost, state: str, message: str, **values: object) -> bool:
