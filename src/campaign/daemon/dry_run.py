@@ -81,7 +81,7 @@ class DryRunLedger(WorkerLedger):
             query = select(_posts).where(_posts.c.id == post_id)
             row = connection.execute(query).mappings().first()
             post = QueuedPost.from_row(row) if row else None
-            if post is None or post.state != SCHEDULED or not _due(post, now):
+            if post is None or post.state != SCHEDULED or post.due_at > now:
                 return None
             images, missing = images_of(connection, post.media) if post.media else ((), ())
         with self._lock:
@@ -146,8 +146,7 @@ class DryRunLedger(WorkerLedger):
                 waiting.extend(p for p in due if p.platform == which.platform and not p.previous_id)
             while waiting:
                 post = waiting.popleft()
-                due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
-                if post.id not in self._notes and which.oldest <= due_at <= now:
+                if post.id not in self._notes and which.oldest <= post.due_at <= now:
                     return post.id
         return None
 
@@ -165,8 +164,3 @@ class DryRunLedger(WorkerLedger):
             dry_run=True,
         )
         return True
-
-
-def _due(post: QueuedPost, now: datetime) -> bool:
-    """Whether ``post`` is due at ``now``, as the real claim's condition has it."""
-    return post.scheduled_at <= now and (post.not_before is None or post.not_before <= now)

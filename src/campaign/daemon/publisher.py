@@ -144,7 +144,7 @@ class Publisher:
         """The last post sent when ``post`` was sent in this thread; a time when its account
         must wait; :class:`Handed` when the lane's holder takes it on; else ``None``."""
         now = self.clock.now()
-        due_at = max(post.scheduled_at, post.not_before or post.scheduled_at)
+        due_at = post.due_at
         if due_at > now:
             return None
         reply_to = thread_root = None
@@ -231,8 +231,7 @@ class Publisher:
         waiting: _Ticket | None = lane.take_next()
         if waiting is not None:
             return waiting
-        oldest = self.clock.now() - self.settings.grace
-        return _Ticket(NextDue(platform, oldest), None, None)
+        return _Ticket(NextDue(platform, self.grace_start()), None, None)
 
     def _publish_claimed(
         self, claimed: ClaimedPost, adapter: Adapter, ticket: _Ticket, lane: Lane
@@ -271,7 +270,7 @@ class Publisher:
             nonlocal taken
             next_id = following.post_id if following else None
             if isinstance(next_id, NextDue):  # a write tried again later: the window moved
-                next_id = replace(next_id, oldest=self.clock.now() - self.settings.grace)
+                next_id = replace(next_id, oldest=self.grace_start())
             recorded, taken = self.book.sent_then_claim(
                 post, now, receipt.remote_id, receipt.url, next_id
             )
@@ -493,6 +492,11 @@ class Publisher:
         cap = min(self.settings.backoff_cap_seconds, self.settings.poll_seconds)
         base = min(self.settings.backoff_seconds, cap)
         return retry_delay(tries, base, cap, self.rng).total_seconds()
+
+    def grace_start(self, now: datetime | None = None) -> datetime:
+        """The earliest due time a post may still go out at, at ``now`` (default: the clock's
+        now): older ones are missed."""
+        return (now or self.clock.now()) - self.settings.grace
 
     @property
     def worker(self) -> WorkerId:

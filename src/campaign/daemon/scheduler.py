@@ -49,7 +49,7 @@ class Jobs:
         first), and a handed thread part at every poll (its ticket may have been dropped)."""
         gate = self._publisher.gate
         now = self._publisher.clock.now()
-        oldest = now - self._publisher.settings.grace
+        oldest = self._publisher.grace_start(now)
         with self._lock:
             for post_id in self._planned.keys() - wanted.keys():
                 del self._planned[post_id]
@@ -90,10 +90,7 @@ class Jobs:
         past the grace window is never handed over: its publish marks it missed."""
         with self._lock:
             known = self._planned.get(post_id)
-        if (
-            known is not None
-            and known[0] < self._publisher.clock.now() - self._publisher.settings.grace
-        ):
+        if known is not None and known[0] < self._publisher.grace_start():
             first_on = None
         try:
             wait_until = self._publisher.publish(post_id, first_on)

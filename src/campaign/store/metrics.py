@@ -19,7 +19,8 @@ from sqlalchemy import Engine, Table, and_, exists, func, insert, or_, select
 
 from campaign.store.engine import reading
 from campaign.store.schema import MetricRow, PostRow
-from campaign.store.states import SCHEDULED, SENT
+from campaign.store.states import SENT
+from campaign.store.worker import due_by
 
 READ = "read"
 UNAVAILABLE = "unavailable"
@@ -121,12 +122,7 @@ def latest(engine: Engine, post_ids: Sequence[str] | None = None) -> dict[str, S
 
 def publishing_soon(engine: Engine, platform: str, until: datetime) -> bool:
     """Whether a scheduled post of ``platform`` is due by ``until`` (a read waits for it)."""
-    ready = and_(
-        _posts.c.state == SCHEDULED,
-        _posts.c.scheduled_at <= until,
-        _posts.c.platform == platform,
-        or_(_posts.c.not_before.is_(None), _posts.c.not_before <= until),
-    )
+    ready = and_(due_by(until), _posts.c.platform == platform)
     with reading(engine) as connection:
         return connection.execute(select(_posts.c.id).where(ready).limit(1)).first() is not None
 

@@ -95,6 +95,11 @@ class QueuedPost:
         )
 
     @property
+    def due_at(self) -> datetime:
+        """When the post is due: its retry time (``not_before``) if later than its plan's."""
+        return max(self.scheduled_at, self.not_before or self.scheduled_at)
+
+    @property
     def local_time(self) -> datetime:
         """``scheduled_at`` in the zone the campaign planned it in."""
         return self.scheduled_at.astimezone(ZoneInfo(self.timezone))

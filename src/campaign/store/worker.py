@@ -136,7 +136,7 @@ def _log(level: int, event: str, post: QueuedPost, state: str, message: str, **e
     log.log(level, message, extra={"fields": {**fields, **extra}})
 
 
-def _ready(before: Any) -> ColumnElement[bool]:
+def due_by(before: Any) -> ColumnElement[bool]:
     """Scheduled posts whose time (and retry time, if any) is at or before ``before``."""
     return and_(
         _posts.c.state == SCHEDULED,
@@ -181,7 +181,7 @@ class WorkerLedger:
 
     def due(self, now: datetime, limit: int | None = None) -> list[QueuedPost]:
         """Scheduled posts due at ``now``, oldest first, thread parts in order."""
-        query = select(_posts).where(_ready(now)).order_by(_posts.c.scheduled_at, _posts.c.thread)
+        query = select(_posts).where(due_by(now)).order_by(_posts.c.scheduled_at, _posts.c.thread)
         with reading(self.engine) as connection:
             rows = connection.execute(query.limit(limit)).mappings().all()
         return [QueuedPost.from_row(row) for row in rows]
@@ -192,7 +192,7 @@ class WorkerLedger:
 
     def platforms_due(self, until: datetime) -> set[str]:
         """The platforms of the scheduled posts due by ``until`` (to connect before they are)."""
-        query = select(_posts.c.platform).where(_ready(until)).distinct()
+        query = select(_posts.c.platform).where(due_by(until)).distinct()
         with reading(self.engine) as connection:
             return set(connection.execute(query).scalars())
 
