@@ -2,10 +2,12 @@
 
 The redirect handler only appends a raw :data:`Click` tuple to a deque (no parsing, no
 I/O, no object of ours). A background thread wakes every ``interval`` seconds (or sooner
-when a batch is waiting), classifies the user agents (cached: a few agents make most
-clicks), and inserts each batch (up to ``batch`` clicks) in one transaction and one
-statement (:class:`~campaign.store.clicks.ClickInserter`). :meth:`stop` writes whatever is
-still queued, so a graceful shutdown loses no click.
+when a batch is waiting) and hands each batch (up to ``batch`` clicks) to its
+:class:`ClickStore`: :class:`LedgerStore` classifies the user agents (cached: a few agents
+make most clicks) and inserts the batch in one transaction and one statement
+(:class:`~campaign.store.clicks.ClickInserter`); ``campaign serve-links`` uses a
+:class:`~campaign.clicks.writer_process.WriterProcess`, which does the same in a process of
+its own. :meth:`stop` writes whatever is still queued, so a graceful shutdown loses no click.
 
 When the ledger refuses a batch (read-only, full, unreachable), the queued clicks go to the
 :class:`~campaign.clicks.spill.Spill` files instead, :attr:`ClickRecorder.trouble` says why
@@ -22,6 +24,7 @@ import threading
 import time
 from collections import deque
 from functools import lru_cache
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,11 +60,58 @@ def click_values(clicks: list[Click]) -> list[ClickValues]:
     return rows
 
 
+class ClicksRefused(Exception):
+    """A batch of clicks was not stored; :attr:`reason` says why, in the database's words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def refusal(exc: SQLAlchemyError) -> str:
+    """The first line of what the database said (the driver's error, not SQLAlchemy's wrap)."""
+    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+
+
+class ClickStore(Protocol):
+    """Where :class:`ClickRecorder` sends each batch: this process, or a writer process."""
+
+    def store(self, clicks: list[Click]) -> None:
+        """Store ``clicks`` in the ledger in one transaction; raises :class:`ClicksRefused`."""
+
+    def close(self) -> None:
+        """Release what the store holds (connections, a process) once the recorder stops."""
+
+
+class LedgerStore:
+    """Stores batches of clicks in the ledger behind ``engine`` from this process."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._inserter = ClickInserter(engine.dialect)
+
+    def store(self, clicks: list[Click]) -> None:
+        """Insert ``clicks`` (classified) in one transaction; raises :class:`ClicksRefused`."""
+        try:
+            with self.engine.begin() as connection:
+                self._inserter.insert(connection, click_values(clicks))
+        except SQLAlchemyError as exc:
+            # A ledger made writable again is only seen through new connections.
+            self.engine.dispose()
+            raise ClicksRefused(refusal(exc)) from exc
+
+    def close(self) -> None:
+        """Nothing to release: the engine belongs to the caller."""
+
+
 class ClickRecorder:
     """Queue clicks from any thread and write them to the ledger in batches.
 
     ``spill`` keeps the clicks the ledger refuses (none: they wait in memory); ``limit`` caps
-    the clicks waiting in memory.
+    the clicks waiting in memory; ``store`` writes each batch (default: this process, through
+    ``engine``; ``campaign serve-links`` gives it a
+    :class:`~campaign.clicks.writer_process.WriterProcess`). ``engine`` itself is used to
+    probe whether the ledger takes writes and to replay the spill.
     """
 
     def __init__(
@@ -72,8 +122,10 @@ class ClickRecorder:
         batch: int = 2000,
         limit: int = 100_000,
         spill: Spill | None = None,
+        store: ClickStore | None = None,
     ) -> None:
         self.engine = engine
+        self.store = store if store is not None else LedgerStore(engine)
         self.interval = interval
         self.batch = batch
         self.limit = limit
@@ -85,7 +137,6 @@ class ClickRecorder:
         self._logged_lost = 0
         self._spill_trouble: str | None = None
         self._pending: deque[Click] = deque()
-        self._inserter = ClickInserter(engine.dialect)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -118,6 +169,7 @@ class ClickRecorder:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.store.close()
         if self.spill is not None:
             self.spill.close()
         lost = self.lost + len(self._pending)
@@ -129,17 +181,20 @@ class ClickRecorder:
             )
 
     def flush(self) -> int:
-        """Write every queued click now; returns how many were written.
+        """Write every click queued by now; returns how many were written.
 
-        Raises ``SQLAlchemyError`` when the database refuses a batch (it stays queued).
+        Clicks queued meanwhile wait for the next round: under load, chasing them would
+        write a tail of ever smaller batches, each costing a whole commit. Raises
+        :class:`ClicksRefused` when the ledger refuses a batch (it stays queued).
         """
         written = 0
-        while self._pending:
-            clicks = self._take(self.batch)
+        left = len(self._pending)
+        while left > 0:
+            clicks = self._take(min(self.batch, left))
+            left -= len(clicks)
             try:
-                with self.engine.begin() as connection:
-                    self._inserter.insert(connection, click_values(clicks))
-            except SQLAlchemyError:
+                self.store.store(clicks)
+            except ClicksRefused:
                 self._pending.extendleft(reversed(clicks))
                 raise
             written += len(clicks)
@@ -169,8 +224,8 @@ class ClickRecorder:
             if self.spill is not None and self.spill.waiting:
                 replayed = self.spill.replay(self.engine, self.batch)
                 self.replayed += replayed
-        except SQLAlchemyError as exc:
-            self._refused(exc)
+        except (ClicksRefused, SQLAlchemyError) as exc:  # the latter: the probe or the replay
+            self._refused(exc.reason if isinstance(exc, ClicksRefused) else refusal(exc))
             self._spill_pending()
         else:
             if self.trouble is not None:
@@ -185,9 +240,8 @@ class ClickRecorder:
             )
             self._logged_lost = self.lost
 
-    def _refused(self, exc: SQLAlchemyError) -> None:
+    def _refused(self, reason: str) -> None:
         """The ledger refused a write: say so once, and reconnect before the next try."""
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         where = self.engine.url.render_as_string(hide_password=True)
         if self.trouble is None:
             kept = f"kept in {self.spill.folder}" if self.spill is not None else "kept in memory"

@@ -10,9 +10,9 @@ while the ledger refuses clicks.
 Known codes are cached in memory once looked up (a code never changes target) and then
 answered on a fast path that builds no Starlette object; clicks go to a
 :class:`~campaign.clicks.clicks.ClickRecorder` written in batches, flushed when the
-server shuts down gracefully (uvicorn turns SIGTERM and SIGINT into that shutdown). Clicks
-the ledger refuses wait in a local spill file (:mod:`campaign.clicks.spill`) until it takes
-them again.
+server shuts down gracefully (uvicorn turns SIGTERM and SIGINT into that shutdown); under
+``campaign serve-links`` a child process stores them. Clicks the ledger refuses wait in a
+local spill file (:mod:`campaign.clicks.spill`) until it takes them again.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from starlette.types import Receive, Scope, Send
 
 from campaign.clicks.clicks import ClickRecorder
 from campaign.clicks.spill import spill_for
+from campaign.clicks.writer_process import WriterProcess
 from campaign.collector import quiet_collector
 from campaign.store.schema import ShortLinkRow
 from campaign.tagging.iri import iri_to_uri
@@ -145,15 +146,26 @@ class FirstLookup:
 
 
 def create_app(
-    engine: Engine, *, flush_interval: float = 0.5, spill_dir: Path | None = None
+    engine: Engine,
+    *,
+    flush_interval: float = 0.5,
+    spill_dir: Path | None = None,
+    writer_process: bool = False,
 ) -> Redirects:
     """The redirector app over the ledger ``engine`` (tables must exist).
 
     ``app.recorder`` is its :class:`ClickRecorder`, started and stopped by the app's
     lifespan; clicks the ledger refuses are spilled under ``spill_dir`` (default
-    ``CAMPAIGN_CLICKS_SPILL_DIR``, see :mod:`campaign.clicks.spill`).
+    ``CAMPAIGN_CLICKS_SPILL_DIR``, see :mod:`campaign.clicks.spill`). With
+    ``writer_process``, clicks are stored by a child process
+    (:mod:`campaign.clicks.writer_process`) rather than by a thread of this one, which
+    leaves the interpreter to the event loop: what ``campaign serve-links`` does.
     """
-    recorder = ClickRecorder(engine, interval=flush_interval, spill=spill_for(engine, spill_dir))
+    store = (
+        WriterProcess(engine.url.render_as_string(hide_password=False)) if writer_process else None
+    )
+    spill = spill_for(engine, spill_dir)
+    recorder = ClickRecorder(engine, interval=flush_interval, spill=spill, store=store)
 
     async def healthz(request: Request) -> Response:
         trouble = recorder.trouble
@@ -193,7 +205,7 @@ def app_from_environment() -> Redirects:
     """The app over the ledger named by the environment: the factory each worker calls."""
     from campaign.store.ledger import Ledger  # the worker's own engine, opened in the worker
 
-    app = create_app(Ledger.open(create=False, write=True).engine)
+    app = create_app(Ledger.open(create=False, write=True).engine, writer_process=True)
     quiet_collector()
     return app
 
@@ -203,15 +215,16 @@ def serve(engine: Engine, *, host: str = "127.0.0.1", port: int = 8080, workers:
 
     With ``workers`` > 1, uvicorn starts that many processes, each opening the ledger from
     the environment (``CAMPAIGN_DATABASE_URL``) with its own click queue; ``engine`` (already
-    migrated) is then only used by the caller. The access log is off: it would print
-    visitors' IP addresses, which we never keep.
+    migrated) is then only used by the caller. Each server process stores its clicks through
+    a child process of its own (:mod:`campaign.clicks.writer_process`). The access log is
+    off: it would print visitors' IP addresses, which we never keep.
     """
     import uvicorn  # only this command needs the server
 
     many = workers > 1
     app: Redirects | str = "campaign.clicks.redirector:app_from_environment"
     if not many:
-        app = create_app(engine)
+        app = create_app(engine, writer_process=True)
         quiet_collector()
     uvicorn.run(
         app,
