@@ -112,14 +112,34 @@ def test_the_child_stores_clicks_exactly_as_this_process_would(
     assert {row[3] for row in here} >= {"bot"}  # classified in the child, as here
 
 
-def test_the_ledger_url_is_not_on_the_childs_command_line(
-    ledger: Ledger, writer: WriterProcess
+def test_the_ledger_url_and_secrets_are_not_on_the_childs_command_line_or_environment(
+    ledger: Ledger, writer: WriterProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    url = ledger.engine.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("CAMPAIGN_DATABASE_URL", url)
+    monkeypatch.setenv("CAMPAIGN_TWITTER_API_SECRET", "not-for-the-child")
     writer.store(some_clicks(1))
     assert writer.pid is not None
-    command_line = Path(f"/proc/{writer.pid}/cmdline").read_bytes().split(b"\0")
+    command_line = Path(f"/proc/{writer.pid}/cmdline").read_bytes()
+    environment = Path(f"/proc/{writer.pid}/environ").read_bytes()
     assert b"campaign.clicks.writer_process" in command_line
-    assert not any(str(ledger.engine.url.database).encode() in part for part in command_line)
+    for secret in (url, "not-for-the-child", str(ledger.engine.url.database)):
+        assert secret.encode() not in command_line
+        assert secret.encode() not in environment
+    assert b"CAMPAIGN_" not in environment
+
+
+def test_a_child_that_keeps_dying_is_not_restarted_at_every_batch(tmp_path: Path) -> None:
+    writer = WriterProcess("no-such-database://anywhere")  # the child fails at once, exit 1
+    try:
+        for _ in range(2):  # a first death is followed by a new child at once
+            with pytest.raises(ClicksRefused, match=r"process stopped \(exit status 1\)$"):
+                writer.store(some_clicks(1))
+        with pytest.raises(ClicksRefused, match=r"another is started in 1 s"):
+            writer.store(some_clicks(1))
+        assert writer.pid is None
+    finally:
+        writer.close()
 
 
 def test_a_refusal_comes_back_in_the_databases_words_and_the_child_carries_on(

@@ -329,6 +329,30 @@ def test_a_round_writes_what_was_queued_when_it_began_in_full_batches(ledger: Le
     assert len(clicks(ledger)) == 25
 
 
+def test_a_backlog_of_a_full_batch_is_written_without_waiting_for_the_interval(
+    ledger: Ledger,
+) -> None:
+    arrivals = [12, 12]  # clicks arriving during the first two batches a round writes
+
+    class WhileClicksArrive(LedgerStore):
+        def store(self, clicks: list[Click]) -> None:
+            for _ in range(arrivals.pop() if arrivals else 0):
+                recorder.record(CODE, None, FIREFOX)
+            super().store(clicks)
+
+    recorder = ClickRecorder(
+        ledger.engine, interval=3600, batch=10, store=WhileClicksArrive(ledger.engine)
+    )
+    for _ in range(25):
+        recorder.record(CODE, None, FIREFOX)
+    recorder.start()
+    try:
+        wait_for(lambda: len(clicks(ledger)) == 49, 10, "the backlog to be written")
+        assert recorder.pending == 0
+    finally:
+        recorder.stop()
+
+
 def test_clicks_the_database_refuses_stay_queued(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'late.db'}"
     from campaign.store.engine import open_engine
@@ -425,8 +449,10 @@ def test_serve_links_command_flushes_on_sigterm(
     try:
         for _ in range(40):
             assert client.get(f"{base}/{CODE}").headers["location"] == TARGET
-        wait_for(lambda: len(click_writers(process.pid)) > 0, 20, "a click writer")
+        with Ledger.open(url) as ledger:  # stored: each click writer is past its start
+            wait_for(lambda: len(clicks(ledger)) == 40, 20, "the 40 clicks to be stored")
         writers = click_writers(process.pid)
+        assert 1 <= len(writers) <= workers  # a worker starts its writer at its first click
         for pid in [process.pid, *writers]:
             os.kill(pid, signal.SIGTERM)
         late = 0  # redirects answered while the server shuts down: counted too
@@ -441,6 +467,7 @@ def test_serve_links_command_flushes_on_sigterm(
     # uvicorn re-raises the signal once it has shut down gracefully
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
+    assert "refuses clicks" not in output  # the writers outlived the SIGTERM sent to them
     assert "127.0.0.1:" not in output.replace(base.removeprefix("http://"), "")  # no visitor
     with Ledger.open(url) as ledger:
         assert len(clicks(ledger)) == 40 + late

@@ -70,7 +70,7 @@ class ClicksRefused(Exception):
 
 def refusal(exc: SQLAlchemyError) -> str:
     """The first line of what the database said (the driver's error, not SQLAlchemy's wrap)."""
-    return str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    return str(getattr(exc, "orig", None) or exc).partition("\n")[0]
 
 
 class ClickStore(Protocol):
@@ -198,13 +198,13 @@ class ClickRecorder:
                 self._pending.extendleft(reversed(clicks))
                 raise
             written += len(clicks)
-        self.written += written
+            self.written += len(clicks)
         return written
 
     def _run(self) -> None:
         first = True
         while True:
-            if not first:
+            if not first and len(self._pending) < self.batch:  # else a batch waits already
                 self._wake.wait(self.interval)
                 self._wake.clear()
             stopping = self._stop.is_set()

@@ -101,9 +101,9 @@ class Redirects:
     dictionary lookup and two messages, building no Request or Response object and going
     through no middleware or router; a ``GET`` also queues its click. Everything else
     (codes not looked up yet, ``/healthz``, 404s, other methods, the lifespan) goes to
-    ``fallback``. With the click writer's cost cut too, serve-links now spends about
-    25-35 µs of CPU per redirect where it spent 42-61 µs, and a bare ASGI app 20-27 µs
-    (bench/README.md, one busy machine).
+    ``fallback``. With clicks stored by a child process, serve-links' event loop spends about
+    what a bare ASGI app's does per redirect (26-30 µs here) and the child about 6 µs a
+    click (bench/README.md).
     """
 
     def __init__(self, targets: Targets, recorder: ClickRecorder, fallback: Starlette) -> None:

@@ -7,17 +7,20 @@ ASGI app, against 0.9-1.1x with clicks queued but never written (bench/README.md
 server's writer thread (:class:`~campaign.clicks.clicks.ClickRecorder`, which keeps the
 batching, the spill files and ``/healthz``) only sends each batch, as raw tuples, down a
 pipe to this child process and waits, without the interpreter lock, for its one-line
-answer: ``ok``, or ``refused`` and what the database said.
+answer: ``ok``, or ``refused`` and what the database said. Answers come on a pipe of their
+own; the child's standard output goes to the server's standard error.
 
-The child ignores SIGINT and SIGTERM, which a terminal's Ctrl-C and systemd's stop send to
-the whole process group: it stores every batch it is sent and ends when the server closes
-its pipe, so a graceful stop still stores every click, and a server that is killed closes
-the pipe too. A child that dies counts its batch as refused (spilled, then replayed); the
-next batch starts a new child. (A child killed between committing a batch and answering
-would have that batch counted twice; nothing but a signal sent to it alone does that.)
+The child ignores SIGINT and SIGTERM from its first instructions on (before its imports),
+as a terminal's Ctrl-C and systemd's stop reach the whole process group: it stores every
+batch it is sent and ends when the server closes its pipe, so a graceful stop still stores
+every click, and a server that is killed closes the pipe too. A child that dies counts its
+batch as refused (spilled, then replayed); a new one is started for a later batch, at once
+the first time, then after a pause that doubles up to a minute while they keep dying. (A
+child killed between committing a batch and answering would have that batch counted twice;
+nothing but a signal sent to it alone does that.)
 
-The ledger URL, password included, reaches the child on its standard input, never on its
-command line or in its environment.
+The ledger URL, password included, reaches the child on its standard input: never on its
+command line, and no ``CAMPAIGN_*`` variable is in its environment.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import signal
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import dataclass
 from typing import IO
 
@@ -38,7 +42,16 @@ from campaign.store.engine import open_engine
 FRAME = 4  # bytes of the length before each marshalled batch, little-endian
 OK = b"ok\n"
 REFUSED = b"refused "
-STOP_SECONDS = 30.0
+STOP_SECONDS = 30.0  # for the child to store what it holds once its input is closed
+DYING_SECONDS = 2.0  # for a child whose answers ended to finish exiting on its own
+PAUSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)  # before each new child in a row
+# The signals are ignored before anything heavy is imported (about a second on a busy
+# machine), so that a stop sent to the group just after the start cannot end the child.
+BOOTSTRAP = (
+    "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "import sys; from campaign.clicks.writer_process import main; main(int(sys.argv[1]))"
+)
 
 
 class WriterProcess:
@@ -51,6 +64,10 @@ class WriterProcess:
     def __init__(self, url: str) -> None:
         self.url = url
         self._child: _Child | None = None
+        self._closed = threading.Event()
+        self._deaths = 0  # children in a row that died (reset by an answer)
+        self._not_before = 0.0  # time.monotonic() before which no new child is started
+        self._last_end = ""
 
     @property
     def pid(self) -> int | None:
@@ -59,38 +76,65 @@ class WriterProcess:
 
     def store(self, clicks: list[Click]) -> None:
         """Have the child store ``clicks`` in one transaction; raises
-        :class:`~campaign.clicks.clicks.ClicksRefused` when the ledger refuses them or the
-        child cannot be started or has died."""
+        :class:`~campaign.clicks.clicks.ClicksRefused` when the ledger refuses them, the child
+        cannot be started or has died, or the store is closed."""
         child = self._child if self._child is not None else self._start()
         data = marshal.dumps(clicks)
         try:
             child.requests.write(len(data).to_bytes(FRAME, "little") + data)
             child.requests.flush()
             answer = child.answers.readline()
-        except OSError:  # the pipe broke: the child has died
+        except (OSError, ValueError):  # a broken pipe (it died), or closed by close()
             answer = b""
-        if answer == OK:
-            return
-        if answer.startswith(REFUSED):
+        if answer == OK or answer.startswith(REFUSED):
+            self._deaths = 0
+            if answer == OK:
+                return
             raise ClicksRefused(answer[len(REFUSED) :].decode(errors="replace").strip())
         self._child = None
-        raise ClicksRefused(f"the click writer process stopped ({child.end(0)})")
+        self._last_end = child.end(DYING_SECONDS)
+        self._deaths += 1
+        pause = PAUSES[min(self._deaths, len(PAUSES)) - 1]
+        self._not_before = time.monotonic() + pause
+        raise ClicksRefused(f"the click writer process stopped ({self._last_end})")
 
     def close(self) -> None:
         """Close the child's input and wait for it to store what it holds and end."""
+        self._closed.set()
         child, self._child = self._child, None
         if child is not None:
             child.end(STOP_SECONDS)
 
     def _start(self) -> _Child:
-        command = [sys.executable, "-m", __name__]
+        if self._closed.is_set():
+            raise ClicksRefused("the click writer is closed (the server is stopping)")
+        wait = self._not_before - time.monotonic()
+        if wait > 0:
+            raise ClicksRefused(
+                f"the click writer process stopped ({self._last_end}); another is started "
+                f"in {wait:.0f} s"
+            )
+        answers, theirs = os.pipe()
+        env = {
+            name: value for name, value in os.environ.items() if not name.startswith("CAMPAIGN_")
+        }
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            process = subprocess.Popen(
+                [sys.executable, "-c", BOOTSTRAP, str(theirs)],
+                stdin=subprocess.PIPE,
+                stdout=2,  # to our standard error: a stray print cannot pass for an answer
+                pass_fds=(theirs,),
+                env=env,
+            )
         except OSError as exc:
+            os.close(answers)
+            self._not_before = time.monotonic() + PAUSES[-1]
+            self._last_end = f"it cannot start: {exc}"
             raise ClicksRefused(f"the click writer process cannot start ({exc})") from exc
+        finally:
+            os.close(theirs)
         assert process.stdin is not None
-        assert process.stdout is not None
-        self._child = _Child(process, process.stdin, process.stdout)
+        self._child = _Child(process, process.stdin, os.fdopen(answers, "rb"))
         with contextlib.suppress(OSError):  # if it died at once, the batch's answer says so
             process.stdin.write(self.url.encode() + b"\n")
         return self._child
@@ -98,7 +142,7 @@ class WriterProcess:
 
 @dataclass(frozen=True)
 class _Child:
-    """A running writer process and its two pipes."""
+    """A running writer process, the pipe it reads batches from and the one it answers on."""
 
     process: subprocess.Popen[bytes]
     requests: IO[bytes]
@@ -119,7 +163,7 @@ class _Child:
 
 def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     """The child's loop: read the URL, then store each batch and answer, until end of input."""
-    store = LedgerStore(open_engine(requests.readline().decode().strip(), create=False))
+    store = LedgerStore(open_engine(requests.readline().decode().rstrip("\n"), create=False))
     try:
         while (clicks := _read_batch(requests)) is not None:
             try:
@@ -146,15 +190,9 @@ def _read_batch(requests: IO[bytes]) -> list[Click] | None:
     return clicks
 
 
-def main() -> None:
-    """Run as the child: ``python -m campaign.clicks.writer_process``."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+def main(answers_fd: int) -> None:
+    """The child, started by :data:`BOOTSTRAP` (stop signals already ignored): store the
+    batches read on standard input, answering on the file descriptor ``answers_fd``."""
     quiet_collector()
-    answers = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # a stray print cannot garble an answer
-    serve(sys.stdin.buffer, answers)
-
-
-if __name__ == "__main__":
-    main()
+    with os.fdopen(answers_fd, "wb") as answers:
+        serve(sys.stdin.buffer, answers)
