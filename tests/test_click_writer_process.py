@@ -3,6 +3,7 @@ in real ledgers (SQLite and PostgreSQL), refused writes, a killed child, signals
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from collections.abc import Iterator
@@ -218,3 +219,34 @@ def test_the_recorder_spills_what_the_childs_ledger_refuses_and_replays_it(
     assert recorder.replayed == 7
     assert len(stored(ledger.engine)) == 7
     assert writer.pid is None  # stopped with the recorder
+
+
+def test_a_writer_killed_under_the_recorder_loses_and_doubles_nothing(
+    ledger: Ledger, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    writer = WriterProcess(ledger.engine.url.render_as_string(hide_password=False))
+    recorder = ClickRecorder(ledger.engine, interval=0.05, spill=Spill(tmp_path), store=writer)
+    recorder.start()
+    try:
+        for _ in range(3):
+            recorder.record(CODE, None, FIREFOX)
+        wait_for(lambda: len(stored(ledger.engine)) == 3, 20, "the first clicks")
+        killed = writer.pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        with caplog.at_level(logging.ERROR, logger="campaign"):
+            for _ in range(4):
+                recorder.record(CODE, None, FIREFOX)
+            wait_for(lambda: len(stored(ledger.engine)) == 7, 20, "the next clicks")
+        assert 1 <= recorder.replayed <= 4  # the refused batch, spilled then replayed
+        assert "clicks cannot be stored: the click writer process stopped (killed by signal 9)" in (
+            caplog.text
+        )
+        assert "refuses writes" not in caplog.text  # the ledger is not blamed
+        for _ in range(2):
+            recorder.record(CODE, None, FIREFOX)
+        wait_for(lambda: len(stored(ledger.engine)) == 9, 20, "clicks through a new child")
+        assert writer.pid not in (None, killed)
+    finally:
+        recorder.stop()
+    assert len(stored(ledger.engine)) == 9

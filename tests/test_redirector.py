@@ -467,7 +467,7 @@ def test_serve_links_command_flushes_on_sigterm(
     # uvicorn re-raises the signal once it has shut down gracefully
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
-    assert "refuses clicks" not in output  # the writers outlived the SIGTERM sent to them
+    assert "cannot be stored" not in output  # the writers outlived the SIGTERM sent to them
     assert "127.0.0.1:" not in output.replace(base.removeprefix("http://"), "")  # no visitor
     with Ledger.open(url) as ledger:
         assert len(clicks(ledger)) == 40 + late

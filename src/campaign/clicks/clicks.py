@@ -61,11 +61,13 @@ def click_values(clicks: list[Click]) -> list[ClickValues]:
 
 
 class ClicksRefused(Exception):
-    """A batch of clicks was not stored; :attr:`reason` says why, in the database's words."""
+    """A batch of clicks was not stored; :attr:`reason` says why: in the database's words
+    when ``by_ledger``, else what kept it from reaching the ledger (a writer process)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, by_ledger: bool = True) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.by_ledger = by_ledger
 
 
 def refusal(exc: SQLAlchemyError) -> str:
@@ -224,8 +226,11 @@ class ClickRecorder:
             if self.spill is not None and self.spill.waiting:
                 replayed = self.spill.replay(self.engine, self.batch)
                 self.replayed += replayed
-        except (ClicksRefused, SQLAlchemyError) as exc:  # the latter: the probe or the replay
-            self._refused(exc.reason if isinstance(exc, ClicksRefused) else refusal(exc))
+        except ClicksRefused as exc:
+            self._refused(exc.reason, by_ledger=exc.by_ledger)
+            self._spill_pending()
+        except SQLAlchemyError as exc:  # the probe or the replay
+            self._refused(refusal(exc), by_ledger=True)
             self._spill_pending()
         else:
             if self.trouble is not None:
@@ -240,19 +245,19 @@ class ClickRecorder:
             )
             self._logged_lost = self.lost
 
-    def _refused(self, reason: str) -> None:
-        """The ledger refused a write: say so once, and reconnect before the next try."""
+    def _refused(self, reason: str, *, by_ledger: bool) -> None:
+        """Clicks could not be stored: say so once, and reconnect before the next try."""
         where = self.engine.url.render_as_string(hide_password=True)
+        trouble = f"the ledger at {where} refuses writes ({reason})" if by_ledger else reason
         if self.trouble is None:
             kept = f"kept in {self.spill.folder}" if self.spill is not None else "kept in memory"
             log.error(
-                "the ledger at %s refuses clicks (%s); they are %s until it takes them, and "
-                "/healthz answers 503 meanwhile",
-                where,
-                reason,
+                "clicks cannot be stored: %s; they are %s until they can be, and /healthz "
+                "answers 503 meanwhile",
+                trouble,
                 kept,
             )
-        self.trouble = f"the ledger at {where} refuses writes ({reason})"
+        self.trouble = trouble
         # A ledger made writable again is only seen through new connections.
         self.engine.dispose()
 

@@ -96,7 +96,7 @@ class WriterProcess:
         self._deaths += 1
         pause = PAUSES[min(self._deaths, len(PAUSES)) - 1]
         self._not_before = time.monotonic() + pause
-        raise ClicksRefused(f"the click writer process stopped ({self._last_end})")
+        raise ClicksRefused(f"the click writer process stopped ({self._last_end})", by_ledger=False)
 
     def close(self) -> None:
         """Close the child's input and wait for it to store what it holds and end."""
@@ -107,12 +107,15 @@ class WriterProcess:
 
     def _start(self) -> _Child:
         if self._closed.is_set():
-            raise ClicksRefused("the click writer is closed (the server is stopping)")
+            raise ClicksRefused(
+                "the click writer is closed (the server is stopping)", by_ledger=False
+            )
         wait = self._not_before - time.monotonic()
         if wait > 0:
             raise ClicksRefused(
                 f"the click writer process stopped ({self._last_end}); another is started "
-                f"in {wait:.0f} s"
+                f"in {wait:.0f} s",
+                by_ledger=False,
             )
         answers, theirs = os.pipe()
         env = {
@@ -130,7 +133,9 @@ class WriterProcess:
             os.close(answers)
             self._not_before = time.monotonic() + PAUSES[-1]
             self._last_end = f"it cannot start: {exc}"
-            raise ClicksRefused(f"the click writer process cannot start ({exc})") from exc
+            raise ClicksRefused(
+                f"the click writer process cannot start ({exc})", by_ledger=False
+            ) from exc
         finally:
             os.close(theirs)
         assert process.stdin is not None
