@@ -306,10 +306,13 @@ class FakeMastodon(FakePlatform):
         self.statuses.append(status)
         if key:
             self._idempotency[key] = (status["id"], self.now().timestamp())
-        return 200, self._status(status["id"])
+        return 200, self._public(status)
 
     def _status(self, status_id: str) -> dict[str, Any]:
-        status = next(s for s in self.statuses if s["id"] == status_id)
+        return self._public(next(s for s in self.statuses if s["id"] == status_id))
+
+    def _public(self, status: dict[str, Any]) -> dict[str, Any]:
+        """``status`` as the API returns it (its text is not returned)."""
         public = {k: v for k, v in status.items() if k != "text"}
         return {**public, "account": self.account()}
 
