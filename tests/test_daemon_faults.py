@@ -4,6 +4,8 @@ deleted or replaced while the daemon runs (``campaign run`` as a subprocess, pol
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -195,6 +197,36 @@ def new_ledger(url: str, posts: list[Post]) -> None:
     """A new ledger at ``url`` holding ``posts`` (scheduled a minute ago)."""
     with Ledger.open(url) as ledger:
         ledger.sync(posts, now=datetime.now(UTC) - timedelta(minutes=1))
+
+
+def test_a_replaced_ledger_is_said_once_when_both_threads_see_it_at_once(
+    daemon_settings: Callable[..., DaemonSettings],
+    open_runtime: Callable[..., Runtime],
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The heartbeat and the poll both check; under load they met, and the ERROR (and its
+    alert) came twice."""
+    runtime = open_runtime(daemon_settings(database_url=sqlite_url))
+    Path(make_url(sqlite_url).database or "").unlink()
+    both = threading.Barrier(2)
+    seen: list[bool] = []
+
+    def check() -> None:
+        both.wait(5)
+        seen.append(runtime.ledger_replaced())
+
+    with caplog.at_level(logging.ERROR, logger="campaign"):
+        threads = [threading.Thread(target=check) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert runtime.ledger_replaced()  # and a later check says so again, silently
+    assert seen == [True, True]
+    said = [r for r in caplog.records if getattr(r, "fields", {}).get("event") == "ledger_replaced"]
+    assert len(said) == 1
+    assert runtime.stop.is_set()
 
 
 @pytest.mark.slow

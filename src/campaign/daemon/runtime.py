@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from types import FrameType
 
@@ -54,6 +54,7 @@ class Runtime:
     replaced: str | None = None
     alerts: AlertWatch | None = None
     metrics: Collector | None = None
+    _replacing: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @classmethod
     def open(
@@ -168,11 +169,14 @@ class Runtime:
     def ledger_replaced(self) -> bool:
         """Stop the daemon, loudly, if its ledger was deleted or replaced (checked by the
         heartbeat and before each poll reads what is due, so that no post of a replacing
-        ledger is taken up)."""
-        why = self.watch.change()
-        if why is None:
-            return False
-        self.replaced = why
+        ledger is taken up). Said once, though both may see it at the same moment."""
+        with self._replacing:
+            if self.replaced is not None:
+                return True
+            why = self.watch.change()
+            if why is None:
+                return False
+            self.replaced = why
         event(logging.ERROR, "ledger_replaced", why)
         self.stop.set()
         return True
