@@ -192,7 +192,9 @@ def start_serve_links(tmp: Path, url: str, workers: int) -> tuple[subprocess.Pop
         str(workers),
     ]
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": url, "CAMPAIGN_CLICKS_SPILL_DIR": str(tmp)}
-    process = subprocess.Popen(command, env=env, cwd=tmp, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, cwd=tmp, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     return process, port
 
 
@@ -215,7 +217,7 @@ def start_bare(tmp: Path, workers: int) -> tuple[subprocess.Popen[bytes], int]:
         "--log-level",
         "warning",
     ]
-    return subprocess.Popen(command), port
+    return subprocess.Popen(command, start_new_session=True), port
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -258,13 +260,15 @@ def print_turn(turn: int, label: str, result: WrkResult, bare: WrkResult) -> Non
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (a graceful stop for uvicorn) and wait; kill if it hangs."""
+    """SIGTERM (a graceful stop for uvicorn) and wait; if it hangs, kill its whole group (its
+    own session: with ``--workers`` the workers and their click writers too)."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
         process.wait(60)
     except subprocess.TimeoutExpired:
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def spread(ratios: list[float]) -> str:

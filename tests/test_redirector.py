@@ -396,6 +396,7 @@ def start_serve_links(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # its group: workers and click writers, for kill_group
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -405,9 +406,17 @@ def start_serve_links(
                 return process, base
         except httpx.TransportError:
             if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
+                kill_group(process)
                 raise
             time.sleep(0.05)
+
+
+def kill_group(process: subprocess.Popen[str]) -> None:
+    """Kill what is left of ``process``'s group: with ``--workers``, killing the server alone
+    would leave its workers (and their click writers) running."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=10)
 
 
 def click_writers(pid: int) -> list[int]:
@@ -460,10 +469,10 @@ def test_serve_links_command_flushes_on_sigterm(
             with contextlib.suppress(httpx.TransportError):
                 late += client.get(f"{base}/{CODE}").status_code == 302
         output, _ = process.communicate(timeout=20)
+        for pid in writers:
+            wait_for(lambda pid=pid: ended(pid), 10, f"click writer {pid} to end")
     finally:
-        process.kill()
-    for pid in writers:
-        wait_for(lambda pid=pid: ended(pid), 10, f"click writer {pid} to end")
+        kill_group(process)
     # uvicorn re-raises the signal once it has shut down gracefully
     assert process.returncode in (0, -signal.SIGTERM), output
     assert "Application shutdown complete" in output
@@ -485,11 +494,11 @@ def test_a_killed_server_leaves_no_click_writer_behind(
         assert client.get(f"{base}/{CODE}").status_code == 302
         wait_for(lambda: len(click_writers(process.pid)) == 1, 20, "the click writer")
         (writer,) = click_writers(process.pid)
-        process.kill()
+        process.kill()  # the server alone, as `kill -9 <its pid>`
         process.communicate(timeout=10)
+        wait_for(lambda: ended(writer), 10, "the click writer to end with its server")
     finally:
-        process.kill()
-    wait_for(lambda: ended(writer), 10, "the click writer to end with its server")
+        kill_group(process)
 
 
 def test_the_server_process_quiets_the_collector_and_only_it() -> None:
