@@ -24,16 +24,18 @@ import threading
 import time
 from collections import deque
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.clicks.agents import classify
-from campaign.clicks.spill import Spill
 from campaign.store.clicks import ClickInserter, ClickValues
 from campaign.store.meta import check_writable
-from campaign.tagging.policy import url_host
+
+if TYPE_CHECKING:  # the click writer process imports this module, and needs no spill
+    from campaign.clicks.spill import Spill
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,12 @@ Click = tuple[int, str, str | None, str | None]
 
 @lru_cache(maxsize=4096)
 def referrer_host(referrer: str | None) -> str | None:
-    """The host of a Referer header (the page the visitor came from), cut to fit the column."""
-    host = url_host(referrer) if referrer else None
+    """The lower-cased host of a Referer header (the page the visitor came from), cut to fit
+    the column; ``None`` when there is none or it cannot be parsed."""
+    try:
+        host = urlsplit(referrer).hostname if referrer else None
+    except ValueError:  # e.g. an invalid IPv6 literal
+        return None
     return host[:REFERRER_MAX] if host else None
 
 

@@ -36,14 +36,6 @@ def _http_host(url: str, what: str) -> str:
     return parts.hostname
 
 
-def url_host(url: str) -> str | None:
-    """The lower-cased host of ``url``, or ``None`` when it has none or cannot be parsed."""
-    try:
-        return urlsplit(url).hostname
-    except ValueError:  # e.g. an invalid IPv6 literal
-        return None
-
-
 @dataclass(frozen=True)
 class LinkPolicy:
     """How a campaign's links are tagged and shortened.
