@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import marshal
+import math
 import os
 import subprocess
 import sys
@@ -45,7 +46,7 @@ REFUSED = b"refused "
 STOP_SECONDS = 30.0  # for the child to store what it holds once its input is closed
 DYING_SECONDS = 2.0  # for a child whose answers ended to finish exiting on its own
 PAUSES = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)  # before each new child in a row
-# The signals are ignored before anything heavy is imported (about a second on a busy
+# The signals are ignored before anything heavy is imported (half a second, more on a busy
 # machine), so that a stop sent to the group just after the start cannot end the child.
 BOOTSTRAP = (
     "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
@@ -114,7 +115,7 @@ class WriterProcess:
         if wait > 0:
             raise ClicksRefused(
                 f"the click writer process stopped ({self._last_end}); another is started "
-                f"in {wait:.0f} s",
+                f"in {math.ceil(wait)} s",
                 by_ledger=False,
             )
         answers, theirs = os.pipe()
