@@ -253,3 +253,24 @@ def test_a_writer_killed_under_the_recorder_loses_and_doubles_nothing(
     finally:
         recorder.stop()
     assert len(stored(ledger.engine)) == 9
+
+
+def test_with_a_fallback_no_batch_is_refused_while_no_child_can_run(
+    ledger: Ledger, caplog: pytest.LogCaptureFixture
+) -> None:
+    """serve-links gives the writer its own connection as fallback: a child that cannot run
+    costs the server the interpreter time it saves, never a refusal, a spill or a 503."""
+    writer = WriterProcess("no-such-database://anywhere", fallback=LedgerStore(ledger.engine))
+    try:
+        with caplog.at_level(logging.WARNING, logger="campaign"):
+            for n in range(3):  # a child dies, another dies, then the pause: no child at all
+                writer.store(some_clicks(2, start=2_000_000_000_000_000_000 + n * 10**9))
+        assert writer.pid is None
+    finally:
+        writer.close()
+    assert len(stored(ledger.engine)) == 6
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("campaign")]
+    assert said == [
+        "the click writer process stopped (exit status 1); this server process stores clicks "
+        "itself meanwhile"
+    ]

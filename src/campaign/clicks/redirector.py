@@ -31,7 +31,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from campaign.clicks.clicks import ClickRecorder
+from campaign.clicks.clicks import ClickRecorder, LedgerStore
 from campaign.clicks.spill import spill_for
 from campaign.clicks.writer_process import WriterProcess
 from campaign.collector import quiet_collector
@@ -159,11 +159,11 @@ def create_app(
     ``CAMPAIGN_CLICKS_SPILL_DIR``, see :mod:`campaign.clicks.spill`). With
     ``writer_process``, clicks are stored by a child process
     (:mod:`campaign.clicks.writer_process`) rather than by a thread of this one, which
-    leaves the interpreter to the event loop: what ``campaign serve-links`` does.
+    leaves the interpreter to the event loop (the thread stores them while no child can):
+    what ``campaign serve-links`` does.
     """
-    store = (
-        WriterProcess(engine.url.render_as_string(hide_password=False)) if writer_process else None
-    )
+    url = engine.url.render_as_string(hide_password=False)
+    store = WriterProcess(url, fallback=LedgerStore(engine)) if writer_process else None
     spill = spill_for(engine, spill_dir)
     recorder = ClickRecorder(engine, interval=flush_interval, spill=spill, store=store)
 

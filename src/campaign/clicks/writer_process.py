@@ -13,11 +13,13 @@ own; the child's standard output goes to the server's standard error.
 The child ignores SIGINT and SIGTERM from its first instructions on (before its imports),
 as a terminal's Ctrl-C and systemd's stop reach the whole process group: it stores every
 batch it is sent and ends when the server closes its pipe, so a graceful stop still stores
-every click, and a server that is killed closes the pipe too. A child that dies counts its
-batch as refused (spilled, then replayed); a new one is started for a later batch, at once
-the first time, then after a pause that doubles up to a minute while they keep dying. (A
-child killed between committing a batch and answering would have that batch counted twice;
-nothing but a signal sent to it alone does that.)
+every click, and a server that is killed closes the pipe too. When a child dies, a new one
+is started for a later batch, at once the first time, then after a pause that doubles up to
+a minute while they keep dying; meanwhile the batches go to the ``fallback`` store (the
+server process's own connection, as ``campaign serve-links`` sets it up), or are refused
+(spilled, then replayed) without one. (A child killed between committing a batch and
+answering would have that batch counted twice; nothing but a signal sent to it alone does
+that.)
 
 The ledger URL, password included, reaches the child on its standard input: never on its
 command line, and no ``CAMPAIGN_*`` variable is in its environment.
@@ -26,6 +28,7 @@ command line, and no ``CAMPAIGN_*`` variable is in its environment.
 from __future__ import annotations
 
 import contextlib
+import logging
 import marshal
 import math
 import os
@@ -36,9 +39,11 @@ import time
 from dataclasses import dataclass
 from typing import IO
 
-from campaign.clicks.clicks import Click, ClicksRefused, LedgerStore
+from campaign.clicks.clicks import Click, ClicksRefused, ClickStore, LedgerStore
 from campaign.collector import quiet_collector
 from campaign.store.engine import open_engine
+
+log = logging.getLogger(__name__)
 
 FRAME = 4  # bytes of the length before each marshalled batch, little-endian
 OK = b"ok\n"
@@ -59,11 +64,14 @@ class WriterProcess:
     """A :class:`~campaign.clicks.clicks.ClickStore` that stores batches in a child process.
 
     ``url`` is the ledger's URL with its password. The child is started with the first batch
-    (and again after it died); :meth:`close` lets it finish and end.
+    (and again after it died); :meth:`close` lets it finish and end. ``fallback`` stores the
+    batches no child can take (none: they are refused).
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fallback: ClickStore | None = None) -> None:
         self.url = url
+        self.fallback = fallback
+        self._falling_back = False  # said once per outage
         self._child: _Child | None = None
         self._closed = threading.Event()
         self._deaths = 0  # children in a row that died (reset by an answer)
@@ -76,9 +84,24 @@ class WriterProcess:
         return self._child.process.pid if self._child is not None else None
 
     def store(self, clicks: list[Click]) -> None:
-        """Have the child store ``clicks`` in one transaction; raises
-        :class:`~campaign.clicks.clicks.ClicksRefused` when the ledger refuses them, the child
-        cannot be started or has died, or the store is closed."""
+        """Have the child store ``clicks`` in one transaction, or the fallback when no child
+        can; raises :class:`~campaign.clicks.clicks.ClicksRefused` when the ledger refuses
+        them, or when no child can and there is no fallback."""
+        try:
+            self._store(clicks)
+        except ClicksRefused as refused:
+            if refused.by_ledger or self.fallback is None:
+                raise
+            if not self._falling_back:
+                log.warning("%s; this server process stores clicks itself meanwhile", refused)
+                self._falling_back = True
+            self.fallback.store(clicks)
+        else:
+            if self._falling_back:
+                log.warning("a new click writer process stores clicks again")
+                self._falling_back = False
+
+    def _store(self, clicks: list[Click]) -> None:
         child = self._child if self._child is not None else self._start()
         data = marshal.dumps(clicks)
         try:
@@ -100,7 +123,8 @@ class WriterProcess:
         raise ClicksRefused(f"the click writer process stopped ({self._last_end})", by_ledger=False)
 
     def close(self) -> None:
-        """Close the child's input and wait for it to store what it holds and end."""
+        """Close the child's input and wait for it to store what it holds and end (the
+        fallback is its owner's to close)."""
         self._closed.set()
         child, self._child = self._child, None
         if child is not None:
