@@ -306,15 +306,19 @@ def test_a_graceful_stop_writes_every_queued_click(client: httpx.Client, ledger:
     assert len(clicks(ledger)) == 25
 
 
-def test_a_round_writes_what_was_queued_when_it_began_in_full_batches(ledger: Ledger) -> None:
-    """Chasing the clicks that arrive while a round writes would end each round under load in
-    a tail of ever smaller batches, a commit each (it cost 6-8 µs more a click)."""
+def recorder_while_clicks_arrive(
+    ledger: Ledger, arrivals: list[int]
+) -> tuple[ClickRecorder, list[int]]:
+    """A recorder (batches of 10, no timed rounds) holding 25 clicks, whose store queues
+    ``arrivals[n]`` more clicks while it writes its n-th batch (none after the list); and the
+    list the store fills with each batch's size."""
     sizes: list[int] = []
+    waves = iter(arrivals)
 
     class WhileClicksArrive(LedgerStore):
         def store(self, clicks: list[Click]) -> None:
             sizes.append(len(clicks))
-            for _ in range(3):
+            for _ in range(next(waves, 0)):
                 recorder.record(CODE, None, FIREFOX)
             super().store(clicks)
 
@@ -323,6 +327,13 @@ def test_a_round_writes_what_was_queued_when_it_began_in_full_batches(ledger: Le
     )
     for _ in range(25):
         recorder.record(CODE, None, FIREFOX)
+    return recorder, sizes
+
+
+def test_a_round_writes_what_was_queued_when_it_began_in_full_batches(ledger: Ledger) -> None:
+    """Chasing the clicks that arrive while a round writes would end each round under load in
+    a tail of ever smaller batches, a commit each (it cost 6-8 µs more a click)."""
+    recorder, sizes = recorder_while_clicks_arrive(ledger, [3, 3, 3])
     assert recorder.flush() == 25
     assert sizes == [10, 10, 5]
     assert recorder.pending == 9
@@ -332,19 +343,7 @@ def test_a_round_writes_what_was_queued_when_it_began_in_full_batches(ledger: Le
 def test_a_backlog_of_a_full_batch_is_written_without_waiting_for_the_interval(
     ledger: Ledger,
 ) -> None:
-    arrivals = [12, 12]  # clicks arriving during the first two batches a round writes
-
-    class WhileClicksArrive(LedgerStore):
-        def store(self, clicks: list[Click]) -> None:
-            for _ in range(arrivals.pop() if arrivals else 0):
-                recorder.record(CODE, None, FIREFOX)
-            super().store(clicks)
-
-    recorder = ClickRecorder(
-        ledger.engine, interval=3600, batch=10, store=WhileClicksArrive(ledger.engine)
-    )
-    for _ in range(25):
-        recorder.record(CODE, None, FIREFOX)
+    recorder, _ = recorder_while_clicks_arrive(ledger, [12, 12])
     recorder.start()
     try:
         wait_for(lambda: len(clicks(ledger)) == 49, 10, "the backlog to be written")
