@@ -11,10 +11,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from campaign.clicks.redirector import create_app
 from campaign.store.ledger import Ledger
+from campaign.store.schema import ClickRow
 from campaign.store.shortlinks import ShortLink, store_short_links
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -65,6 +66,13 @@ def short_link(
         campaign,
         announcement,
     )
+
+
+def click_total(engine: Engine) -> int:
+    """The clicks stored in the ledger: the sum of every row's ``hits`` (a row is one link's
+    alike clicks within a second)."""
+    with engine.connect() as connection:
+        return int(connection.scalar(select(func.sum(ClickRow.hits))) or 0)
 
 
 def seed(engine: Engine, links: Sequence[ShortLink]) -> None:

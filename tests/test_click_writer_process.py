@@ -18,7 +18,7 @@ from campaign.clicks.writer_process import WriterProcess
 from campaign.store.ledger import Ledger
 from campaign.store.schema import ClickRow
 from tests.daemon_helpers import wait_for
-from tests.linkhelpers import ledger_on, seed, short_link
+from tests.linkhelpers import click_total, ledger_on, seed, short_link
 
 CODE = "Abc123_-Abc123_-"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -66,6 +66,7 @@ def stored(engine: Engine) -> list[tuple[object, ...]]:
                     ClickRow.referrer_host,
                     ClickRow.agent_class,
                     ClickRow.is_bot,
+                    ClickRow.hits,
                 ).order_by(ClickRow.id)
             )
         ]
@@ -109,7 +110,7 @@ def test_the_child_stores_clicks_exactly_as_this_process_would(
     assert writer.pid is not None
     assert writer.pid != os.getpid()
     assert stored(ledger.engine) == here
-    assert len(here) == 50
+    assert sum(row[5] for row in here) == 50  # grouped, every click counted
     assert {row[3] for row in here} >= {"bot"}  # classified in the child, as here
 
 
@@ -154,7 +155,7 @@ def test_a_refusal_comes_back_in_the_databases_words_and_the_child_carries_on(
     take_clicks_again(ledger.engine)
     writer.store(some_clicks(3, start=2_100_000_000_000_000_000))
     assert writer.pid == first
-    assert len(stored(ledger.engine)) == 4  # the refused batch is not half stored
+    assert click_total(ledger.engine) == 4  # the refused batch is not half stored
 
 
 def test_a_killed_child_is_reported_and_the_next_batch_starts_a_new_one(
@@ -171,7 +172,7 @@ def test_a_killed_child_is_reported_and_the_next_batch_starts_a_new_one(
     writer.store(some_clicks(3, start=2_100_000_000_000_000_000))
     assert writer.pid not in (None, killed)
     assert not alive(killed)  # reaped, not left a zombie
-    assert len(stored(ledger.engine)) == 5
+    assert click_total(ledger.engine) == 5
 
 
 def test_the_child_ignores_sigterm_and_ctrl_c_and_ends_once_its_pipe_closes(
@@ -194,7 +195,7 @@ def test_the_child_ignores_sigterm_and_ctrl_c_and_ends_once_its_pipe_closes(
     assert writer.pid == pid
     writer.close()
     assert not alive(pid)
-    assert len(stored(ledger.engine)) == 3
+    assert click_total(ledger.engine) == 3
 
 
 def test_the_recorder_spills_what_the_childs_ledger_refuses_and_replays_it(
@@ -217,7 +218,7 @@ def test_the_recorder_spills_what_the_childs_ledger_refuses_and_replays_it(
     finally:
         recorder.stop()
     assert recorder.replayed == 7
-    assert len(stored(ledger.engine)) == 7
+    assert click_total(ledger.engine) == 7
     assert writer.pid is None  # stopped with the recorder
 
 
@@ -230,7 +231,7 @@ def test_a_writer_killed_under_the_recorder_loses_and_doubles_nothing(
     try:
         for _ in range(3):
             recorder.record(CODE, None, FIREFOX)
-        wait_for(lambda: len(stored(ledger.engine)) == 3, 20, "the first clicks")
+        wait_for(lambda: click_total(ledger.engine) == 3, 20, "the first clicks")
         killed = writer.pid
         assert killed is not None
         os.kill(killed, signal.SIGKILL)
@@ -240,7 +241,7 @@ def test_a_writer_killed_under_the_recorder_loses_and_doubles_nothing(
             wait_for(  # the refused batch is spilled, then replayed (counted once stored)
                 lambda: recorder.replayed > 0 and recorder.trouble is None, 20, "the replay"
             )
-        assert len(stored(ledger.engine)) == 7
+        assert click_total(ledger.engine) == 7
         assert recorder.replayed <= 4
         assert "clicks cannot be stored: the click writer process stopped (killed by signal 9)" in (
             caplog.text
@@ -248,11 +249,11 @@ def test_a_writer_killed_under_the_recorder_loses_and_doubles_nothing(
         assert "refuses writes" not in caplog.text  # the ledger is not blamed
         for _ in range(2):
             recorder.record(CODE, None, FIREFOX)
-        wait_for(lambda: len(stored(ledger.engine)) == 9, 20, "clicks through a new child")
+        wait_for(lambda: click_total(ledger.engine) == 9, 20, "clicks through a new child")
         assert writer.pid not in (None, killed)
     finally:
         recorder.stop()
-    assert len(stored(ledger.engine)) == 9
+    assert click_total(ledger.engine) == 9
 
 
 def test_with_a_fallback_no_batch_is_refused_while_no_child_can_run(
@@ -268,7 +269,7 @@ def test_with_a_fallback_no_batch_is_refused_while_no_child_can_run(
         assert writer.pid is None
     finally:
         writer.close()
-    assert len(stored(ledger.engine)) == 6
+    assert click_total(ledger.engine) == 6
     said = [r.getMessage() for r in caplog.records if r.name.startswith("campaign")]
     assert said == [
         "the click writer process stopped (exit status 1); this server process stores clicks "

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import insert, inspect, text
 
+from campaign.clicks.report import click_report
 from campaign.errors import LedgerError
 from campaign.store import Ledger, migrate
 from campaign.store.engine import open_engine
 from campaign.store.history import history
 from campaign.store.schema import Base
+from campaign.store.shortlinks import ShortLink, store_short_links
 from campaign.store.states import CANCELLED, SCHEDULED
 from campaign.store.sync import _new_row, plan_digest, posts_table
 from tests.ledger_helpers import NOW, make_post, old_rows
@@ -32,7 +34,7 @@ TABLES = {
     "post_metrics",
     "alembic_version",
 }
-HEAD = "0009_metrics"
+HEAD = "0010_click_hits"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:
@@ -69,6 +71,30 @@ def test_old_database_is_upgraded_in_place_and_keeps_its_posts(ledger_url: str) 
             SCHEDULED,
             "state when the history began",
         )
+
+
+def test_clicks_stored_before_they_were_grouped_count_one_each(ledger_url: str) -> None:
+    engine = open_engine(ledger_url)
+    migrate.upgrade(engine, "0009_metrics")
+    store_short_links(
+        engine, [ShortLink("Abc123_-Abc123_-", "https://x.org/", "p", "twitter", "c", "a")]
+    )
+    with engine.begin() as connection:
+        for second in (1, 1, 2):  # as that version wrote them: a row a click, no hits
+            connection.execute(
+                text(
+                    "INSERT INTO clicks (code, at, referrer_host, agent_class, is_bot) "
+                    "VALUES ('Abc123_-Abc123_-', :at, NULL, 'desktop', false)"
+                ),
+                {"at": datetime(2017, 9, 26, 10, 0, second, tzinfo=UTC)},
+            )
+    engine.dispose()
+    with Ledger.open(ledger_url) as ledger:
+        assert migrate.current_revision(ledger.engine) == HEAD
+        with ledger.engine.connect() as connection:
+            assert connection.execute(text("SELECT hits FROM clicks")).scalars().all() == [1] * 3
+        [post] = click_report(ledger.engine).posts
+        assert (post.post_id, post.tally.humans, post.tally.bots) == ("p", 3, 0)
 
 
 def test_every_change_of_a_post_is_in_its_history(ledger_url: str) -> None:

@@ -123,7 +123,7 @@ def click_report(
         ShortLinkRow.announcement,
     )
     query = (
-        select(*keys, day, ClickRow.is_bot, func.count(ClickRow.id))
+        select(*keys, day, ClickRow.is_bot, func.coalesce(func.sum(ClickRow.hits), 0))
         .select_from(ShortLinkRow)
         .outerjoin(ClickRow, join_on)
         .group_by(*keys, day, ClickRow.is_bot)

@@ -157,7 +157,7 @@ def clicks_by_post(engine: Engine, post_ids: Sequence[str]) -> dict[str, tuple[i
     if not post_ids:
         return {}
     query = (
-        select(_links.c.post_id, _clicks.c.is_bot, func.count())
+        select(_links.c.post_id, _clicks.c.is_bot, func.sum(_clicks.c.hits))
         .join(_clicks, _clicks.c.code == _links.c.code)
         .where(_links.c.post_id.in_(list(post_ids)))
         .group_by(_links.c.post_id, _clicks.c.is_bot)
