@@ -253,3 +253,64 @@ def test_a_connection_kept_per_thread_never_starves_the_other_reads(ledger: Ledg
     for thread in threads:
         thread.join()
     assert ledger.list() == []  # a Core read, through the same pool
+
+
+def scans_under(plan: dict[str, Any], subplan: str) -> list[tuple[str, str | None]]:
+    """(node type, index name) of the scans directly under the plan node named ``subplan``."""
+    if plan.get("Subplan Name") == subplan:
+        return [
+            (child["Node Type"], child.get("Index Name"))
+            for child in plan.get("Plans", [])
+            if "Scan" in child["Node Type"] and child.get("Relation Name") == "posts"
+        ]
+    return [scan for child in plan.get("Plans", []) for scan in scans_under(child, subplan)]
+
+
+@pytest.mark.parametrize(
+    "ledger_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_postgresql_claim_finds_its_post_by_id_however_stale_the_statistics(
+    ledger: Ledger,
+) -> None:
+    """Right after a large `schedule` PostgreSQL's statistics still say the ledger is nearly
+    empty; the claim must still update its post through the primary key, not walk every
+    scheduled post's entry in the state index (once 2.8 ms a claim with 2,000 waiting)."""
+    from campaign.store.hotpath import _POSTGRESQL  # the SQL texts themselves
+
+    posts = [make_post(f"e{n}", at=NOW - timedelta(seconds=n)) for n in range(500)]
+    ledger.sync(posts, now=NOW - timedelta(hours=1))
+    hot = HotPath(ledger.engine)
+    held = hot.claim(posts[0].id, ME, NOW)
+    assert held is not None
+    params = {
+        "worker": ME,
+        "ledger": None,
+        "now": NOW,
+        "post_id": posts[1].id,
+        "next_id": posts[2].id,
+        "platform": "mastodon",
+        "oldest": NOW - timedelta(hours=1),
+        "state": SENT,
+        "outcome": "sent",
+        "remote_id": "1",
+        "remote_url": None,
+        "not_before": None,
+        "error": None,
+        "counts": 0,
+    }
+    statements = {
+        "claim": _POSTGRESQL.claim[0],
+        "claim next due": _POSTGRESQL.claim_next[0],
+        "sent, then claim": _POSTGRESQL.finish_then_claim[(SENT, False)],
+        "sent, then claim next due": _POSTGRESQL.finish_then_claim[(SENT, True)],
+    }
+    connection = ledger.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        for name, sql in statements.items():
+            params["post_id"] = held.post.id if "then" in name else posts[1].id
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            [[plan]] = cursor.fetchone()
+            assert scans_under(plan["Plan"], "CTE claimed") == [("Index Scan", "posts_pkey")], name
+    finally:
+        connection.close()

@@ -100,12 +100,17 @@ _POSTS_COLUMNS = ", ".join(f"posts.{name}" for name in _COLUMNS.split(", "))
 
 def _pg_claiming(which: str, guard: str = "") -> str:
     """PostgreSQL: the claim of the post ``which`` selects (if ``guard`` holds), its attempt
-    and its history row, as CTEs ending in ``claimed`` (the row as the claim left it)."""
+    and its history row, as CTEs ending in ``claimed`` (the row as the claim left it).
+
+    ``free`` locks the row, and PostgreSQL checks ``which``'s conditions (``scheduled``, due)
+    again on the row as locked, so the update needs no condition but the id: on a ledger
+    whose statistics predate a large ``schedule``, any other lets the planner walk every
+    scheduled post's index entry to find the one (2.8 ms for 2,000, in each claim)."""
     return (
         f"free AS ({which}{guard} FOR UPDATE SKIP LOCKED), "
         f"claimed AS (UPDATE posts SET state = '{SENDING}', claimed_by = :worker, "
-        "claimed_at = :now, updated_at = :now FROM free WHERE posts.id = free.id AND "
-        f"posts.state = '{SCHEDULED}' RETURNING {_POSTS_COLUMNS}), "
+        "claimed_at = :now, updated_at = :now WHERE posts.id = (SELECT id FROM free) "
+        f"RETURNING {_POSTS_COLUMNS}), "
         "attempt AS (INSERT INTO attempts (post_id, worker, started_at) "
         "SELECT id, :worker, :now FROM claimed), "
         "claim_history AS (INSERT INTO post_events (post_id, at, old_state, new_state, worker, "
