@@ -34,7 +34,7 @@ TABLES = {
     "post_metrics",
     "alembic_version",
 }
-HEAD = "0010_click_hits"
+HEAD = "0011_platform_due_index"
 
 
 def test_new_database_is_created_at_head(ledger_url: str) -> None:

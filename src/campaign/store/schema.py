@@ -65,7 +65,7 @@ class PostRow(Base):
     event: Mapped[str] = mapped_column(String(200))
     announcement: Mapped[str] = mapped_column(String(200))
     platform: Mapped[str] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(String(16))
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64))
@@ -91,6 +91,9 @@ class PostRow(Base):
 
     __table_args__ = (
         Index("ix_posts_state_scheduled_at", "state", "scheduled_at"),
+        # A platform's next due post (the daemon's claim), however many of other platforms
+        # are due before it; also serves every read by state alone.
+        Index("ix_posts_state_platform_scheduled_at", "state", "platform", "scheduled_at"),
         Index("ix_posts_scheduled_at", "scheduled_at"),
     )
 
