@@ -41,11 +41,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-from campaign.store.ledger import Ledger
-from campaign.store.schema import ClickRow
-from campaign.store.shortlinks import ShortLink, store_short_links
+from tests.linkhelpers import click_total  # noqa: E402
+
+from campaign.store.ledger import Ledger  # noqa: E402
+from campaign.store.shortlinks import ShortLink, store_short_links  # noqa: E402
 
 CODE = "BenchBenchBench0"
 TARGET = "https://www.media4sec.eu/events/dark-web-workshop/?utm_source=twitter&utm_medium=social"
@@ -163,10 +165,9 @@ async def exact_burst(port: int, connections: int, per_connection: int) -> int:
 
 
 def click_count(url: str) -> int:
-    """The clicks in the ledger: the sum of its rows' ``hits`` (a row counts one link's alike
-    clicks within a second)."""
-    with Ledger.open(url) as ledger, ledger.engine.connect() as connection:
-        return int(connection.scalar(select(func.sum(ClickRow.hits))) or 0)
+    """The clicks in the ledger at ``url`` (each row counts its ``hits``)."""
+    with Ledger.open(url) as ledger:
+        return click_total(ledger.engine)
 
 
 def settled_click_count(url: str, timeout: float = 30) -> int:

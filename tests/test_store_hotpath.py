@@ -255,6 +255,18 @@ def test_a_connection_kept_per_thread_never_starves_the_other_reads(ledger: Ledg
     assert ledger.list() == []  # a Core read, through the same pool
 
 
+def explained(ledger: Ledger, explain: str, sql: str, params: dict[str, Any]) -> list[Any]:
+    """The rows of ``explain`` (``EXPLAIN …``) of the hot path's ``sql``, on the driver's
+    own connection, as the hot path runs it."""
+    connection = ledger.engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(f"{explain} {sql}", params)
+        return list(cursor.fetchall())
+    finally:
+        connection.close()
+
+
 def scans_under(plan: dict[str, Any], subplan: str) -> list[tuple[str, str | None]]:
     """(node type, index name) of the scans directly under the plan node named ``subplan``."""
     if plan.get("Subplan Name") == subplan:
@@ -304,16 +316,10 @@ def test_a_postgresql_claim_finds_its_post_by_id_however_stale_the_statistics(
         "sent, then claim": _POSTGRESQL.finish_then_claim[(SENT, False)],
         "sent, then claim next due": _POSTGRESQL.finish_then_claim[(SENT, True)],
     }
-    connection = ledger.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        for name, sql in statements.items():
-            params["post_id"] = held.post.id if "then" in name else posts[1].id
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            [[plan]] = cursor.fetchone()
-            assert scans_under(plan["Plan"], "CTE claimed") == [("Index Scan", "posts_pkey")], name
-    finally:
-        connection.close()
+    for name, sql in statements.items():
+        params["post_id"] = held.post.id if "then" in name else posts[1].id
+        [[[plan]]] = explained(ledger, "EXPLAIN (FORMAT JSON)", sql, params)
+        assert scans_under(plan["Plan"], "CTE claimed") == [("Index Scan", "posts_pkey")], name
 
 
 def test_the_next_due_claim_finds_its_platforms_post_by_index_whatever_others_have_due(
@@ -337,16 +343,11 @@ def test_the_next_due_claim_finds_its_platforms_post_by_index_whatever_others_ha
     }
     postgres = ledger.engine.dialect.name == "postgresql"
     sql = (_POSTGRESQL if postgres else _SQLITE).claim_next[0]
-    connection = ledger.engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        if postgres:
-            cursor.execute(f"EXPLAIN {sql}", params)
-        else:
-            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", {**params, "now": str(NOW)})
-        plan = "\n".join(str(row[-1]) for row in cursor.fetchall())
-    finally:
-        connection.close()
+    if postgres:
+        rows = explained(ledger, "EXPLAIN", sql, params)
+    else:
+        rows = explained(ledger, "EXPLAIN QUERY PLAN", sql, {**params, "now": str(NOW)})
+    plan = "\n".join(str(row[-1]) for row in rows)
     assert "ix_posts_state_platform_scheduled_at" in plan, plan
     taken = HotPath(ledger.engine).claim(NextDue("twitter", NOW - timedelta(hours=1)), ME, NOW)
     assert taken is not None
