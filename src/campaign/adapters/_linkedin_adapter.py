@@ -18,6 +18,7 @@ import requests
 from campaign.adapters import _linkedin_account, _linkedin_metrics, _linkedin_text
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters._linkedin_errors import duplicate_of, error_for, json_object
+from campaign.adapters._session import SteadySession
 from campaign.adapters._transport import may_have_been_sent
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.engagement import Engagement
@@ -61,7 +62,7 @@ class LinkedInAdapter(Adapter):
         self._author = settings.author
         self._api = settings.api_url
         self._timeout = settings.timeout_seconds
-        self._session = requests.Session()
+        self._session = SteadySession()
         self._session.headers.update(
             {
                 "Authorization": f"Bearer {settings.access_token.get_secret_value()}",

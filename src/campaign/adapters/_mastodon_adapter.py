@@ -22,6 +22,7 @@ from campaign.adapters import _mastodon_metrics
 from campaign.adapters._config import AdapterSettings
 from campaign.adapters._mastodon_errors import map_error, mastodon_errors, status_code
 from campaign.adapters._mastodon_media import upload
+from campaign.adapters._session import SteadySession
 from campaign.adapters.base import Adapter, Outgoing, Receipt
 from campaign.adapters.engagement import Engagement
 from campaign.adapters.mastodon import MastodonSettings
@@ -72,6 +73,7 @@ class MastodonAdapter(Adapter):
             mastodon_version=ASSUMED_VERSION,
             version_check_mode="created",
             user_agent=USER_AGENT,
+            session=SteadySession(),
         )
         self._visibility = settings.visibility
         self._sleep = sleep

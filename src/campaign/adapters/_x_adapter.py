@@ -20,6 +20,7 @@ import tweepy
 
 from campaign.adapters import _x_metrics
 from campaign.adapters._config import AdapterSettings
+from campaign.adapters._session import SteadySession
 from campaign.adapters._x_errors import (
     DuplicateContent,
     http_error,
@@ -48,7 +49,7 @@ TIMELINE_SIZE = 100  # the most X returns in one page; look-back reads one page
 CLOCK_MARGIN = timedelta(minutes=5)
 
 
-class RebasedSession(requests.Session):
+class RebasedSession(SteadySession):
     """tweepy's HTTP session, sending every request to the configured base URL with timeouts.
 
     tweepy builds ``https://api.twitter.com/...`` URLs itself. Rewriting them here, before
