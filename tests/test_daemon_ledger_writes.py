@@ -10,7 +10,9 @@ outcome as a full disk would ("database or disk is full") while the heartbeat st
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,15 +38,15 @@ FULL = "database or disk is full"
 
 
 class BreakingX(FakeX):
-    """The fake X, which sets ``stored`` once it has stored a post."""
+    """The fake X, which calls ``then`` once it has stored a post, before it answers."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.stored = threading.Event()
+        self.then: Callable[[], None] = lambda: None
 
     def _store(self, text: str, reply_to: str | None, media_ids: list[str]) -> Any:
         stored = super()._store(text, reply_to, media_ids)
-        self.stored.set()
+        self.then()
         return stored
 
 
@@ -54,17 +56,33 @@ def breaking_x() -> Any:
         yield fake
 
 
-def refuse_writes_after(runtime: Runtime, stored: threading.Event) -> threading.Event:
-    """From ``stored`` on, every connection the daemon takes from its pool is read-only until
-    the returned event is set (space freed)."""
-    freed = threading.Event()
+def refuse_writes_once_stored(runtime: Runtime, x: BreakingX) -> Callable[[], None]:
+    """From the moment ``x`` has stored a post, every connection of the daemon's ledger, those
+    it already holds included, is read-only until the returned function is called (space
+    freed)."""
+    connections: list[sqlite3.Connection] = []
+    refused = threading.Event()
 
-    @event.listens_for(runtime.ledger.engine, "checkout")
-    def _read_only(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-        refused = stored.is_set() and not freed.is_set()
-        dbapi_connection.execute(f"PRAGMA query_only = {int(refused)}")
+    def read_only(connection: sqlite3.Connection) -> None:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed since
+            connection.execute(f"PRAGMA query_only = {int(refused.is_set())}")
 
-    return freed
+    @event.listens_for(runtime.ledger.engine, "connect")
+    def _remember(dbapi_connection: Any, _record: Any) -> None:
+        connections.append(dbapi_connection)
+        read_only(dbapi_connection)
+
+    def turn(refuse: bool) -> None:
+        if refuse:
+            refused.set()
+        else:
+            refused.clear()
+        for connection in list(connections):
+            read_only(connection)
+
+    runtime.ledger.engine.dispose()  # every connection from here on is remembered
+    x.then = lambda: turn(True)
+    return lambda: turn(False)
 
 
 def start(runtime: Runtime, errors: list[SQLAlchemyError] | None = None) -> threading.Thread:
@@ -93,7 +111,7 @@ def test_an_outcome_that_cannot_be_written_is_recorded_once_it_can_never_sent_tw
     (post,) = x_posts(1, datetime.now(UTC))
     runtime = open_runtime(daemon_settings(x=breaking_x, backoff_seconds=0.01, poll_seconds=0.05))
     runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(minutes=1))
-    freed = refuse_writes_after(runtime, breaking_x.stored)
+    free = refuse_writes_once_stored(runtime, breaking_x)
     with (
         caplog.at_level(logging.INFO, logger="campaign"),
         Ledger.open(runtime.settings.ledger_url()) as look,
@@ -103,7 +121,7 @@ def test_an_outcome_that_cannot_be_written_is_recorded_once_it_can_never_sent_tw
         assert "readonly" in (runtime.publisher.write_problem or "")
         assert look.get(post.id).state == "sending"
         assert worker.is_alive(), "the daemon keeps trying to record it"
-        freed.set()
+        free()
         worker.join(15)
         assert not worker.is_alive()
         recorded = look.get(post.id)
@@ -176,7 +194,7 @@ def test_a_daemon_stopping_while_writes_fail_gives_up_loudly_and_leaves_the_post
     (post,) = x_posts(1, datetime.now(UTC))
     runtime = open_runtime(daemon_settings(x=breaking_x, backoff_seconds=0.01, poll_seconds=0.05))
     runtime.ledger.sync([post], now=datetime.now(UTC) - timedelta(minutes=1))
-    refuse_writes_after(runtime, breaking_x.stored)
+    refuse_writes_once_stored(runtime, breaking_x)
     errors: list[SQLAlchemyError] = []
     with caplog.at_level(logging.INFO, logger="campaign"):
         worker = start(runtime, errors)

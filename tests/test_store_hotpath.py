@@ -5,6 +5,7 @@ post's claim in the outcome's transaction."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import timedelta
 from typing import Any
@@ -228,6 +229,7 @@ def test_a_refused_write_is_an_sqlalchemy_error_and_leaves_nothing_half_done(
     assert hot.claim(post.id, ME, NOW) is not None
     refused = Outcome(SENT, "sent", remote_id="x" * 400)  # longer than PostgreSQL takes
     if ledger.engine.dialect.name == "sqlite":  # SQLite takes any length: refuse every write
+        ledger.engine.dispose()  # the connection this thread kept is gone: the next is new
 
         @event.listens_for(ledger.engine, "checkout")
         def _read_only(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -253,6 +255,32 @@ def test_a_connection_kept_per_thread_never_starves_the_other_reads(ledger: Ledg
     for thread in threads:
         thread.join()
     assert ledger.list() == []  # a Core read, through the same pool
+
+
+def test_a_thread_keeps_one_connection_for_its_transactions(ledger: Ledger) -> None:
+    """Taken from the pool once, not once a transaction: on SQLite a connection another
+    thread wrote through last starts with its page cache thrown away."""
+    posts = [make_post(f"e{n}", at=NOW) for n in range(3)]
+    ledger.sync(posts, now=NOW - timedelta(hours=1))
+    checkouts: list[int] = []
+    event.listen(ledger.engine, "checkout", lambda *_: checkouts.append(1))
+    hot = HotPath(ledger.engine)
+    first = hot.claim(posts[0].id, ME, NOW)
+    assert first is not None
+    for earlier, later in itertools.pairwise(posts):
+        recorded, taken = hot.finish(earlier.id, ME, NOW, Outcome(SENT, "sent"), later.id)
+        assert recorded
+        assert taken is not None
+        assert taken.post.id == later.id
+    assert hot.get(posts[0].id).state == SENT  # type: ignore[union-attr]
+    assert len(checkouts) == 1
+    other = threading.Thread(target=hot.get, args=(posts[0].id,))
+    other.start()
+    other.join()
+    assert len(checkouts) == 2  # another thread, its own connection
+    ledger.engine.dispose()
+    assert hot.get(posts[2].id).state == SENDING  # type: ignore[union-attr]
+    assert len(checkouts) == 3  # the kept one closed with the pool: a new one taken
 
 
 def explained(ledger: Ledger, explain: str, sql: str, params: dict[str, Any]) -> list[Any]:

@@ -24,6 +24,10 @@ from campaign.errors import ConfigurationError, LedgerError
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # The execution option that marks a connection as reading only (see ``reading``).
 _READ_ONLY = "campaign_read_only"
+# The daemon's hot path keeps a connection per publishing thread (store.hotpath), so the
+# pool must not cap connections below CAMPAIGN_WORKERS plus the daemon's own reads: no limit
+# on overflow; idle overflow connections are closed when returned.
+_UNCAPPED_OVERFLOW = -1
 EXAMPLE_URLS = "sqlite:////path/to/campaign.db or postgresql+psycopg://user@host/dbname"
 
 
@@ -96,10 +100,7 @@ def open_engine(url: str, *, create: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, create=create)
     try:
-        # The daemon's hot path keeps a connection per publishing thread (store.hotpath), so
-        # the pool must not cap connections below CAMPAIGN_WORKERS plus the daemon's own
-        # reads: no limit on overflow; idle overflow connections are closed when returned.
-        return create_engine(parsed, pool_pre_ping=True, max_overflow=-1)
+        return create_engine(parsed, pool_pre_ping=True, max_overflow=_UNCAPPED_OVERFLOW)
     except ImportError:
         raise ConfigurationError(
             f"the ledger URL needs the PostgreSQL driver {parsed.get_driver_name()!r}, which "
@@ -120,7 +121,9 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
                 f"{exc.strerror}; create it yourself or set CAMPAIGN_DATABASE_URL to a "
                 "writable place"
             ) from None
-    engine = create_engine(url)
+    # A database in memory gets one connection per thread from SQLAlchemy, never a capped pool.
+    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    engine = create_engine(url, **({} if in_memory else {"max_overflow": _UNCAPPED_OVERFLOW}))
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

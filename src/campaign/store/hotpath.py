@@ -4,12 +4,13 @@ SQLAlchemy's execution layer (compiling, caching, processing each parameter and 
 more than the database itself on the daemon's hot path, so the few statements run per post
 (read a post, claim it, record its outcome) are written here once per dialect and executed
 on the driver's own connection: ``sqlite3`` and psycopg, both of which prepare a statement
-they see again. On SQLite each transaction takes a connection from the engine's pool (about
-10 µs); on PostgreSQL each thread of a daemon keeps one for these, in autocommit mode, since
-the pool's check that a connection is alive costs a round trip per checkout, and so would
-the driver's own ``BEGIN``: a claim, or an outcome alone, is one statement there, one round
-trip. Kept connections are closed when the engine is disposed (the ledger closed) or after
-an error.
+they see again. Each thread of a daemon keeps one connection for these, in autocommit mode:
+on PostgreSQL the pool's check that a connection is alive costs a round trip per checkout,
+and so would the driver's own ``BEGIN`` (a claim, or an outcome alone, is one statement
+there, one round trip); on SQLite a connection taken from the pool is, more often than not,
+one another thread wrote through last, whose page cache SQLite throws away on seeing the
+ledger changed (0.05-0.1 ms a post in a daemon). Kept connections are closed when the engine
+is disposed (the ledger closed) or after an error.
 
 The SQL must agree with how SQLAlchemy stores values in the ledger (see
 :mod:`campaign.store.schema`): on SQLite a time is the text ``YYYY-MM-DD HH:MM:SS.ffffff`` in
@@ -34,7 +35,7 @@ import json
 import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -312,7 +313,6 @@ class HotPath:
         self._engine = engine
         self._ledger_id = ledger_id  # claims are taken in this ledger only (None: any)
         self._error: type[Exception] = engine.dialect.loaded_dbapi.Error
-        self._keep = name == "postgresql"  # each thread keeps its connection
         self._held: dict[int, PoolProxiedConnection] = {}
         self._lock = threading.Lock()
         event.listen(engine, "engine_disposed", self._release_all)
@@ -475,53 +475,41 @@ class HotPath:
         sqlite = self._sql.name == "sqlite"
         with SQLITE_TURN if transaction and sqlite else nullcontext():
             connection = self._connection()
-            cursor = connection.cursor()
             try:
-                if transaction:
-                    cursor.execute(self._sql.begin)
-                yield cursor
-                if transaction:
-                    cursor.execute("COMMIT")
+                with closing(connection.cursor()) as cursor:  # closed before its connection
+                    if transaction:
+                        cursor.execute(self._sql.begin)
+                    yield cursor
+                    if transaction:
+                        cursor.execute("COMMIT")
             except BaseException as exc:
                 self._abandon(connection)
                 if isinstance(exc, self._error):
                     raise DBAPIError.instance(None, None, exc, self._error) from exc
                 raise
-            finally:
-                cursor.close()
-            if not self._keep:
-                connection.close()  # back to the pool
 
     def _connection(self) -> PoolProxiedConnection:
-        """This thread's connection (PostgreSQL), or one from the pool (SQLite, whose
-        connections the engine already puts in autocommit mode)."""
+        """This thread's connection, taken from the pool the first time (in autocommit mode:
+        the engine already puts SQLite's connections in it)."""
         key = threading.get_ident()
         connection = self._held.get(key)
         if connection is None:
             try:
                 connection = self._engine.raw_connection()
-                if self._keep:
+                if self._sql.name == "postgresql":
                     connection.driver_connection.autocommit = True  # type: ignore[union-attr]
             except self._error as exc:
                 raise DBAPIError.instance(None, None, exc, self._error) from exc
-            if self._keep:
-                with self._lock:
-                    self._held[key] = connection
+            with self._lock:
+                self._held[key] = connection
         return connection
 
     def _abandon(self, connection: PoolProxiedConnection) -> None:
-        """Let go of a connection after a failure: a kept one is closed (a new one is taken
-        next), one from the pool goes back to it rolled back."""
-        if self._keep:
-            with self._lock:
-                self._held.pop(threading.get_ident(), None)
-            connection.invalidate()
-            return
-        try:
-            connection.rollback()
-            connection.close()
-        except self._error:
-            connection.invalidate()
+        """Let go of this thread's connection after a failure: it is closed (rolling back
+        what it had begun), and a new one is taken next."""
+        with self._lock:
+            self._held.pop(threading.get_ident(), None)
+        connection.invalidate()
 
     def _release_all(self, _engine: Engine) -> None:
         with self._lock:
