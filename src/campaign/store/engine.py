@@ -122,7 +122,7 @@ def _sqlite_engine(url: URL, *, create: bool) -> Engine:
                 "writable place"
             ) from None
     # A database in memory gets one connection per thread from SQLAlchemy, never a capped pool.
-    in_memory = database in ("", ":memory:") or url.query.get("mode") == "memory"
+    in_memory = path is None or url.query.get("mode") == "memory"
     engine = create_engine(url, **({} if in_memory else {"max_overflow": _UNCAPPED_OVERFLOW}))
 
     @event.listens_for(engine, "connect")
